@@ -1,0 +1,9 @@
+import { healthReport } from "@/lib/health";
+import { json, withRoute } from "@/lib/http/route";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withRoute({ name: "health", auth: "public" }, async ({ ctx }) => {
+  const { healthy, body } = await healthReport(ctx);
+  return json(body, { status: healthy ? 200 : 503 });
+});

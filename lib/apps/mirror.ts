@@ -1,0 +1,30 @@
+import type { Ctx } from "../context";
+import { appKeys } from "../store/keys";
+import type { AppSpec } from "./model";
+
+/**
+ * Mirrors the settings the acquire script needs into Redis (`tin:{app}:cfg`), so acquire never
+ * reads MariaDB. The worker re-mirrors every app on each sync, so the mirror heals itself.
+ */
+export async function mirrorApp(ctx: Ctx, spec: AppSpec): Promise<void> {
+  const keys = appKeys(ctx.config.VALKEY_PREFIX, spec.slug);
+  await ctx.redis
+    .pipeline()
+    .hset(keys.cfg, {
+      default_ttl_ms: spec.defaultTtlSeconds * 1000,
+      max_ttl_ms: spec.maxTtlSeconds * 1000,
+      rl_hourly: spec.rateLimitHourly ?? -1,
+      rl_daily: spec.rateLimitDaily ?? -1,
+      admin_path: spec.adminPath,
+      pool_target: spec.poolTarget,
+      pool_min: spec.poolMin,
+      pool_max: spec.poolMax,
+    })
+    .sadd(ctx.keys.apps, spec.slug)
+    .exec();
+}
+
+/** Stops acquires for a deleted app at once; the worker drains its instances. */
+export async function unmirrorApp(ctx: Ctx, slug: string): Promise<void> {
+  await ctx.redis.del(appKeys(ctx.config.VALKEY_PREFIX, slug).cfg);
+}

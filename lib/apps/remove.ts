@@ -1,0 +1,13 @@
+import type { Ctx } from "../context";
+import { deleteAppRow } from "../db/apps";
+import { notFound } from "../errors";
+import { unmirrorApp } from "./mirror";
+import { Slug } from "./model";
+
+/** Deletes an app: acquires stop at once, and the worker drains and removes its instances. */
+export async function removeApp(ctx: Ctx, slug: string) {
+  if (!Slug.safeParse(slug).success) throw notFound("app");
+  if (!(await deleteAppRow(ctx.db, slug))) throw notFound("app");
+  await unmirrorApp(ctx, slug);
+  return { slug, status: "deleted", message: "app deleted; its instances are being drained" };
+}

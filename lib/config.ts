@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from "node:fs";
+import { z } from "zod";
+import { parseDurationMs } from "./duration";
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      try {
+        return parseDurationMs(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const int = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const list = z
+  .string()
+  .default("")
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+/** Every setting of web and worker. Names follow DESIGN §11; durations accept 90s, 10m, 1h. */
+export const Config = z.object({
+  NODE_ENV: z.string().default("production"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: int(8080),
+  PUBLIC_SCHEME: z.enum(["http", "https"]).default("http"),
+  BASE_DOMAIN: z.string().default("localhost"),
+  PROXY_PORT: int(8081),
+  API_KEY: z.string().default(""),
+  TRUSTED_PROXIES: list,
+  MAX_BODY_BYTES: int(64 * 1024),
+
+  VALKEY_ADDR: z.string().default("127.0.0.1:6379"),
+  VALKEY_PASSWORD: z.string().default(""),
+  VALKEY_DB: int(0),
+  VALKEY_PREFIX: z.string().regex(/^[a-z0-9_.:-]{1,32}$/i).default("tin:"),
+  DATABASE_URL: z.string().default("mysql://tryitnow:tryitnow@127.0.0.1:3306/tryitnow"),
+  NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  CADDY_ADMIN_URL: z.string().default("http://127.0.0.1:2019"),
+  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+
+  CONTAINER_MODE: z.enum(["docker"]).default("docker"),
+  CONTAINER_IMAGE: z.string().default("tryitnow/hello:latest"),
+  CONTAINER_PORT: int(8080),
+  CONTAINER_NETWORK: z.string().default("tin-net"),
+  HEALTH_PATH: z.string().default("/"),
+  HEALTH_TIMEOUT: duration("30s"),
+  CONTAINER_MEMORY_MB: int(128),
+  CONTAINER_CPUS: z.coerce.number().positive().default(0.5),
+  CONTAINER_PIDS_LIMIT: int(128),
+
+  POOL_TARGET_SIZE: int(3),
+  POOL_MIN_SIZE: int(1),
+  POOL_MAX_SIZE: int(20),
+  POOL_DEFAULT_TTL: duration("30m"),
+  POOL_MAX_TTL: duration("2h"),
+  POOL_REPLENISH_INTERVAL: duration("1s"),
+  PROVISION_CONCURRENCY: int(8),
+  RECONCILE_INTERVAL: duration("30s"),
+  APP_SYNC_INTERVAL: duration("2s"),
+  WORKER_LEASE: duration("5s"),
+
+  RATE_LIMIT_HOURLY: int(10),
+  RATE_LIMIT_DAILY: int(50),
+  SSE_MAX_DURATION: duration("1h"),
+  SSE_HEARTBEAT: duration("15s"),
+});
+export type Config = z.infer<typeof Config>;
+
+/** Reads `.env` (if present) under the environment: a variable already set wins. */
+function readDotEnv(path: string): Record<string, string> {
+  if (!existsSync(path)) return {};
+  const values: Record<string, string> = {};
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const match = /^\s*([A-Z_][A-Z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match) continue;
+    values[match[1]] = match[2].replace(/^(['"])(.*)\1$/, "$2");
+  }
+  return values;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const merged = { ...readDotEnv(".env"), ...env };
+  const parsed = Config.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,50 @@
+import type { Config } from "./config";
+import { createDb, type Db } from "./db/client";
+import { createLogger, type Logger } from "./log";
+import { CaddyRoutes } from "./proxy/caddy";
+import type { RouteTable } from "./proxy/types";
+import { DockerRuntime } from "./runtime/docker";
+import type { ContainerRuntime } from "./runtime/types";
+import { globalKeys, type GlobalKeys } from "./store/keys";
+import { createRedis, type Redis } from "./store/redis";
+
+/** Everything a verb of lib/ needs, built once per process (tests build their own). */
+export interface Ctx {
+  config: Config;
+  log: Logger;
+  redis: Redis;
+  keys: GlobalKeys;
+  db: Db;
+  runtime: ContainerRuntime;
+  routes: RouteTable;
+  close(): Promise<void>;
+}
+
+export function createContext(config: Config, service: string): Ctx {
+  const log = createLogger(config.LOG_LEVEL, service);
+  const redis = createRedis(config);
+  redis.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
+  const { db, pool } = createDb(config.DATABASE_URL);
+  return {
+    config,
+    log,
+    redis,
+    keys: globalKeys(config.VALKEY_PREFIX),
+    db,
+    runtime: new DockerRuntime({
+      socketPath: config.DOCKER_SOCKET,
+      network: config.CONTAINER_NETWORK,
+      deployment: config.VALKEY_PREFIX,
+    }),
+    routes: new CaddyRoutes({
+      adminUrl: config.CADDY_ADMIN_URL,
+      baseDomain: config.BASE_DOMAIN,
+      proxyPort: config.PROXY_PORT,
+      webUpstream: `127.0.0.1:${config.PORT}`,
+    }),
+    async close() {
+      redis.disconnect();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { drizzle, type MySql2Database } from "drizzle-orm/mysql2";
+import mysql from "mysql2/promise";
+import * as schema from "./schema";
+
+export type Db = MySql2Database<typeof schema>;
+
+export function createDb(url: string): { db: Db; pool: mysql.Pool } {
+  const pool = mysql.createPool({
+    uri: url,
+    connectionLimit: 5,
+    connectTimeout: 3000,
+    enableKeepAlive: true,
+    timezone: "Z",
+  });
+  return { db: drizzle({ client: pool, schema, mode: "default" }), pool };
+}

@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import type { z } from "zod";
+import type { Ctx } from "../context";
+import { AppError, ERROR_STATUS } from "../errors";
+import { metrics } from "../metrics";
+import { checkApiKey } from "./auth";
+import { clientIp, PEER_HEADER, trustedProxies } from "./client-ip";
+import { webContext } from "./web-context";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface RouteArgs<I> {
+  ctx: Ctx;
+  input: I;
+  params: Record<string, string>;
+  request: Request;
+  requestId: string;
+  clientIp: string;
+}
+
+interface RouteOptions<S extends z.ZodType | undefined> {
+  /** The route's name in logs and metrics. */
+  name: string;
+  /** "key": X-API-Key when keys are configured; "public": none. */
+  auth: "key" | "public";
+  /** zod schema of the JSON body; absent for routes without one. */
+  body?: S;
+}
+
+type Handler<I> = (args: RouteArgs<I>) => Promise<Response>;
+
+/**
+ * Wraps a route handler: request id, client IP, API key, bounded JSON body parsed with zod, one
+ * error envelope `{error, code, details?, request_id}`, one log line per request, metrics.
+ */
+export function withRoute<S extends z.ZodType | undefined = undefined>(
+  options: RouteOptions<S>,
+  handler: Handler<S extends z.ZodType ? z.infer<S> : undefined>,
+) {
+  return async (request: Request, context: { params?: Promise<Record<string, string>> }): Promise<Response> => {
+    const started = performance.now();
+    const ctx = webContext();
+    const incomingId = request.headers.get("x-request-id");
+    const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    const ip = clientIp(
+      request.headers.get(PEER_HEADER) ?? "0.0.0.0",
+      request.headers.get("x-forwarded-for"),
+      trusted(ctx.config.TRUSTED_PROXIES),
+    );
+    let response: Response;
+    let failure: unknown;
+    try {
+      if (options.auth === "key") checkApiKey(ctx.config, request.headers);
+      const input = options.body ? await parseBody(request, options.body, ctx.config.MAX_BODY_BYTES) : undefined;
+      const params = (await context.params) ?? {};
+      response = await handler({ ctx, input: input as never, params, request, requestId, clientIp: ip });
+    } catch (error) {
+      failure = error;
+      response = errorResponse(error, requestId);
+    }
+    response.headers.set("X-Request-ID", requestId);
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    metrics.httpRequests.inc({ route: options.name, method: request.method, status: String(response.status) });
+    const line = { requestId, method: request.method, route: options.name, status: response.status, durationMs, ip };
+    if (response.status >= 500) ctx.log.error({ ...line, err: failure instanceof Error ? failure.stack : failure }, "request failed");
+    else ctx.log.info({ ...line, outcome: failure instanceof AppError ? failure.code : "ok" }, "request");
+    return response;
+  };
+}
+
+let trustedCache: { source: string[]; list: ReturnType<typeof trustedProxies> } | undefined;
+function trusted(source: string[]) {
+  if (trustedCache?.source !== source) trustedCache = { source, list: trustedProxies(source) };
+  return trustedCache.list;
+}
+
+async function parseBody<S extends z.ZodType>(request: Request, schema: S, maxBytes: number): Promise<z.infer<S>> {
+  const text = await readBounded(request, maxBytes);
+  let value: unknown = {};
+  if (text.trim()) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // Lenient with clients that forget the header (curl -d), strict about what the body is.
+      const type = request.headers.get("content-type") ?? "";
+      if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
+        throw new AppError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
+      }
+      throw new AppError("INVALID_REQUEST", "the body is not valid JSON");
+    }
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new AppError("INVALID_REQUEST", "the body must be a JSON object");
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
+    throw new AppError("INVALID_REQUEST", details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; "), {
+      details,
+    });
+  }
+  return parsed.data;
+}
+
+async function readBounded(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  if (declared > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `the body may be at most ${maxBytes} bytes`);
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new AppError("PAYLOAD_TOO_LARGE", `the body may be at most ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export function errorResponse(error: unknown, requestId: string): Response {
+  const known = error instanceof AppError ? error : undefined;
+  const code = known?.code ?? "INTERNAL_ERROR";
+  const body = {
+    error: known?.message ?? "internal error; quote the request id when reporting it",
+    code,
+    ...(known?.details === undefined ? {} : { details: known.details }),
+    request_id: requestId,
+  };
+  const headers: Record<string, string> = { ...(known?.headers ?? {}) };
+  if (known?.retryAfterSeconds !== undefined) headers["Retry-After"] = String(known.retryAfterSeconds);
+  return Response.json(body, { status: ERROR_STATUS[code], headers });
+}
+
+export function json(body: unknown, init: { status?: number; headers?: Record<string, string> } = {}): Response {
+  return Response.json(body, { status: init.status ?? 200, headers: { "Cache-Control": "no-store", ...init.headers } });
+}

@@ -1,0 +1,50 @@
+import client from "prom-client";
+
+/**
+ * The process's Prometheus metrics. Route bundles may evaluate this module more than once in one
+ * process, so every metric is looked up in the shared registry before it is created.
+ */
+const registry = client.register;
+
+function counter(name: string, help: string, labelNames: string[] = []) {
+  return (registry.getSingleMetric(name) as client.Counter<string>) ?? new client.Counter({ name, help, labelNames });
+}
+function histogram(name: string, help: string, labelNames: string[], buckets: number[]) {
+  return (
+    (registry.getSingleMetric(name) as client.Histogram<string>) ??
+    new client.Histogram({ name, help, labelNames, buckets })
+  );
+}
+function gauge(name: string, help: string, labelNames: string[]) {
+  return (registry.getSingleMetric(name) as client.Gauge<string>) ?? new client.Gauge({ name, help, labelNames });
+}
+
+export const metrics = {
+  registry,
+  acquisitions: counter("tin_acquisitions_total", "Acquire attempts by app and result (ok, exhausted, rate_limited, unknown_app).", [
+    "app",
+    "result",
+  ]),
+  acquireDuration: histogram(
+    "tin_acquire_duration_seconds",
+    "Time of the acquire verb (one Redis round trip).",
+    ["app"],
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+  ),
+  pool: gauge("tin_pool_instances", "Instances per app and state (ready, warming, assigned).", ["app", "state"]),
+  provisionDuration: histogram(
+    "tin_provision_duration_seconds",
+    "Time from reserve to ready: create, health-check and route one instance.",
+    ["app"],
+    [0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10, 30],
+  ),
+  provisionFailures: counter("tin_provision_failures_total", "Provisions that failed (create, health or route).", ["app"]),
+  released: counter("tin_instances_released_total", "Instances released by their visitor.", ["app"]),
+  expired: counter("tin_instances_expired_total", "Instances whose TTL passed and were reaped.", ["app"]),
+  cleanups: counter("tin_cleanups_total", "Instances whose container and route were removed, by outcome.", ["outcome"]),
+  reconciled: counter("tin_reconcile_actions_total", "Repairs made by the reconciler, by kind.", ["kind"]),
+  httpRequests: counter("tin_http_requests_total", "HTTP requests by route, method and status.", ["route", "method", "status"]),
+  sseStreams: gauge("tin_sse_streams", "Open SSE status streams in this process.", []),
+};
+
+if (!registry.getSingleMetric("process_cpu_seconds_total")) client.collectDefaultMetrics({ register: registry });

@@ -1,0 +1,98 @@
+import { z } from "zod";
+import { Slug } from "../apps/model";
+import { DEFAULT_APP } from "../apps/ensure-default";
+import type { Ctx } from "../context";
+import { AppError } from "../errors";
+import { metrics } from "../metrics";
+import { appKeys } from "../store/keys";
+import { runScript } from "../store/redis";
+import { clientKey } from "./client-key";
+import { instanceView } from "./view";
+
+export const AcquireInput = z.object({ app: Slug.optional() });
+export type AcquireInput = z.infer<typeof AcquireInput>;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** The per-IP quota state after an acquire attempt, for the RateLimit headers. */
+export interface RateLimitState {
+  hourly: { limit: number; used: number; resetMs: number };
+  daily: { limit: number; used: number; resetMs: number };
+}
+
+/**
+ * Hands out the oldest ready instance of an app: one Redis round trip (the acquire script), which
+ * also checks and counts the client's hourly and daily quota. Nothing else is called here.
+ */
+export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string }) {
+  const app = input.app ?? DEFAULT_APP;
+  const started = performance.now();
+  const now = Date.now();
+  const keys = appKeys(ctx.config.VALKEY_PREFIX, app);
+  const ipKey = clientKey(input.clientIp);
+  const hourWindow = Math.floor(now / HOUR_MS);
+  const dayWindow = Math.floor(now / DAY_MS);
+  const hourResetMs = (hourWindow + 1) * HOUR_MS - now;
+  const dayResetMs = (dayWindow + 1) * DAY_MS - now;
+  const reply = await runScript<(string | number)[]>(
+    ctx.redis,
+    "tinAcquire",
+    [keys.ready, keys.expiry, keys.cfg, keys.rateLimit(ipKey, `h${hourWindow}`), keys.rateLimit(ipKey, `d${dayWindow}`)],
+    [now, input.clientIp, ctx.config.RATE_LIMIT_HOURLY, ctx.config.RATE_LIMIT_DAILY, hourResetMs, dayResetMs, keys.instPrefix],
+  );
+  metrics.acquireDuration.observe({ app }, (performance.now() - started) / 1000);
+  const status = String(reply[0]);
+  if (status === "NO_APP") {
+    metrics.acquisitions.inc({ app: "unknown", result: "unknown_app" });
+    throw new AppError("NOT_FOUND", `app "${app}" not found`);
+  }
+  const [, second, hLimit, hUsed, hReset, dLimit, dUsed, dReset] = reply;
+  const rateLimit: RateLimitState = {
+    hourly: { limit: Number(hLimit), used: Number(hUsed), resetMs: Number(hReset) },
+    daily: { limit: Number(dLimit), used: Number(dUsed), resetMs: Number(dReset) },
+  };
+  if (status === "RATE_LIMITED") {
+    metrics.acquisitions.inc({ app, result: "rate_limited" });
+    const window = second === "daily" ? rateLimit.daily : rateLimit.hourly;
+    throw new AppError("RATE_LIMITED", `too many demos from this address (${second} limit ${window.limit})`, {
+      retryAfterSeconds: Math.ceil(window.resetMs / 1000),
+      details: { limit: second },
+      headers: rateLimitHeaders(rateLimit),
+    });
+  }
+  if (status === "EMPTY") {
+    metrics.acquisitions.inc({ app, result: "exhausted" });
+    throw new AppError("POOL_EXHAUSTED", "no demo instance is ready right now; try again shortly", {
+      retryAfterSeconds: 5,
+      headers: rateLimitHeaders(rateLimit),
+    });
+  }
+  metrics.acquisitions.inc({ app, result: "ok" });
+  const [createdAt, expiresAt, ttlMs, adminPath] = reply.slice(8).map(String);
+  const view = instanceView(
+    ctx.config,
+    { id: String(second), app, createdAtMs: Number(createdAt), assignedAtMs: now, expiresAtMs: Number(expiresAt), adminPath },
+    now,
+  );
+  return {
+    instance: { ...view, ttl_seconds: Math.round(Number(ttlMs) / 1000) },
+    headers: rateLimitHeaders(rateLimit),
+  };
+}
+
+/** The IETF draft's `RateLimit-Policy` and `RateLimit` headers (no headers when unlimited). */
+export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
+  const windows = [
+    ["hourly", state.hourly, 3600],
+    ["daily", state.daily, 86400],
+  ] as const;
+  const limited = windows.filter(([, window]) => window.limit > 0);
+  if (!limited.length) return {};
+  return {
+    "RateLimit-Policy": limited.map(([name, w, seconds]) => `"${name}";q=${w.limit};w=${seconds}`).join(", "),
+    RateLimit: limited
+      .map(([name, w]) => `"${name}";r=${Math.max(0, w.limit - w.used)};t=${Math.ceil(w.resetMs / 1000)}`)
+      .join(", "),
+  };
+}

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import type { Ctx } from "../context";
+import { AppError, notFound } from "../errors";
+import { runScript } from "../store/redis";
+import { locate } from "./locate";
+
+export const ExtendInput = z.object({
+  minutes: z.number({ error: "minutes must be a whole number from 1 to 60" }).int().min(1).max(60),
+});
+export type ExtendInput = z.infer<typeof ExtendInput>;
+
+/** Adds minutes to an assigned instance; the new remaining time may not exceed the app's max TTL (atomic). */
+export async function extend(ctx: Ctx, id: string, input: ExtendInput) {
+  const { keys } = await locate(ctx, id);
+  const now = Date.now();
+  const reply = await runScript<string[]>(
+    ctx.redis,
+    "tinExtend",
+    [keys.inst(id), keys.expiry, keys.cfg],
+    [id, now, input.minutes * 60_000, ctx.config.POOL_MAX_TTL, ctx.keys.events],
+  );
+  if (reply[0] === "NOT_FOUND") throw notFound();
+  if (reply[0] === "MAX_TTL_EXCEEDED") {
+    const maxTtlSeconds = Math.round(Number(reply[1]) / 1000);
+    const remainingSeconds = Math.max(0, Math.floor((Number(reply[2]) - now) / 1000));
+    throw new AppError("MAX_TTL_EXCEEDED", `an instance may have at most ${maxTtlSeconds} seconds remaining`, {
+      details: { max_ttl_seconds: maxTtlSeconds, ttl_remaining: remainingSeconds },
+    });
+  }
+  const expiresAtMs = Number(reply[1]);
+  return { id, ttl_remaining: Math.floor((expiresAtMs - now) / 1000), expires_at: new Date(expiresAtMs).toISOString() };
+}

@@ -1,0 +1,63 @@
+import type { AppSpec } from "../apps/model";
+import type { Ctx } from "../context";
+import { newInstanceId } from "../ids";
+import { metrics } from "../metrics";
+import { appKeys } from "../store/keys";
+import { runScript } from "../store/redis";
+import { cleanupInstance } from "./cleanup";
+import { waitHealthy } from "./health";
+import { removeRecord } from "./remove";
+import { instanceUrl } from "./view";
+
+export type ProvisionResult = { status: "ready"; id: string } | { status: "full" } | { status: "dropped"; id: string };
+
+/**
+ * Makes one instance: reserve (the only path that creates instances, atomic against the target and
+ * max) → create the container → health-check → add the route → mark ready. Any failure removes
+ * what was made and rethrows; if the record vanished meanwhile (app deleted), the work is undone.
+ */
+export async function provision(
+  ctx: Ctx,
+  app: AppSpec,
+  options: { workerId: string; target: number; signal?: AbortSignal },
+): Promise<ProvisionResult> {
+  const keys = appKeys(ctx.config.VALKEY_PREFIX, app.slug);
+  const id = newInstanceId();
+  const reserved = await runScript<number>(
+    ctx.redis,
+    "tinReserve",
+    [keys.ready, keys.warming, keys.expiry, keys.inst(id)],
+    [options.target, app.poolMax, Date.now(), options.workerId, id],
+  );
+  if (reserved !== 1) return { status: "full" };
+  const started = performance.now();
+  const log = ctx.log.child({ app: app.slug, instance: id });
+  try {
+    await ctx.redis.set(ctx.keys.loc(id), app.slug);
+    const env = { ...app.env, TRYIT_INSTANCE_ID: id, TRYIT_URL: instanceUrl(ctx.config, id) };
+    const { containerId, hostPort } = await ctx.runtime.start(app, id, env);
+    const attached = await runScript<number>(ctx.redis, "tinAttach", [keys.inst(id)], [containerId, hostPort]);
+    if (attached !== 1) throw new DroppedError();
+    await waitHealthy(hostPort, app.healthPath, ctx.config.HEALTH_TIMEOUT, options.signal);
+    await ctx.routes.add(id, hostPort);
+    const ready = await runScript<number>(ctx.redis, "tinReady", [keys.warming, keys.ready, keys.inst(id)], [id, Date.now()]);
+    if (ready !== 1) throw new DroppedError();
+    const seconds = (performance.now() - started) / 1000;
+    metrics.provisionDuration.observe({ app: app.slug }, seconds);
+    log.info({ durationMs: Math.round(seconds * 1000), hostPort }, "instance ready");
+    return { status: "ready", id };
+  } catch (error) {
+    await removeRecord(ctx, keys, id, { expected: "warming", event: "expired" }).catch(() => null);
+    await cleanupInstance(ctx, id).catch((cleanupError) =>
+      log.warn({ err: (cleanupError as Error).message }, "cleanup after failed provision failed; the reconciler will retry"),
+    );
+    if (error instanceof DroppedError) {
+      log.info("instance dropped while warming (app changed or deleted)");
+      return { status: "dropped", id };
+    }
+    metrics.provisionFailures.inc({ app: app.slug });
+    throw error;
+  }
+}
+
+class DroppedError extends Error {}

@@ -1,0 +1,136 @@
+import type { Ctx } from "../context";
+import { metrics } from "../metrics";
+import { appKeys } from "../store/keys";
+import { cleanupInstance } from "./cleanup";
+import { removeRecord } from "./remove";
+
+interface RecordInfo {
+  app: string;
+  state: string;
+  worker: string | null;
+  hostPort: number | null;
+  readyAtMs: number;
+}
+
+export interface ReconcileReport {
+  abandoned: number;
+  lost: number;
+  orphanContainers: number;
+  orphanRoutes: number;
+  routesRestored: number;
+  staleLookups: number;
+}
+
+/**
+ * Makes Docker (by label), Redis and Caddy agree (DESIGN §7). Level-triggered: it reads what
+ * exists and repairs it. Containers and routes are listed before records are read, so anything a
+ * worker creates while this runs already has its record (reserve comes first) and is left alone.
+ */
+export async function reconcile(ctx: Ctx): Promise<ReconcileReport> {
+  const report: ReconcileReport = { abandoned: 0, lost: 0, orphanContainers: 0, orphanRoutes: 0, routesRestored: 0, staleLookups: 0 };
+  await ctx.routes.prepare();
+  const listedAtMs = Date.now();
+  const [containers, routes] = await Promise.all([ctx.runtime.list(), ctx.routes.list()]);
+  const slugs = new Set([...(await ctx.redis.smembers(ctx.keys.apps)), ...containers.map((c) => c.app)]);
+  const records = await readRecords(ctx, [...slugs]);
+  const liveWorkers = await liveWorkerIds(ctx, records);
+  const containerById = new Map(containers.map((c) => [c.id, c]));
+  const routeIds = new Set(routes.map((r) => r.id));
+
+  for (const [id, record] of records) {
+    const keys = appKeys(ctx.config.VALKEY_PREFIX, record.app);
+    const container = containerById.get(id);
+    if (record.state === "warming") {
+      if (record.worker && liveWorkers.has(record.worker)) continue; // still being provisioned
+      if (await removeRecord(ctx, keys, id, { expected: "warming", event: "expired" })) {
+        report.abandoned += 1;
+        records.delete(id);
+        await cleanupInstance(ctx, id);
+      }
+      continue;
+    }
+    // Became ready after the listing: its container and route may simply not have been listed yet.
+    if (record.readyAtMs >= listedAtMs) continue;
+    if (!container?.running || !container.hostPort) {
+      // The container died or vanished (OOM, manual removal): fail the record; replenish replaces it.
+      if (await removeRecord(ctx, keys, id, { event: "expired" })) {
+        report.lost += 1;
+        records.delete(id);
+        await cleanupInstance(ctx, id);
+      }
+      continue;
+    }
+    if (!routeIds.has(id)) {
+      await ctx.routes.add(id, container.hostPort);
+      report.routesRestored += 1;
+    }
+  }
+  for (const container of containers) {
+    if (records.has(container.id)) continue;
+    await cleanupInstance(ctx, container.id);
+    report.orphanContainers += 1;
+  }
+  for (const route of routes) {
+    if (records.has(route.id) || containerById.has(route.id)) continue;
+    await ctx.routes.remove(route.id);
+    report.orphanRoutes += 1;
+  }
+  report.staleLookups = await sweepLookups(ctx, records);
+  for (const [kind, count] of Object.entries(report)) if (count) metrics.reconciled.inc({ kind }, count);
+  return report;
+}
+
+/** Every instance record of the given apps: ready list, warming set, expiry set. */
+async function readRecords(ctx: Ctx, slugs: string[]): Promise<Map<string, RecordInfo>> {
+  const listing = ctx.redis.pipeline();
+  for (const slug of slugs) {
+    const keys = appKeys(ctx.config.VALKEY_PREFIX, slug);
+    listing.lrange(keys.ready, 0, -1).smembers(keys.warming).zrange(keys.expiry, "0", "-1");
+  }
+  const lists = (await listing.exec()) ?? [];
+  const ids: { id: string; app: string }[] = [];
+  slugs.forEach((app, index) => {
+    for (let offset = 0; offset < 3; offset += 1) {
+      for (const id of (lists[index * 3 + offset]?.[1] as string[]) ?? []) ids.push({ id, app });
+    }
+  });
+  const reading = ctx.redis.pipeline();
+  for (const { id, app } of ids) reading.hmget(appKeys(ctx.config.VALKEY_PREFIX, app).inst(id), "state", "worker", "host_port", "ready_at");
+  const fields = (await reading.exec()) ?? [];
+  const records = new Map<string, RecordInfo>();
+  ids.forEach(({ id, app }, index) => {
+    const [state, worker, hostPort, readyAt] = (fields[index]?.[1] as (string | null)[]) ?? [];
+    if (!state) return;
+    records.set(id, { app, state, worker, hostPort: hostPort ? Number(hostPort) : null, readyAtMs: Number(readyAt ?? 0) });
+  });
+  return records;
+}
+
+async function liveWorkerIds(ctx: Ctx, records: Map<string, RecordInfo>): Promise<Set<string>> {
+  const workers = [...new Set([...records.values()].map((r) => r.worker).filter((w): w is string => !!w))];
+  if (!workers.length) return new Set();
+  const leases = await ctx.redis.mget(...workers.map((w) => ctx.keys.workerLease(w)));
+  return new Set(workers.filter((_, index) => leases[index] !== null));
+}
+
+/** Deletes id lookups whose instance is gone (a crash between a record's removal and its cleanup). */
+async function sweepLookups(ctx: Ctx, records: Map<string, RecordInfo>): Promise<number> {
+  let cursor = "0";
+  let removed = 0;
+  do {
+    const [next, keys] = await ctx.redis.scan(cursor, "MATCH", ctx.keys.locPattern, "COUNT", 500);
+    cursor = next;
+    const candidates = keys.map((key) => key.slice(ctx.keys.locPattern.length - 1)).filter((id) => !records.has(id));
+    if (candidates.length) {
+      // Check again for each: the instance may have been reserved after the records were read.
+      const apps = await ctx.redis.mget(...candidates.map((id) => ctx.keys.loc(id)));
+      for (const [index, id] of candidates.entries()) {
+        const app = apps[index];
+        if (!app) continue;
+        if (await ctx.redis.exists(appKeys(ctx.config.VALKEY_PREFIX, app).inst(id))) continue;
+        removed += await ctx.redis.del(ctx.keys.loc(id));
+      }
+    }
+  } while (cursor !== "0");
+  return removed;
+}

@@ -1,0 +1,150 @@
+import type { Ctx } from "../context";
+import { metrics } from "../metrics";
+import { createRedis, type Redis } from "../store/redis";
+import { getInstance } from "./get";
+
+interface Stream {
+  id: string;
+  expiresAtMs: number;
+  openedAtMs: number;
+  lastBeatMs: number;
+  eventId: number;
+  controller: ReadableStreamDefaultController<Uint8Array>;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Serves every SSE countdown of a process from one timer and one Redis subscription (DESIGN §10):
+ * nothing polls Redis per stream. Extend, release and expire made by any process arrive as
+ * messages on the events channel.
+ */
+class WatchHub {
+  private readonly streams = new Map<string, Set<Stream>>();
+  private timer?: NodeJS.Timeout;
+  private subscriber?: Redis;
+
+  constructor(private readonly ctx: Ctx) {}
+
+  get size(): number {
+    let total = 0;
+    for (const set of this.streams.values()) total += set.size;
+    return total;
+  }
+
+  private ensureRunning(): void {
+    if (!this.subscriber) {
+      this.subscriber = createRedis(this.ctx.config, { subscriber: true });
+      this.subscriber.on("error", (error) => this.ctx.log.warn({ err: error.message }, "events subscription error"));
+      this.subscriber.subscribe(this.ctx.keys.events).catch((error) => this.ctx.log.error({ err: error.message }, "subscribe failed"));
+      this.subscriber.on("message", (_channel, message) => this.onEvent(message));
+    }
+    this.timer ??= setInterval(() => this.tick(), 1000);
+  }
+
+  open(id: string, expiresAtMs: number): ReadableStream<Uint8Array> {
+    this.ensureRunning();
+    let stream: Stream;
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        const now = Date.now();
+        stream = { id, expiresAtMs, openedAtMs: now, lastBeatMs: now, eventId: 0, controller };
+        let set = this.streams.get(id);
+        if (!set) this.streams.set(id, (set = new Set()));
+        set.add(stream);
+        metrics.sseStreams.set(this.size);
+        controller.enqueue(encoder.encode("retry: 3000\n\n"));
+        this.sendTtl(stream, now);
+      },
+      cancel: () => this.close(stream, false),
+    });
+  }
+
+  private send(stream: Stream, event: string, data: unknown): void {
+    stream.eventId += 1;
+    try {
+      stream.controller.enqueue(encoder.encode(`id: ${stream.eventId}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+    } catch {
+      this.close(stream, false);
+    }
+  }
+
+  private sendTtl(stream: Stream, now: number): void {
+    const ttl = Math.max(0, Math.floor((stream.expiresAtMs - now) / 1000));
+    if (stream.expiresAtMs <= now) {
+      this.send(stream, "expired", { id: stream.id, ttl_remaining: 0, state: "expired" });
+      this.close(stream, true);
+      return;
+    }
+    this.send(stream, "ttl", { id: stream.id, ttl_remaining: ttl, state: "assigned" });
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const set of this.streams.values()) {
+      for (const stream of set) {
+        if (now - stream.openedAtMs >= this.ctx.config.SSE_MAX_DURATION) {
+          // The client's EventSource reconnects (retry) and gets a fresh stream.
+          this.close(stream, true);
+          continue;
+        }
+        this.sendTtl(stream, now);
+        if (now - stream.lastBeatMs >= this.ctx.config.SSE_HEARTBEAT) {
+          stream.lastBeatMs = now;
+          try {
+            stream.controller.enqueue(encoder.encode(": heartbeat\n\n"));
+          } catch {
+            this.close(stream, false);
+          }
+        }
+      }
+    }
+  }
+
+  private onEvent(message: string): void {
+    let event: { type?: string; id?: string; expires_at?: number };
+    try {
+      event = JSON.parse(message);
+    } catch {
+      return;
+    }
+    const set = event.id ? this.streams.get(event.id) : undefined;
+    if (!set) return;
+    for (const stream of set) {
+      if (event.type === "extended" && event.expires_at) {
+        stream.expiresAtMs = Number(event.expires_at);
+        this.sendTtl(stream, Date.now());
+      } else if (event.type === "released" || event.type === "expired") {
+        this.send(stream, "expired", { id: stream.id, ttl_remaining: 0, state: event.type });
+        this.close(stream, true);
+      }
+    }
+  }
+
+  private close(stream: Stream, endResponse: boolean): void {
+    const set = this.streams.get(stream.id);
+    if (!set?.delete(stream)) return;
+    if (!set.size) this.streams.delete(stream.id);
+    if (endResponse) {
+      try {
+        stream.controller.close();
+      } catch {
+        // already closed by the client
+      }
+    }
+    metrics.sseStreams.set(this.size);
+    if (this.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+const holder = globalThis as unknown as { __tinWatchHub?: WatchHub };
+
+/** Opens a countdown stream for an assigned instance; 404 before any byte is sent when there is none. */
+export async function watch(ctx: Ctx, id: string): Promise<ReadableStream<Uint8Array>> {
+  const instance = await getInstance(ctx, id);
+  holder.__tinWatchHub ??= new WatchHub(ctx);
+  return holder.__tinWatchHub.open(id, Date.parse(instance.expires_at));
+}

@@ -1,0 +1,130 @@
+import type { Route, RouteTable } from "./types";
+
+const GROUP_ID = "tin-instances";
+const SERVER = "tryitnow";
+const routeId = (id: string) => `tin-${id}`;
+
+interface CaddyOptions {
+  adminUrl: string;
+  baseDomain: string;
+  proxyPort: number;
+  /** Where the proxy sends requests that are not for an instance: the web process. */
+  webUpstream: string;
+  timeoutMs?: number;
+}
+
+class CaddyError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Caddy answers an unknown @id with 404 (or, in some versions, 400 "unknown object ID"). */
+function isMissing(error: unknown): boolean {
+  return error instanceof CaddyError && (error.status === 404 || /unknown object ID/i.test(error.message));
+}
+
+/**
+ * RouteTable on Caddy's admin API (DESIGN §6). The server holds one route group matching
+ * `*.<BASE_DOMAIN>`: instance routes (`@id tin-<id>`) are appended to it; a host with no instance
+ * gets a plain 404; everything else goes to the web process.
+ */
+export class CaddyRoutes implements RouteTable {
+  constructor(private readonly options: CaddyOptions) {}
+
+  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`${this.options.adminUrl}${path}`, {
+      method,
+      headers: body === undefined ? undefined : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new CaddyError(response.status, `caddy ${method} ${path}: ${response.status} ${text.trim()}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  async ping(): Promise<void> {
+    await this.call("GET", "/config/admin");
+  }
+
+  serverConfig() {
+    const { baseDomain, proxyPort, webUpstream } = this.options;
+    return {
+      listen: [`:${proxyPort}`],
+      automatic_https: { disable: true },
+      routes: [
+        {
+          match: [{ host: [`*.${baseDomain}`] }],
+          handle: [
+            { "@id": GROUP_ID, handler: "subroute", routes: [] },
+            {
+              handler: "static_response",
+              status_code: 404,
+              headers: { "Content-Type": ["text/plain; charset=utf-8"] },
+              body: "This demo does not exist or has ended.\n",
+            },
+          ],
+          terminal: true,
+        },
+        { handle: [{ handler: "reverse_proxy", upstreams: [{ dial: webUpstream }] }] },
+      ],
+    };
+  }
+
+  async prepare(): Promise<void> {
+    try {
+      await this.call("GET", `/id/${GROUP_ID}`);
+      return;
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+    const config = ((await this.call("GET", "/config/")) ?? {}) as Record<string, any>;
+    config.apps ??= {};
+    config.apps.http ??= {};
+    config.apps.http.servers ??= {};
+    config.apps.http.servers[SERVER] = this.serverConfig();
+    await this.call("POST", "/load", config);
+  }
+
+  async add(id: string, hostPort: number): Promise<void> {
+    const route = {
+      "@id": routeId(id),
+      match: [{ host: [`${id}.${this.options.baseDomain}`] }],
+      handle: [{ handler: "reverse_proxy", upstreams: [{ dial: `127.0.0.1:${hostPort}` }] }],
+      terminal: true,
+    };
+    try {
+      await this.call("POST", `/id/${GROUP_ID}/routes`, route);
+    } catch (error) {
+      // A retried provision may find its route already there: replace it.
+      if (!(error instanceof CaddyError) || !/duplicate/i.test(error.message)) throw error;
+      await this.call("PATCH", `/id/${routeId(id)}`, route);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.call("DELETE", `/id/${routeId(id)}`);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+  }
+
+  async list(): Promise<Route[]> {
+    const routes = ((await this.call("GET", `/id/${GROUP_ID}/routes`)) ?? []) as {
+      "@id"?: string;
+      handle?: { upstreams?: { dial?: string }[] }[];
+    }[];
+    return routes
+      .filter((route) => route["@id"]?.startsWith("tin-"))
+      .map((route) => {
+        const dial = route.handle?.[0]?.upstreams?.[0]?.dial ?? "";
+        const port = Number(dial.split(":").pop());
+        return { id: route["@id"]!.slice(4), hostPort: Number.isFinite(port) ? port : null };
+      });
+  }
+}

@@ -1,0 +1,28 @@
+import type { AppSpec } from "../apps/model";
+
+/** What exists on the container host, as its labels say. */
+export interface RuntimeInstance {
+  id: string;
+  app: string;
+  containerId: string;
+  running: boolean;
+  hostPort: number | null;
+}
+
+export interface StartedContainer {
+  containerId: string;
+  hostPort: number;
+}
+
+/** The seam between the pool and where containers run: Docker now, Kubernetes next (DESIGN §13). */
+export interface ContainerRuntime {
+  /** Creates whatever shared resources instances need (the private network). Idempotent. */
+  prepare(): Promise<void>;
+  /** Creates and starts the container of an instance; adopts one that already exists. */
+  start(app: AppSpec, id: string, env: Record<string, string>): Promise<StartedContainer>;
+  /** Removes an instance's container; a missing one counts as removed. */
+  remove(id: string): Promise<void>;
+  /** Every container this deployment manages. */
+  list(): Promise<RuntimeInstance[]>;
+  ping(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+/** Prints the resolved addresses of the configuration as shell variables, for the set-up scripts. */
+import { loadConfig } from "../lib/config";
+
+const config = loadConfig();
+const db = new URL(config.DATABASE_URL);
+const nats = new URL(config.NATS_URL);
+const caddy = new URL(config.CADDY_ADMIN_URL);
+const [redisHost, redisPort] = config.VALKEY_ADDR.split(":");
+const vars: Record<string, string | number> = {
+  TIN_PORT: config.PORT,
+  TIN_HOST: config.HOST,
+  TIN_PROXY_PORT: config.PROXY_PORT,
+  TIN_REDIS_HOST: redisHost,
+  TIN_REDIS_PORT: redisPort ?? 6379,
+  TIN_REDIS_PASSWORD: config.VALKEY_PASSWORD,
+  TIN_DB_HOST: db.hostname,
+  TIN_DB_PORT: db.port || 3306,
+  TIN_DB_USER: decodeURIComponent(db.username),
+  TIN_DB_PASSWORD: decodeURIComponent(db.password),
+  TIN_DB_NAME: db.pathname.slice(1),
+  TIN_NATS_HOST: nats.hostname,
+  TIN_NATS_PORT: nats.port || 4222,
+  TIN_CADDY_ADMIN: `${caddy.hostname}:${caddy.port || 2019}`,
+  TIN_CADDY_ADMIN_URL: config.CADDY_ADMIN_URL,
+  TIN_IMAGE: config.CONTAINER_IMAGE,
+  TIN_PREFIX: config.VALKEY_PREFIX,
+};
+const quote = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
+for (const [name, value] of Object.entries(vars)) console.log(`${name}=${quote(value)}`);

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Shared set-up steps of `npm start`, `npm run up`, `npm test` and `npm run bench` (DESIGN §12).
+# Each step prints what it does; each service is started only when nothing answers on its address,
+# with its data under .data/, and recorded in .data/run/ so `npm run down` stops only what we started.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+DATA="$ROOT/.data"
+RUN="$DATA/run"
+LOGS="$DATA/logs"
+mkdir -p "$RUN" "$LOGS"
+STARTED_NOW=()
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+fail() { printf '\033[31mxx  %s\033[0m\n' "$*" >&2; exit 1; }
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds or the deadline passes.
+wait_for() {
+  local what="$1" seconds="$2"; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "$what did not come up within ${seconds}s (logs: $LOGS)"
+    sleep 0.2
+  done
+}
+
+tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# ---------------------------------------------------------------- packages
+ensure_packages() {
+  local want=("$@") missing=() pkg
+  for pkg in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then info "packages present: ${want[*]}"; return; fi
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    fail "missing packages: ${missing[*]} — install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}) and run again"
+  fi
+  step "installing ${missing[*]} (apt-get)"
+  apt-get update -qq >"$LOGS/apt.log" 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$LOGS/apt.log" 2>&1 \
+    || fail "apt-get install ${missing[*]} failed (see $LOGS/apt.log)"
+}
+
+ensure_node_modules() {
+  if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] && [ node_modules/.package-lock.json -nt package.json ]; then
+    info "node modules up to date"; return
+  fi
+  step "installing node modules (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+}
+
+load_env() {
+  eval "$(node_modules/.bin/tsx scripts/env.ts)"
+}
+
+# ---------------------------------------------------------------- services
+mark_started() { echo "$2" >"$RUN/$1.pid"; STARTED_NOW+=("$1"); }
+
+start_docker() {
+  if docker info >/dev/null 2>&1; then info "docker: already running"; return; fi
+  step "starting dockerd"
+  nohup dockerd >>"$LOGS/dockerd.log" 2>&1 &
+  mark_started dockerd $!
+  wait_for dockerd 60 docker info
+}
+
+start_redis() {
+  if redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" ping 2>/dev/null | grep -q PONG; then info "redis: already running on $TIN_REDIS_HOST:$TIN_REDIS_PORT"; return; fi
+  step "starting redis-server on $TIN_REDIS_HOST:$TIN_REDIS_PORT"
+  mkdir -p "$DATA/redis"
+  redis-server --bind "$TIN_REDIS_HOST" --port "$TIN_REDIS_PORT" --dir "$DATA/redis" --save "" --appendonly no \
+    --daemonize yes --pidfile "$RUN/redis-server.pid" --logfile "$LOGS/redis.log"
+  wait_for redis 20 bash -c "redis-cli -h $TIN_REDIS_HOST -p $TIN_REDIS_PORT ping | grep -q PONG"
+  STARTED_NOW+=(redis-server)
+}
+
+MARIADB_SOCKET="$RUN/mysqld.sock"
+mariadb_root() {
+  if [ -S "$MARIADB_SOCKET" ]; then mariadb --protocol=socket --socket="$MARIADB_SOCKET" -uroot "$@"; else mariadb -uroot "$@"; fi
+}
+
+start_mariadb() {
+  if tcp_open "$TIN_DB_HOST" "$TIN_DB_PORT"; then
+    info "mariadb: already running on $TIN_DB_HOST:$TIN_DB_PORT"
+  else
+    step "starting mariadb on $TIN_DB_HOST:$TIN_DB_PORT"
+    if [ ! -d "$DATA/mariadb/mysql" ]; then
+      info "initialising data directory .data/mariadb"
+      mariadb-install-db --user=root --datadir="$DATA/mariadb" --auth-root-authentication-method=socket \
+        --skip-test-db >"$LOGS/mariadb-install.log" 2>&1 || fail "mariadb-install-db failed (see $LOGS/mariadb-install.log)"
+    fi
+    nohup mariadbd --user=root --datadir="$DATA/mariadb" --socket="$MARIADB_SOCKET" --port="$TIN_DB_PORT" \
+      --bind-address="$TIN_DB_HOST" --pid-file="$RUN/mariadbd.pid.internal" --log-error="$LOGS/mariadb.log" \
+      --skip-name-resolve >/dev/null 2>&1 &
+    mark_started mariadbd $!
+    wait_for mariadb 60 mariadb-admin --protocol=socket --socket="$MARIADB_SOCKET" -uroot ping
+  fi
+  ensure_database "$TIN_DB_NAME"
+}
+
+# ensure_database NAME: the database and the project's own user (Debian's root authenticates by socket only).
+ensure_database() {
+  local name="$1"
+  if mysql_user_can_connect "$name"; then return; fi
+  info "creating database $name and user $TIN_DB_USER"
+  mariadb_root <<SQL || fail "could not create database $name — create it and user $TIN_DB_USER yourself, or set DATABASE_URL"
+CREATE DATABASE IF NOT EXISTS \`$name\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER IF NOT EXISTS '$TIN_DB_USER'@'localhost' IDENTIFIED BY '$TIN_DB_PASSWORD';
+CREATE USER IF NOT EXISTS '$TIN_DB_USER'@'127.0.0.1' IDENTIFIED BY '$TIN_DB_PASSWORD';
+GRANT ALL PRIVILEGES ON \`$name\`.* TO '$TIN_DB_USER'@'localhost';
+GRANT ALL PRIVILEGES ON \`$name\`.* TO '$TIN_DB_USER'@'127.0.0.1';
+FLUSH PRIVILEGES;
+SQL
+}
+
+mysql_user_can_connect() {
+  mariadb --protocol=tcp -h "$TIN_DB_HOST" -P "$TIN_DB_PORT" -u"$TIN_DB_USER" -p"$TIN_DB_PASSWORD" -e "select 1" "$1" >/dev/null 2>&1
+}
+
+start_nats() {
+  if tcp_open "$TIN_NATS_HOST" "$TIN_NATS_PORT"; then info "nats: already running on $TIN_NATS_HOST:$TIN_NATS_PORT"; return; fi
+  step "starting nats-server (JetStream) on $TIN_NATS_HOST:$TIN_NATS_PORT"
+  mkdir -p "$DATA/nats"
+  nohup nats-server -a "$TIN_NATS_HOST" -p "$TIN_NATS_PORT" -js -sd "$DATA/nats" -l "$LOGS/nats.log" >/dev/null 2>&1 &
+  mark_started nats-server $!
+  wait_for nats 20 tcp_open "$TIN_NATS_HOST" "$TIN_NATS_PORT"
+}
+
+# start_caddy ADMIN_HOST:PORT NAME: Caddy with only its admin API on loopback; the worker loads the server.
+start_caddy() {
+  local admin="$1" name="${2:-caddy}"
+  if curl -fsS -m 2 "http://$admin/config/" >/dev/null 2>&1; then info "$name: already running (admin $admin)"; return; fi
+  step "starting $name (admin API on $admin)"
+  mkdir -p "$DATA/$name"
+  printf '{"admin":{"listen":"%s"}}\n' "$admin" >"$DATA/$name/bootstrap.json"
+  XDG_DATA_HOME="$DATA/$name" XDG_CONFIG_HOME="$DATA/$name" nohup caddy run --config "$DATA/$name/bootstrap.json" \
+    >>"$LOGS/$name.log" 2>&1 &
+  mark_started "$name" $!
+  wait_for "$name" 20 curl -fsS -m 2 "http://$admin/config/"
+}
+
+ensure_services() {
+  start_docker
+  start_redis
+  start_mariadb
+  start_nats
+}
+
+# stop_service NAME: stops a service we started (its pid file), waiting for it to exit.
+stop_service() {
+  local name="$1" file="$RUN/$1.pid" pid
+  [ -f "$file" ] || return 0
+  pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null; then
+    info "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+stop_started_now() {
+  local index
+  for ((index = ${#STARTED_NOW[@]} - 1; index >= 0; index--)); do stop_service "${STARTED_NOW[$index]}"; done
+}
+
+# ---------------------------------------------------------------- project steps
+migrate() {
+  step "migrating database $TIN_DB_NAME"
+  node_modules/.bin/tsx scripts/migrate.ts
+}
+
+build_image() {
+  local image="${1:-tryitnow/hello:latest}"
+  local context="$DATA/build/hello"
+  if docker image inspect "$image" >/dev/null 2>&1 && [ ! examples/hello -nt "$DATA/build/hello.stamp" ] \
+    && [ -z "$(find examples/hello -newer "$DATA/build/hello.stamp" 2>/dev/null | head -1)" ]; then
+    info "sample image $image is up to date"; return
+  fi
+  step "building sample image $image (FROM scratch + Debian's busybox-static)"
+  rm -rf "$context" && mkdir -p "$context"
+  cp -r examples/hello/. "$context/"
+  cp /bin/busybox "$context/busybox"
+  docker build -q -t "$image" "$context" >/dev/null 2>"$LOGS/build-image.log" || fail "docker build failed (see $LOGS/build-image.log)"
+  touch "$DATA/build/hello.stamp"
+}
+
+build_next() {
+  if [ -f .next/BUILD_ID ] && [ -z "$(find app components lib public next.config.ts package.json -newer .next/BUILD_ID 2>/dev/null | head -1)" ]; then
+    info "next build is up to date"; return
+  fi
+  step "building the web app (next build)"
+  node_modules/.bin/next build >"$LOGS/next-build.log" 2>&1 || { tail -40 "$LOGS/next-build.log"; fail "next build failed"; }
+  info "built (log: $LOGS/next-build.log)"
+}
+
+# prepare: everything up to (not including) starting web and worker.
+prepare() {
+  step "checking system packages"
+  ensure_packages docker.io caddy redis-server mariadb-server nats-server busybox-static curl file "$@"
+  ensure_node_modules
+  load_env
+  ensure_services
+}
+
+web_healthy() { curl -fsS -m 2 "http://127.0.0.1:$TIN_PORT/health" >/dev/null 2>&1; }

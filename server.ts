@@ -1,0 +1,42 @@
+import { createServer } from "node:http";
+import next from "next";
+import { loadConfig } from "./lib/config";
+
+/**
+ * The web process: Next.js behind a plain Node server, because route handlers cannot see the
+ * socket's address. The server writes it into a header of its own, overwriting whatever a client
+ * sent, so the client-IP rule (DESIGN §10) starts from a fact, not from a claim.
+ */
+const PEER_HEADER = "x-tin-peer-ip";
+const config = loadConfig();
+const { PORT: port, HOST: host } = config;
+const dev = process.env.NODE_ENV === "development";
+
+const app = next({ dev, hostname: host, port });
+const handle = app.getRequestHandler();
+
+await app.prepare();
+const server = createServer((req, res) => {
+  req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "0.0.0.0";
+  handle(req, res).catch((error: unknown) => {
+    console.error(error);
+    if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: "internal error", code: "INTERNAL_ERROR" }));
+  });
+});
+server.keepAliveTimeout = 65_000;
+server.listen(port, host, () => {
+  console.log(JSON.stringify({ level: 30, service: "web", msg: `web listening on http://${host}:${port}` }));
+});
+
+let stopping = false;
+const shutdown = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(JSON.stringify({ level: 30, service: "web", msg: `stopping (${signal})` }));
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 8000).unref();
+};
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));

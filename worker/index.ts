@@ -1,0 +1,96 @@
+import { hostname } from "node:os";
+import { ensureDefaultApp } from "../lib/apps/ensure-default";
+import { type AppSpec, specFromRow } from "../lib/apps/model";
+import { mirrorApp } from "../lib/apps/mirror";
+import { loadConfig } from "../lib/config";
+import { createContext } from "../lib/context";
+import { listAppRows } from "../lib/db/apps";
+import { newRecordId } from "../lib/ids";
+import { publishMetricsSnapshot, removeMetricsSnapshot } from "../lib/metrics-merge";
+import { drainApp } from "../lib/pool/drain";
+import { expireDue } from "../lib/pool/expire";
+import { reconcile } from "../lib/pool/reconcile";
+import { Replenisher } from "../lib/pool/replenish";
+import { every } from "./loop";
+
+/**
+ * The worker: all slow work (DESIGN §7). Replenish, reap, reconcile and app sync run as loops;
+ * several workers may run at once, coordinating only through Redis scripts.
+ */
+async function main() {
+  const config = loadConfig();
+  const ctx = createContext(config, "worker");
+  const workerId = `${hostname()}-${process.pid}-${newRecordId("w").slice(2, 10)}`;
+  const log = ctx.log.child({ worker: workerId });
+  const renewLease = () => ctx.redis.set(ctx.keys.workerLease(workerId), "1", "PX", config.WORKER_LEASE);
+
+  await retry(log, "dependencies", async () => {
+    await renewLease();
+    await ctx.runtime.prepare();
+    await ctx.routes.prepare();
+    await ensureDefaultApp(ctx);
+  });
+
+  let apps: AppSpec[] = [];
+  const syncApps = async () => {
+    const specs = (await listAppRows(ctx.db)).map(specFromRow);
+    await Promise.all(specs.map((spec) => mirrorApp(ctx, spec)));
+    const known = new Set(specs.map((spec) => spec.slug));
+    for (const slug of await ctx.redis.smembers(ctx.keys.apps)) if (!known.has(slug)) await drainApp(ctx, slug);
+    apps = specs;
+  };
+  await syncApps();
+  const startReport = await reconcile(ctx);
+  log.info({ apps: apps.map((a) => a.slug), reconcile: startReport }, "worker started");
+
+  const replenisher = new Replenisher(ctx, workerId, config.PROVISION_CONCURRENCY);
+  const loops = [
+    every("lease", Math.max(200, Math.floor(config.WORKER_LEASE / 3)), log, renewLease),
+    every("apps", config.APP_SYNC_INTERVAL, log, syncApps),
+    every("replenish", config.POOL_REPLENISH_INTERVAL, log, () => replenisher.tick(apps)),
+    every("reap", 1000, log, () => Promise.all(apps.map((app) => expireDue(ctx, app.slug)))),
+    every("reconcile", config.RECONCILE_INTERVAL, log, async () => {
+      const report = await reconcile(ctx);
+      if (Object.values(report).some(Boolean)) log.info({ report }, "reconciled");
+    }),
+    every("metrics", 5000, log, () => publishMetricsSnapshot(ctx, workerId)),
+  ];
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, inFlight: replenisher.busy }, "stopping: finishing or rolling back in-flight provisions");
+    const deadline = setTimeout(() => {
+      log.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, 9500);
+    await replenisher.stop(7000);
+    await Promise.all(loops.map((loop) => loop.stop()));
+    await removeMetricsSnapshot(ctx, workerId).catch(() => undefined);
+    await ctx.redis.del(ctx.keys.workerLease(workerId)).catch(() => undefined);
+    await ctx.close();
+    clearTimeout(deadline);
+    log.info("worker stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+async function retry(log: { warn: (obj: object, msg: string) => void }, what: string, task: () => Promise<void>) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await task();
+    } catch (error) {
+      if (attempt >= 60) throw error;
+      log.warn({ attempt, err: (error as Error).message }, `waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
