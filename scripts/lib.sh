@@ -174,19 +174,21 @@ migrate() {
   node_modules/.bin/tsx scripts/migrate.ts
 }
 
+# build_image NAME TAG: builds examples/NAME locally (nothing is pulled); skipped when unchanged.
 build_image() {
-  local image="${1:-tryitnow/hello:latest}"
-  local context="$DATA/build/hello"
-  if docker image inspect "$image" >/dev/null 2>&1 && [ ! examples/hello -nt "$DATA/build/hello.stamp" ] \
-    && [ -z "$(find examples/hello -newer "$DATA/build/hello.stamp" 2>/dev/null | head -1)" ]; then
-    info "sample image $image is up to date"; return
+  local name="$1" image="$2"
+  local context="$DATA/build/$name" stamp="$DATA/build/$name.stamp"
+  if docker image inspect "$image" >/dev/null 2>&1 && [ -f "$stamp" ] \
+    && [ -z "$(find "examples/$name" -newer "$stamp" 2>/dev/null | head -1)" ]; then
+    info "image $image is up to date"; return
   fi
-  step "building sample image $image (FROM scratch + Debian's busybox-static)"
+  step "building image $image from examples/$name"
   rm -rf "$context" && mkdir -p "$context"
-  cp -r examples/hello/. "$context/"
-  cp /bin/busybox "$context/busybox"
-  docker build -q -t "$image" "$context" >/dev/null 2>"$LOGS/build-image.log" || fail "docker build failed (see $LOGS/build-image.log)"
-  touch "$DATA/build/hello.stamp"
+  cp -r "examples/$name/." "$context/"
+  # The sample's only binary is Debian's static busybox (package busybox-static).
+  if grep -q "COPY busybox" "$context/Dockerfile"; then cp /bin/busybox "$context/busybox"; fi
+  docker build -q -t "$image" "$context" >/dev/null 2>"$LOGS/build-$name.log" || fail "docker build failed (see $LOGS/build-$name.log)"
+  touch "$stamp"
 }
 
 build_next() {

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 prepare
 start_caddy "$TIN_CADDY_ADMIN" caddy
 migrate
-build_image tryitnow/hello:latest
+build_image hello tryitnow/hello:latest
 build_next
 
 web_healthy && fail "something already answers on port $TIN_PORT (npm run down, or set PORT)"

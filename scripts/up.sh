@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 prepare
 start_caddy "$TIN_CADDY_ADMIN" caddy
 migrate
-build_image tryitnow/hello:latest
+build_image hello tryitnow/hello:latest
 build_next
 
 if web_healthy && [ -f "$RUN/worker.pid" ] && kill -0 "$(cat "$RUN/worker.pid")" 2>/dev/null; then

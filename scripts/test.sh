@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# npm test: the same set-up as `npm start` (packages, services, migrations, images, build), then unit
+# and integration tests (vitest, against the real services) and browser tests (Playwright, Debian's
+# Chromium). Services this run started are stopped at the end. Exits non-zero on any failure.
+source "$(dirname "$0")/lib.sh"
+
+prepare chromium
+trap stop_started_now EXIT
+
+TEST_DB="${TIN_DB_NAME}_test"
+ensure_database "$TEST_DB"
+export TEST_DATABASE_URL="mysql://$TIN_DB_USER:$TIN_DB_PASSWORD@$TIN_DB_HOST:$TIN_DB_PORT/$TEST_DB"
+DATABASE_URL="$TEST_DATABASE_URL" TIN_DB_NAME="$TEST_DB" migrate
+build_image hello tryitnow/hello:latest
+build_image hello-alt tryitnow/hello-alt:latest
+build_next
+
+status=0
+step "unit and integration tests (vitest)"
+node_modules/.bin/vitest run || status=1
+step "browser tests (Playwright, /usr/bin/chromium)"
+node_modules/.bin/playwright test || status=1
+
+if [ "$status" -eq 0 ]; then step "all tests passed"; else printf '\033[31mxx  some tests failed\033[0m\n'; fi
+exit "$status"

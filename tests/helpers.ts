@@ -1,0 +1,94 @@
+import http from "node:http";
+import { randomBytes } from "node:crypto";
+import { appKeys } from "../lib/store/keys";
+import { docker, TEST_API_KEY, TEST_CADDY_ADMIN, TEST_PORT, TEST_PREFIX, TEST_PROXY_PORT, testRedis, waitFor } from "./setup/stack";
+
+export { waitFor };
+export const redis = testRedis();
+
+export async function api(path: string, init: RequestInit & { json?: unknown; key?: string | null } = {}) {
+  const headers = new Headers(init.headers);
+  if (init.key !== null) headers.set("X-API-Key", init.key ?? TEST_API_KEY);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  const response = await fetch(`http://127.0.0.1:${TEST_PORT}${path}`, { ...init, headers, body });
+  const text = await response.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}
+
+export const uniqueSlug = (prefix: string) => `${prefix}-${randomBytes(3).toString("hex")}`;
+
+/** Creates an app through the API (sample image unless told otherwise). */
+export async function createApp(prefix: string, fields: Record<string, unknown> = {}) {
+  const slug = uniqueSlug(prefix);
+  const response = await api("/api/v1/apps", {
+    method: "POST",
+    json: { slug, image: "tryitnow/hello:latest", health_path: "/", pool_target: 1, pool_min: 0, pool_max: 10, ...fields },
+  });
+  if (response.status !== 201) throw new Error(`create app failed: ${response.status} ${response.text}`);
+  return slug;
+}
+
+export async function appStats(slug: string) {
+  const { json } = await api("/api/v1/pool/stats");
+  return json.apps.find((a: { app: string }) => a.app === slug) as
+    | { ready: number; warming: number; assigned: number; target: number; capacity: number }
+    | undefined;
+}
+
+export async function waitReady(slug: string, count: number, timeoutMs = 60_000) {
+  return waitFor(`${count} ready instances of ${slug}`, async () => ((await appStats(slug))?.ready ?? 0) >= count, timeoutMs, 200);
+}
+
+export async function acquire(slug: string, headers: Record<string, string> = {}) {
+  return api("/api/v1/demo/acquire", { method: "POST", json: { app: slug }, headers });
+}
+
+/** Containers of an app on the Docker host, by label. */
+export async function containersOf(slug: string) {
+  return docker.listContainers({
+    all: true,
+    filters: { label: [`tryitnow.app=${slug}`, `tryitnow.deployment=${TEST_PREFIX}`] },
+  });
+}
+
+export async function routeIds(): Promise<string[]> {
+  const response = await fetch(`http://${TEST_CADDY_ADMIN}/id/tin-instances/routes`);
+  if (!response.ok) return [];
+  const routes = (await response.json()) as { "@id": string }[];
+  return routes.map((r) => r["@id"].slice(4));
+}
+
+/** Fetches a path of an instance through Caddy with its Host header, as a browser at its URL would. */
+export function throughProxy(id: string, path: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(
+      { host: "127.0.0.1", port: TEST_PROXY_PORT, path, headers: { Host: `${id}.localhost:${TEST_PROXY_PORT}` }, timeout: 5000 },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error("timeout")));
+    request.on("error", reject);
+  });
+}
+
+export async function recordOf(slug: string, id: string) {
+  return redis.hgetall(appKeys(TEST_PREFIX, slug).inst(id));
+}
+
+export async function deleteApp(slug: string) {
+  return api(`/api/v1/apps/${slug}`, { method: "DELETE" });
+}

@@ -1,0 +1,164 @@
+/**
+ * The test stack: its own Caddy (admin 127.0.0.1:12019, proxy :18081), web (:18080), Redis prefix,
+ * database and Docker network, beside whatever `npm start` runs. Services themselves (dockerd,
+ * Redis, MariaDB, NATS) are started by scripts/test.sh. Workers are started by each test file.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { Redis } from "ioredis";
+import Docker from "dockerode";
+import mysql from "mysql2/promise";
+import { loadConfig } from "../../lib/config";
+
+const base = loadConfig();
+const testDatabaseUrl = (() => {
+  const url = new URL(base.DATABASE_URL);
+  url.pathname = `${url.pathname}_test`;
+  return process.env.TEST_DATABASE_URL ?? url.toString();
+})();
+
+export const TEST_PORT = 18080;
+export const TEST_PROXY_PORT = 18081;
+export const TEST_CADDY_ADMIN = "127.0.0.1:12019";
+export const TEST_PREFIX = "tintest:";
+export const TEST_API_KEY = process.env.TEST_API_KEY_OVERRIDE ?? "test-secret-key-0123456789";
+
+export const TEST_ENV: Record<string, string> = {
+  NODE_ENV: "production",
+  PORT: String(TEST_PORT),
+  PROXY_PORT: String(TEST_PROXY_PORT),
+  CADDY_ADMIN_URL: `http://${TEST_CADDY_ADMIN}`,
+  VALKEY_PREFIX: TEST_PREFIX,
+  DATABASE_URL: testDatabaseUrl,
+  CONTAINER_NETWORK: "tin-test-net",
+  BASE_DOMAIN: "localhost",
+  PUBLIC_SCHEME: "http",
+  API_KEY: TEST_API_KEY,
+  POOL_TARGET_SIZE: "0",
+  POOL_MIN_SIZE: "0",
+  POOL_MAX_SIZE: "20",
+  RECONCILE_INTERVAL: "2s",
+  WORKER_LEASE: "3s",
+  APP_SYNC_INTERVAL: "1s",
+  POOL_REPLENISH_INTERVAL: "250ms",
+  HEALTH_TIMEOUT: "20s",
+  RATE_LIMIT_HOURLY: "0",
+  RATE_LIMIT_DAILY: "0",
+  LOG_LEVEL: "info",
+};
+
+const LOGS = ".data/logs";
+mkdirSync(LOGS, { recursive: true });
+
+export interface Proc {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startProcess(name: string, command: string, args: string[], env: Record<string, string> = {}): Proc {
+  const log = createWriteStream(`${LOGS}/test-${name}.log`, { flags: "a" });
+  const child = spawn(command, args, { env: { ...process.env, ...TEST_ENV, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    exited,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ""}`);
+}
+
+export function startCaddy(): Proc {
+  mkdirSync(".data/test-caddy", { recursive: true });
+  const config = JSON.stringify({ admin: { listen: TEST_CADDY_ADMIN } });
+  const proc = startProcess("caddy", "bash", ["-c", `echo '${config}' > .data/test-caddy/bootstrap.json && exec caddy run --config .data/test-caddy/bootstrap.json`], {
+    XDG_DATA_HOME: ".data/test-caddy",
+    XDG_CONFIG_HOME: ".data/test-caddy",
+  });
+  return proc;
+}
+
+export async function caddyUp(): Promise<boolean> {
+  const response = await fetch(`http://${TEST_CADDY_ADMIN}/config/`, { signal: AbortSignal.timeout(1000) });
+  return response.ok;
+}
+
+export function startWeb(env: Record<string, string> = {}): Proc {
+  return startProcess("web", "node_modules/.bin/tsx", ["server.ts"], env);
+}
+
+export function startWorker(name = "worker", env: Record<string, string> = {}): Proc {
+  return startProcess(name, "node_modules/.bin/tsx", ["worker/index.ts"], env);
+}
+
+export const docker = new Docker({ socketPath: "/var/run/docker.sock" });
+
+export function testRedis(): Redis {
+  const [host, port] = base.VALKEY_ADDR.split(":");
+  return new Redis({ host, port: Number(port), password: base.VALKEY_PASSWORD || undefined, db: base.VALKEY_DB });
+}
+
+/** Leaves nothing of an earlier test run: keys, containers, app rows. */
+export async function resetTestState(): Promise<void> {
+  const redis = testRedis();
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${TEST_PREFIX}*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== "0");
+  redis.disconnect();
+  const containers = await docker.listContainers({ all: true, filters: { label: [`tryitnow.deployment=${TEST_PREFIX}`] } });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  const connection = await mysql.createConnection(testDatabaseUrl);
+  await connection.query("DELETE FROM apps");
+  await connection.end();
+}
+
+export async function removeTestContainers(): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [`tryitnow.deployment=${TEST_PREFIX}`] } });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+}
+
+export async function webUp(): Promise<boolean> {
+  const response = await fetch(`http://127.0.0.1:${TEST_PORT}/health`, { signal: AbortSignal.timeout(2000) });
+  return response.status === 200;
+}
+
+/** Starts Caddy and web for a test run; returns the function that stops them. */
+export async function startStack(env: Record<string, string> = {}): Promise<() => Promise<void>> {
+  await resetTestState();
+  const caddy = startCaddy();
+  await waitFor("test caddy", caddyUp, 20_000);
+  const web = startWeb(env);
+  await waitFor("test web /health", webUp, 60_000, 250);
+  return async () => {
+    await web.stop();
+    await caddy.stop();
+    await removeTestContainers();
+  };
+}
