@@ -11,9 +11,9 @@ build_next
 
 web_healthy && fail "something already answers on port $TIN_PORT (npm run down, or set PORT)"
 step "starting worker and web (Ctrl-C stops them and the services started here)"
-node_modules/.bin/tsx worker/index.ts &
+node --import tsx worker/index.ts &
 WORKER=$!
-NODE_ENV=production node_modules/.bin/tsx server.ts &
+NODE_ENV=production node --import tsx server.ts &
 WEB=$!
 
 cleanup() {

@@ -13,11 +13,11 @@ if web_healthy && [ -f "$RUN/worker.pid" ] && kill -0 "$(cat "$RUN/worker.pid")"
 else
   step "starting worker and web"
   if ! { [ -f "$RUN/worker.pid" ] && kill -0 "$(cat "$RUN/worker.pid")" 2>/dev/null; }; then
-    nohup node_modules/.bin/tsx worker/index.ts >>"$LOGS/worker.log" 2>&1 &
+    nohup node --import tsx worker/index.ts >>"$LOGS/worker.log" 2>&1 &
     mark_started worker $!
   fi
   if ! web_healthy; then
-    NODE_ENV=production nohup node_modules/.bin/tsx server.ts >>"$LOGS/web.log" 2>&1 &
+    NODE_ENV=production nohup node --import tsx server.ts >>"$LOGS/web.log" 2>&1 &
     mark_started web $!
   fi
   wait_for "web (/health)" 90 web_healthy

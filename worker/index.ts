@@ -40,7 +40,7 @@ async function main() {
     apps = specs;
   };
   await syncApps();
-  const startReport = await reconcile(ctx);
+  const startReport = await reconcile(ctx).catch((error: Error) => ({ failed: error.message }));
   log.info({ apps: apps.map((a) => a.slug), reconcile: startReport }, "worker started");
 
   const replenisher = new Replenisher(ctx, workerId, config.PROVISION_CONCURRENCY);

@@ -26,7 +26,7 @@ export async function provision(
   const reserved = await runScript<number>(
     ctx.redis,
     "tinReserve",
-    [keys.ready, keys.warming, keys.expiry, keys.inst(id)],
+    [keys.ready, keys.warming, keys.expiry, keys.inst(id), keys.cfg],
     [options.target, app.poolMax, Date.now(), options.workerId, id],
   );
   if (reserved !== 1) return { status: "full" };

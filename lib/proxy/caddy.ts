@@ -36,6 +36,18 @@ export class CaddyRoutes implements RouteTable {
   constructor(private readonly options: CaddyOptions) {}
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    // Caddy closes admin connections when it reloads its config: a reused keep-alive socket can
+    // then fail before the request is read, so such failures are retried on a fresh connection.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.callOnce(method, path, body);
+      } catch (error) {
+        if (error instanceof CaddyError || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  private async callOnce(method: string, path: string, body?: unknown): Promise<unknown> {
     const response = await fetch(`${this.options.adminUrl}${path}`, {
       method,
       headers: body === undefined ? undefined : { "content-type": "application/json" },

@@ -4,8 +4,12 @@
  * because the id is only known there (same slot, so Cluster-safe). Times are epoch milliseconds.
  */
 
-/** KEYS: ready, warming, expiry, inst. ARGV: target, max, nowMs, workerId, id. Adds a warming record only below target and max. */
+/**
+ * KEYS: ready, warming, expiry, inst, cfg. ARGV: target, max, nowMs, workerId, id.
+ * Adds a warming record only below target and max, and only while the app exists (a drain deletes cfg).
+ */
 export const RESERVE = `
+if redis.call('EXISTS', KEYS[5]) == 0 then return 0 end
 local ready = redis.call('LLEN', KEYS[1])
 local warming = redis.call('SCARD', KEYS[2])
 local assigned = redis.call('ZCARD', KEYS[3])
@@ -140,7 +144,7 @@ return ids
 `;
 
 export const SCRIPTS = {
-  tinReserve: { lua: RESERVE, keys: 4 },
+  tinReserve: { lua: RESERVE, keys: 5 },
   tinAttach: { lua: ATTACH, keys: 1 },
   tinReady: { lua: READY, keys: 3 },
   tinAcquire: { lua: ACQUIRE, keys: 5 },

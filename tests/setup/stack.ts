@@ -56,12 +56,24 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Every process a test started, killed when the test process exits however it ends. */
+const started = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+});
+
 export function startProcess(name: string, command: string, args: string[], env: Record<string, string> = {}): Proc {
   const log = createWriteStream(`${LOGS}/test-${name}.log`, { flags: "a" });
   const child = spawn(command, args, { env: { ...process.env, ...TEST_ENV, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  started.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      started.delete(child);
+      resolve(code);
+    }),
+  );
   return {
     child,
     exited,
@@ -108,11 +120,11 @@ export async function caddyUp(): Promise<boolean> {
 }
 
 export function startWeb(env: Record<string, string> = {}): Proc {
-  return startProcess("web", "node_modules/.bin/tsx", ["server.ts"], env);
+  return startProcess("web", process.execPath, ["--import", "tsx", "server.ts"], env);
 }
 
 export function startWorker(name = "worker", env: Record<string, string> = {}): Proc {
-  return startProcess(name, "node_modules/.bin/tsx", ["worker/index.ts"], env);
+  return startProcess(name, process.execPath, ["--import", "tsx", "worker/index.ts"], env);
 }
 
 export const docker = new Docker({ socketPath: "/var/run/docker.sock" });
