@@ -62,12 +62,23 @@ process.on("exit", () => {
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 });
 
-export function startProcess(name: string, command: string, args: string[], env: Record<string, string> = {}): Proc {
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+  options: { outlive?: boolean } = {},
+): Proc {
   const log = createWriteStream(`${LOGS}/test-${name}.log`, { flags: "a" });
-  const child = spawn(command, args, { env: { ...process.env, ...TEST_ENV, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    env: { ...process.env, ...TEST_ENV, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: options.outlive,
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
-  started.add(child);
+  if (options.outlive) child.unref();
+  else started.add(child);
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => {
       started.delete(child);
@@ -104,14 +115,21 @@ export async function waitFor<T>(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ""}`);
 }
 
-export function startCaddy(): Proc {
+/** The test Caddy; `outlive` keeps it running after the test file that restarted it ends (teardown stops it). */
+export function startCaddy(options: { outlive?: boolean } = {}): Proc {
   mkdirSync(".data/test-caddy", { recursive: true });
   const config = JSON.stringify({ admin: { listen: TEST_CADDY_ADMIN } });
   const proc = startProcess("caddy", "bash", ["-c", `echo '${config}' > .data/test-caddy/bootstrap.json && exec caddy run --config .data/test-caddy/bootstrap.json`], {
     XDG_DATA_HOME: ".data/test-caddy",
     XDG_CONFIG_HOME: ".data/test-caddy",
-  });
+  }, options);
   return proc;
+}
+
+/** Stops whichever test Caddy runs, through its admin API. */
+export async function stopCaddy(): Promise<void> {
+  await fetch(`http://${TEST_CADDY_ADMIN}/stop`, { method: "POST", signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+  await waitFor("test caddy to stop", async () => !(await caddyUp().catch(() => false)), 10_000);
 }
 
 export async function caddyUp(): Promise<boolean> {
@@ -170,6 +188,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<() =
   await waitFor("test web /health", webUp, 60_000, 250);
   return async () => {
     await web.stop();
+    await stopCaddy();
     await caddy.stop();
     await removeTestContainers();
   };
