@@ -178,7 +178,10 @@ migrate() {
 build_image() {
   local name="$1" image="$2"
   local context="$DATA/build/$name" stamp="$DATA/build/$name.stamp"
+  # An image built FROM another sample (tryitnow/<base>) is stale when its base was rebuilt.
+  local base; base="$(sed -n 's#^FROM tryitnow/\([a-z0-9-]*\).*#\1#p' "examples/$name/Dockerfile")"
   if docker image inspect "$image" >/dev/null 2>&1 && [ -f "$stamp" ] \
+    && { [ -z "$base" ] || [ ! "$DATA/build/$base.stamp" -nt "$stamp" ]; } \
     && [ -z "$(find "examples/$name" -newer "$stamp" 2>/dev/null | head -1)" ]; then
     info "image $image is up to date"; return
   fi
