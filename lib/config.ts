@@ -88,7 +88,7 @@ function readDotEnv(path: string): Record<string, string> {
   return values;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const merged = { ...readDotEnv(".env"), ...env };
   const parsed = Config.safeParse(merged);
   if (!parsed.success) {

@@ -16,10 +16,14 @@ build_image hello-alt tryitnow/hello-alt:latest
 build_next
 
 status=0
+rm -rf "$DATA/test-results" && mkdir -p "$DATA/test-results"
 step "unit and integration tests (vitest)"
-node_modules/.bin/vitest run || status=1
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$DATA/test-results/vitest.json" || status=1
 step "browser tests (Playwright, /usr/bin/chromium)"
 node_modules/.bin/playwright test || status=1
 
+# One closing line over both runners; a runner that produced no report counts as a failure.
+summary="$(node scripts/test-summary.mjs "$DATA/test-results")" || status=1
+echo "$summary"
 if [ "$status" -eq 0 ]; then step "all tests passed"; else printf '\033[31mxx  some tests failed\033[0m\n'; fi
 exit "$status"

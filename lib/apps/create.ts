@@ -3,7 +3,7 @@ import { findAppRow, insertAppRow } from "../db/apps";
 import { AppError } from "../errors";
 import { newRecordId } from "../ids";
 import { mirrorApp } from "./mirror";
-import { type AppCreateInput, type AppSpec, appDefaults, appView, applyFields, specFromRow, specProblems } from "./model";
+import { type AppCreateInput, type AppSpec, appDefaults, appView, applyFields, specProblems } from "./model";
 
 export async function createApp(ctx: Ctx, input: AppCreateInput) {
   const base: AppSpec = { ...appDefaults(ctx.config), slug: input.slug, name: input.name ?? input.slug, image: input.image };

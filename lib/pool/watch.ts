@@ -49,8 +49,8 @@ class WatchHub {
       start: (controller) => {
         const now = Date.now();
         stream = { id, expiresAtMs, openedAtMs: now, lastBeatMs: now, eventId: 0, controller };
-        let set = this.streams.get(id);
-        if (!set) this.streams.set(id, (set = new Set()));
+        const set = this.streams.get(id) ?? new Set<Stream>();
+        this.streams.set(id, set);
         set.add(stream);
         metrics.sseStreams.set(this.size);
         controller.enqueue(encoder.encode("retry: 3000\n\n"));

@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { clientKey } from "./client-key";
+
+describe("clientKey", () => {
+  it("keeps IPv4 as is, also when mapped into IPv6", () => {
+    expect(clientKey("203.0.113.7")).toBe("203.0.113.7");
+    expect(clientKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
+  });
+
+  it("keys IPv6 by its /64, so one subscriber cannot rotate addresses", () => {
+    expect(clientKey("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(clientKey("2001:db8:1:2:ffff:ffff:ffff:ffff")).toBe("2001:db8:1:2::/64");
+    expect(clientKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(clientKey("::1")).toBe("0:0:0:0::/64");
+  });
+});
