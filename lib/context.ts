@@ -1,3 +1,5 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectBus } from "./bus/nats";
 import type { Config } from "./config";
 import { createDb, type Db } from "./db/client";
 import { createLogger, type Logger } from "./log";
@@ -17,6 +19,8 @@ export interface Ctx {
   db: Db;
   runtime: ContainerRuntime;
   routes: RouteTable;
+  /** The NATS connection, made on first use (jobs and events land on it). */
+  bus(): Promise<NatsConnection>;
   close(): Promise<void>;
 }
 
@@ -25,6 +29,7 @@ export function createContext(config: Config, service: string): Ctx {
   const redis = createRedis(config);
   redis.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
   const { db, pool } = createDb(config.DATABASE_URL);
+  let bus: Promise<NatsConnection> | undefined;
   return {
     config,
     log,
@@ -42,9 +47,17 @@ export function createContext(config: Config, service: string): Ctx {
       proxyPort: config.PROXY_PORT,
       webUpstream: `127.0.0.1:${config.PORT}`,
     }),
+    bus() {
+      bus ??= connectBus(config.NATS_URL).catch((error) => {
+        bus = undefined; // try again on next use
+        throw error;
+      });
+      return bus;
+    },
     async close() {
       redis.disconnect();
       await pool.end();
+      if (bus) await (await bus.catch(() => undefined))?.close();
     },
   };
 }

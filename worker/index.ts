@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { ensureDefaultApp } from "../lib/apps/ensure-default";
 import { type AppSpec, specFromRow } from "../lib/apps/model";
 import { mirrorApp } from "../lib/apps/mirror";
+import { ensureStreams } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
 import { listAppRows } from "../lib/db/apps";
@@ -28,6 +29,7 @@ async function main() {
     await renewLease();
     await ctx.runtime.prepare();
     await ctx.routes.prepare();
+    await ensureStreams(await ctx.bus());
     await ensureDefaultApp(ctx);
   });
 

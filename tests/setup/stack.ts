@@ -4,7 +4,7 @@
  * Redis, MariaDB, NATS) are started by scripts/test.sh. Workers are started by each test file.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { closeSync, createWriteStream, mkdirSync, openSync } from "node:fs";
 import { Redis } from "ioredis";
 import Docker from "dockerode";
 import mysql from "mysql2/promise";
@@ -69,16 +69,23 @@ export function startProcess(
   env: Record<string, string> = {},
   options: { outlive?: boolean } = {},
 ): Proc {
-  const log = createWriteStream(`${LOGS}/test-${name}.log`, { flags: "a" });
+  const path = `${LOGS}/test-${name}.log`;
+  // A process that outlives this one writes to its log file directly: a pipe would break when we exit.
+  const fd = options.outlive ? openSync(path, "a") : undefined;
   const child = spawn(command, args, {
     env: { ...process.env, ...TEST_ENV, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: fd === undefined ? ["ignore", "pipe", "pipe"] : ["ignore", fd, fd],
     detached: options.outlive,
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  if (options.outlive) child.unref();
-  else started.add(child);
+  if (fd === undefined) {
+    const log = createWriteStream(path, { flags: "a" });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    started.add(child);
+  } else {
+    closeSync(fd);
+    child.unref();
+  }
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => {
       started.delete(child);

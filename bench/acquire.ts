@@ -1,0 +1,110 @@
+/**
+ * Acquire hot path at volume. The bench app's ready list is filled through the same reserve/ready
+ * scripts the worker uses, with NO containers behind the ids (this measures the hot path, not
+ * Docker). POST /api/v1/demo/acquire on the real web process is driven by autocannon at several
+ * concurrencies, next to the floor: a bare Node server running the same acquire script on the same Redis.
+ */
+import autocannon from "autocannon";
+import { newInstanceId } from "../lib/ids";
+import { appKeys } from "../lib/store/keys";
+import { createRedis, runScript } from "../lib/store/redis";
+import { benchConfig, report, spawnLogged, waitFor } from "./common";
+
+const APP = "bench";
+const config = benchConfig();
+const redis = createRedis(config);
+const keys = appKeys(config.VALKEY_PREFIX, APP);
+const WEB = `http://127.0.0.1:${config.PORT}`;
+const FLOOR = "http://127.0.0.1:18092";
+
+async function resetAndFill(count: number): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", `${config.VALKEY_PREFIX}*`, "COUNT", 5000);
+    cursor = next;
+    if (found.length) await redis.del(...found);
+  } while (cursor !== "0");
+  await redis.hset(keys.cfg, { default_ttl_ms: 1_800_000, max_ttl_ms: 7_200_000, rl_hourly: 0, rl_daily: 0, admin_path: "/", pool_target: count, pool_max: count * 2 });
+  for (let done = 0; done < count; done += 1000) {
+    const pipeline = redis.pipeline();
+    const batch = Math.min(1000, count - done);
+    const ids = Array.from({ length: batch }, newInstanceId);
+    const now = Date.now();
+    for (const id of ids) {
+      (pipeline as any).tinReserve(keys.ready, keys.warming, keys.expiry, keys.inst(id), keys.cfg, count, count * 2, now, "bench", id);
+      (pipeline as any).tinReady(keys.warming, keys.ready, keys.inst(id), id, now);
+    }
+    await pipeline.exec();
+  }
+  const ready = await redis.llen(keys.ready);
+  if (ready !== count) throw new Error(`filled ${ready} of ${count}`);
+}
+
+async function load(url: string, connections: number, amount: number) {
+  const result = await autocannon({
+    url: `${url}/api/v1/demo/acquire`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ app: APP }),
+    connections,
+    amount,
+  });
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+async function main() {
+  // Sanity: the script itself returns OK for a filled list.
+  await resetAndFill(1);
+  const probe = await runScript<string[]>(redis, "tinAcquire", [keys.ready, keys.expiry, keys.cfg, "x", "y"], [Date.now(), "1", 0, 0, 1, 1, keys.instPrefix]);
+  if (probe[0] !== "OK") throw new Error(`acquire script answered ${probe[0]}`);
+
+  const web = spawnLogged("web", process.execPath, ["--import", "tsx", "server.ts"]);
+  const floor = spawnLogged("floor", process.execPath, ["--import", "tsx", "bench/floor-server.ts"]);
+  await waitFor("web", async () => (await fetch(`${WEB}/health`)).status === 200);
+  await waitFor("floor", async () => (await fetch(FLOOR, { method: "POST", body: "{}" })).status > 0);
+
+  const rows: Record<string, string | number>[] = [];
+  const figures: Record<string, unknown>[] = [];
+  for (const [connections, amount] of [
+    [1, 3000],
+    [10, 15000],
+    [50, 15000],
+  ] as const) {
+    for (const [target, url] of [
+      ["floor (bare node + same script)", FLOOR],
+      ["web POST /api/v1/demo/acquire", WEB],
+    ] as const) {
+      await resetAndFill(500);
+      await load(url, connections, 500); // warm-up (JIT, first route compile)
+      await resetAndFill(amount + 100);
+      const figure = await load(url, connections, amount);
+      rows.push({ target, connections, requests: amount, "req/s": figure.rps, "p50 ms": figure.p50, "p99 ms": figure.p99, non2xx: figure.non2xx, errors: figure.errors });
+      figures.push({ target: target.startsWith("floor") ? "floor" : "web", connections, ...figure });
+    }
+  }
+  const ratio = (c: number) => {
+    const w = figures.find((f) => f.target === "web" && f.connections === c)?.rps as number;
+    const f = figures.find((f) => f.target === "floor" && f.connections === c)?.rps as number;
+    return Math.round((w / f) * 1000) / 10;
+  };
+  report("acquire hot path (ready ids without containers behind them)", rows, {
+    note: "ready list filled via reserve/ready scripts; no containers; LOG_LEVEL=info",
+    results: figures,
+    web_over_floor_pct: { c1: ratio(1), c10: ratio(10), c50: ratio(50) },
+  });
+  await web.stop();
+  await floor.stop();
+  await resetAndFill(0).catch(() => undefined);
+  redis.disconnect();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,96 @@
+/** Shared pieces of the benchmarks: the bench stack's settings, process spawning, tables. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { loadConfig } from "../lib/config";
+
+const base = loadConfig();
+const benchDatabaseUrl = (() => {
+  const url = new URL(base.DATABASE_URL);
+  url.pathname = `${url.pathname}_bench`;
+  return process.env.BENCH_DATABASE_URL ?? url.toString();
+})();
+
+export const BENCH_ENV: Record<string, string> = {
+  NODE_ENV: "production",
+  PORT: "18090",
+  PROXY_PORT: "18091",
+  CADDY_ADMIN_URL: "http://127.0.0.1:12029",
+  VALKEY_PREFIX: "tinbench:",
+  DATABASE_URL: benchDatabaseUrl,
+  CONTAINER_NETWORK: "tin-bench-net",
+  API_KEY: "",
+  POOL_TARGET_SIZE: "0",
+  POOL_MIN_SIZE: "0",
+  POOL_MAX_SIZE: "100000",
+  RATE_LIMIT_HOURLY: "0",
+  RATE_LIMIT_DAILY: "0",
+  APP_SYNC_INTERVAL: "200ms",
+  POOL_REPLENISH_INTERVAL: "100ms",
+  LOG_LEVEL: "info",
+};
+
+export function benchConfig() {
+  return loadConfig({ ...process.env, ...BENCH_ENV });
+}
+
+const started = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of started) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+export function spawnLogged(name: string, command: string, args: string[], env: Record<string, string> = {}) {
+  mkdirSync(".data/logs", { recursive: true });
+  const log = createWriteStream(`.data/logs/bench-${name}.log`, { flags: "a" });
+  const child = spawn(command, args, { env: { ...process.env, ...BENCH_ENV, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  started.add(child);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    child,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+      started.delete(child);
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | false | null | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch {
+      // not yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export function startBenchCaddy() {
+  mkdirSync(".data/bench-caddy", { recursive: true });
+  const config = JSON.stringify({ admin: { listen: "127.0.0.1:12029" } });
+  return spawnLogged("caddy", "bash", ["-c", `echo '${config}' > .data/bench-caddy/bootstrap.json && exec caddy run --config .data/bench-caddy/bootstrap.json`], {
+    XDG_DATA_HOME: ".data/bench-caddy",
+    XDG_CONFIG_HOME: ".data/bench-caddy",
+  });
+}
+
+export async function caddyUp() {
+  return (await fetch("http://127.0.0.1:12029/config/", { signal: AbortSignal.timeout(1000) })).ok;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index];
+}
+
+/** Prints a table and then one JSON line with the same figures. */
+export function report(name: string, rows: Record<string, string | number>[], json: Record<string, unknown>) {
+  console.log(`\n## ${name}`);
+  console.table(rows);
+  console.log(JSON.stringify({ bench: name, ...json }));
+}

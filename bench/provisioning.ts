@@ -1,0 +1,128 @@
+/**
+ * Provisioning benchmarks with real containers of the sample app:
+ * - cold start: one instance create → healthy → routed (the provision verb), p50/p95 over 20,
+ *   against a baseline in the same run: a bare dockerode create + start + first healthy GET.
+ * - refill: a pool of 20 from empty to full by a real worker process, instances per second,
+ *   against a baseline: 20 bare create + start + healthy at the same concurrency.
+ */
+import Docker from "dockerode";
+import { createApp } from "../lib/apps/create";
+import { mirrorApp } from "../lib/apps/mirror";
+import { type AppSpec, appDefaults } from "../lib/apps/model";
+import { removeApp } from "../lib/apps/remove";
+import { createContext } from "../lib/context";
+import { cleanupInstance } from "../lib/pool/cleanup";
+import { waitHealthy } from "../lib/pool/health";
+import { provision } from "../lib/pool/provision";
+import { removeRecord } from "../lib/pool/remove";
+import { appKeys } from "../lib/store/keys";
+import { benchConfig, caddyUp, percentile, report, spawnLogged, startBenchCaddy, waitFor } from "./common";
+
+const IMAGE = "tryitnow/hello:latest";
+const config = benchConfig();
+const ctx = createContext(config, "bench");
+const docker = new Docker({ socketPath: config.DOCKER_SOCKET });
+const round = (ms: number) => Math.round(ms);
+
+async function bareColdStart(spec: AppSpec, name: string): Promise<number> {
+  const started = performance.now();
+  const container = await docker.createContainer({
+    name,
+    Image: IMAGE,
+    ExposedPorts: { "8080/tcp": {} },
+    HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } },
+  });
+  await container.start();
+  const info = await container.inspect();
+  const port = Number(info.NetworkSettings.Ports["8080/tcp"][0].HostPort);
+  await waitHealthy(port, spec.healthPath, 30_000);
+  const elapsed = performance.now() - started;
+  await container.remove({ force: true });
+  return elapsed;
+}
+
+async function coldStart(spec: AppSpec) {
+  const ours: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < 20; i += 1) {
+    const started = performance.now();
+    const result = await provision(ctx, spec, { workerId: "bench", target: 1 });
+    ours.push(performance.now() - started);
+    if (result.status !== "ready") throw new Error(`provision answered ${result.status}`);
+    await removeRecord(ctx, appKeys(config.VALKEY_PREFIX, spec.slug), result.id, { event: "expired" });
+    await cleanupInstance(ctx, result.id);
+    bare.push(await bareColdStart(spec, `tin-bench-bare-${i}`));
+  }
+  ours.sort((a, b) => a - b);
+  bare.sort((a, b) => a - b);
+  const row = (target: string, values: number[]) => ({ target, n: values.length, "p50 ms": round(percentile(values, 50)), "p95 ms": round(percentile(values, 95)), "max ms": round(values[values.length - 1]) });
+  const rows = [row("provision verb: create → healthy → routed → ready", ours), row("baseline: bare create + start + healthy", bare)];
+  report("cold start of the sample app", rows, { ours: rows[0], baseline: rows[1] });
+}
+
+async function refill() {
+  const worker = spawnLogged("worker", process.execPath, ["--import", "tsx", "worker/index.ts"]);
+  await waitFor("worker lease", async () => (await ctx.redis.keys(`${config.VALKEY_PREFIX}worker:*`)).length > 0, 60_000);
+  const slug = `refill-${Date.now().toString(36)}`;
+  const started = performance.now();
+  await createApp(ctx, { slug, image: IMAGE, pool_target: 20, pool_min: 0, pool_max: 40 });
+  const keys = appKeys(config.VALKEY_PREFIX, slug);
+  await waitFor("20 ready", async () => (await ctx.redis.llen(keys.ready)) >= 20, 120_000);
+  const wallMs = performance.now() - started;
+  const ids = await ctx.redis.lrange(keys.ready, 0, -1);
+  const times = await Promise.all(ids.map((id) => ctx.redis.hmget(keys.inst(id), "created_at", "ready_at")));
+  const first = Math.min(...times.map((t) => Number(t[0])));
+  const last = Math.max(...times.map((t) => Number(t[1])));
+  await removeApp(ctx, slug);
+  await waitFor("drained", async () => (await docker.listContainers({ all: true, filters: { label: [`tryitnow.app=${slug}`] } })).length === 0, 60_000);
+  await worker.stop();
+
+  // Baseline: the same 20 containers, bare, at the worker's concurrency.
+  const spec = { ...appDefaults(config), slug: "bare", name: "bare", image: IMAGE };
+  const bareStarted = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: config.PROVISION_CONCURRENCY }, async () => {
+      while (next < 20) {
+        const index = next++;
+        const name = `tin-bench-refill-${index}`;
+        const container = await docker.createContainer({ name, Image: IMAGE, ExposedPorts: { "8080/tcp": {} }, HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } } });
+        await container.start();
+        const info = await container.inspect();
+        await waitHealthy(Number(info.NetworkSettings.Ports["8080/tcp"][0].HostPort), spec.healthPath, 30_000);
+      }
+    }),
+  );
+  const bareMs = performance.now() - bareStarted;
+  const bare = await docker.listContainers({ all: true, filters: { name: ["tin-bench-refill-"] } });
+  await Promise.all(bare.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+
+  const perSecond = (ms: number) => Math.round((20 / (ms / 1000)) * 10) / 10;
+  const rows = [
+    { target: "worker: app created → 20 ready (wall)", "ms": round(wallMs), "instances/s": perSecond(wallMs) },
+    { target: "worker: first reserve → last ready", "ms": last - first, "instances/s": perSecond(last - first) },
+    { target: `baseline: 20 bare create + start + healthy, ${config.PROVISION_CONCURRENCY} at a time`, "ms": round(bareMs), "instances/s": perSecond(bareMs) },
+  ];
+  report("refill: a pool of 20 from empty to full", rows, { concurrency: config.PROVISION_CONCURRENCY, rows });
+}
+
+async function main() {
+  const caddy = startBenchCaddy();
+  try {
+    await waitFor("bench caddy", caddyUp, 20_000);
+    await ctx.runtime.prepare();
+    await ctx.routes.prepare();
+    const spec: AppSpec = { ...appDefaults(config), slug: "coldstart", name: "cold start", image: IMAGE, poolTarget: 1, poolMax: 5 };
+    await mirrorApp(ctx, spec);
+    await coldStart(spec);
+    await refill();
+  } finally {
+    await caddy.stop();
+    await ctx.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

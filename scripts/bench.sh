@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# npm run bench: the benchmarks of bench/, each printing a table, a JSON line and its baseline.
+# They run against their own Caddy, web port, Redis prefix and database, beside anything else.
+source "$(dirname "$0")/lib.sh"
+
+prepare
+trap stop_started_now EXIT
+BENCH_DB="${TIN_DB_NAME}_bench"
+ensure_database "$BENCH_DB"
+export BENCH_DATABASE_URL="mysql://$TIN_DB_USER:$TIN_DB_PASSWORD@$TIN_DB_HOST:$TIN_DB_PORT/$BENCH_DB"
+DATABASE_URL="$BENCH_DATABASE_URL" TIN_DB_NAME="$BENCH_DB" migrate
+build_image hello tryitnow/hello:latest
+build_next
+
+step "bench: acquire hot path (autocannon; floor = bare node server, same script, same Redis)"
+node --import tsx bench/acquire.ts
+step "bench: cold start and refill (real containers)"
+node --import tsx bench/provisioning.ts
