@@ -64,7 +64,7 @@ async function main() {
   const probe = await runScript<string[]>(redis, "tinAcquire", [keys.ready, keys.expiry, keys.cfg, "x", "y"], [Date.now(), "1", 0, 0, 1, 1, keys.instPrefix]);
   if (probe[0] !== "OK") throw new Error(`acquire script answered ${probe[0]}`);
 
-  const web = spawnLogged("web", process.execPath, ["--import", "tsx", "server.ts"]);
+  const web = spawnLogged("web", process.execPath, [".next/tin-server.mjs"]);
   const floor = spawnLogged("floor", process.execPath, ["--import", "tsx", "bench/floor-server.ts"]);
   await waitFor("web", async () => (await fetch(`${WEB}/health`)).status === 200);
   await waitFor("floor", async () => (await fetch(FLOOR, { method: "POST", body: "{}" })).status > 0);

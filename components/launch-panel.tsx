@@ -45,7 +45,7 @@ export function LaunchPanel({ app }: { app: string }) {
     });
     source.addEventListener("expired", () => {
       source.close();
-      setPhase({ kind: "ended", reason: "Your demo has ended." });
+      setPhase((current) => (current.kind === "running" ? { kind: "ended", reason: "Your demo has ended." } : current));
     });
     return () => source.close();
   }, [running]);
@@ -65,8 +65,9 @@ export function LaunchPanel({ app }: { app: string }) {
 
   const end = async () => {
     if (phase.kind !== "running") return;
-    await fetch(`/api/v1/demo/${phase.instance.id}`, { method: "DELETE" });
-    setPhase({ kind: "ended", reason: "You ended the demo." });
+    const { id } = phase.instance;
+    setPhase({ kind: "ended", reason: "You ended the demo." }); // closes the status stream first
+    await fetch(`/api/v1/demo/${id}`, { method: "DELETE" });
   };
 
   const button =

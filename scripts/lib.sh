@@ -195,11 +195,11 @@ build_image() {
 }
 
 build_next() {
-  if [ -f .next/BUILD_ID ] && [ -z "$(find app components lib public next.config.ts package.json -newer .next/BUILD_ID 2>/dev/null | head -1)" ]; then
-    info "next build is up to date"; return
+  if [ -f .next/tin-server.mjs ] && [ -z "$(find app components lib public server.ts next.config.ts package.json -newer .next/tin-server.mjs 2>/dev/null | head -1)" ]; then
+    info "web build is up to date"; return
   fi
-  step "building the web app (next build)"
-  node_modules/.bin/next build >"$LOGS/next-build.log" 2>&1 || { tail -40 "$LOGS/next-build.log"; fail "next build failed"; }
+  step "building the web app (next build + server bundle)"
+  npm run --silent build >"$LOGS/next-build.log" 2>&1 || { tail -40 "$LOGS/next-build.log"; fail "build failed"; }
   info "built (log: $LOGS/next-build.log)"
 }
 

@@ -13,7 +13,7 @@ web_healthy && fail "something already answers on port $TIN_PORT (npm run down, 
 step "starting worker and web (Ctrl-C stops them and the services started here)"
 node --import tsx worker/index.ts &
 WORKER=$!
-NODE_ENV=production node --import tsx server.ts &
+NODE_ENV=production node .next/tin-server.mjs &
 WEB=$!
 
 cleanup() {

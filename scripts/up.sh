@@ -17,7 +17,7 @@ else
     mark_started worker $!
   fi
   if ! web_healthy; then
-    NODE_ENV=production nohup node --import tsx server.ts >>"$LOGS/web.log" 2>&1 &
+    NODE_ENV=production nohup node .next/tin-server.mjs >>"$LOGS/web.log" 2>&1 &
     mark_started web $!
   fi
   wait_for "web (/health)" 90 web_healthy

@@ -145,7 +145,7 @@ export async function caddyUp(): Promise<boolean> {
 }
 
 export function startWeb(env: Record<string, string> = {}): Proc {
-  return startProcess("web", process.execPath, ["--import", "tsx", "server.ts"], env);
+  return startProcess("web", process.execPath, [".next/tin-server.mjs"], env);
 }
 
 export function startWorker(name = "worker", env: Record<string, string> = {}): Proc {
