@@ -53,5 +53,5 @@ test("the launch page: press the button, open the app, watch the countdown, end 
 
   await page.getByRole("button", { name: "End demo" }).click();
   await expect(page.getByText("You ended the demo.")).toBeVisible();
-  expect((await request.get(`/api/v1/demo/${id}`)).status()).toBe(404);
+  await expect.poll(async () => (await request.get(`/api/v1/demo/${id}`)).status()).toBe(404);
 });
