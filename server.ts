@@ -3,6 +3,11 @@ import next from "next";
 import { POST as acquireRoute } from "./app/api/v1/demo/acquire/route";
 import { loadConfig } from "./lib/config";
 import { serveFetchHandler } from "./lib/http/node-adapter";
+import { errorResponse } from "./lib/http/route";
+import { webContext } from "./lib/http/web-context";
+import { flushKeyUse } from "./lib/keys/usage";
+import { createLogger } from "./lib/log";
+import { shutdownWatchers } from "./lib/pool/watch";
 
 /**
  * The web process: Next.js behind a plain Node server, because route handlers cannot see the
@@ -10,43 +15,74 @@ import { serveFetchHandler } from "./lib/http/node-adapter";
  * sent, so the client-IP rule (DESIGN §10) starts from a fact, not from a claim.
  */
 const PEER_HEADER = "x-tin-peer-ip";
+const SHUTDOWN_DEADLINE_MS = 9000;
 const config = loadConfig();
+const log = createLogger(config.LOG_LEVEL, "web");
 const { PORT: port, HOST: host } = config;
 const dev = process.env.NODE_ENV === "development";
 
 const app = next({ dev, hostname: host, port });
 const handle = app.getRequestHandler();
 
-await app.prepare();
 /**
  * The acquire hot path skips Next.js's router: the same route handler, served directly. Every other
  * request (and this one too, when reached through Next.js) behaves the same.
  */
 const FAST_ROUTES = new Map([["POST /api/v1/demo/acquire", acquireRoute]]);
 
+let stopping = false;
+await app.prepare();
 const server = createServer((req, res) => {
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "0.0.0.0";
-  const fast = FAST_ROUTES.get(`${req.method} ${req.url?.split("?")[0]}`);
-  const served = fast ? serveFetchHandler(fast, req, res, config.MAX_BODY_BYTES) : handle(req, res);
-  served.catch((error: unknown) => {
-    console.error(error);
-    if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-    res.end(JSON.stringify({ error: "internal error", code: "INTERNAL_ERROR" }));
+  if (stopping) res.setHeader("Connection", "close");
+  const path = req.url?.split("?")[0] ?? "/";
+  let served: Promise<unknown>;
+  try {
+    decodeURIComponent(path); // Next.js would fail on malformed percent-encoding
+    const fast = FAST_ROUTES.get(`${req.method} ${path}`);
+    served = fast ? serveFetchHandler(fast, req, res, config.MAX_BODY_BYTES) : handle(req, res);
+  } catch {
+    const body = { error: "malformed URL", code: "INVALID_REQUEST", request_id: null };
+    res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify(body));
+    return;
+  }
+  served.catch(async (error: unknown) => {
+    log.error({ err: error instanceof Error ? error.stack : error, url: req.url }, "unhandled request failure");
+    if (res.headersSent) return res.end();
+    const response = errorResponse(error, "unknown");
+    res.writeHead(response.status, { "content-type": "application/json" }).end(await response.text());
   });
 });
 server.keepAliveTimeout = 65_000;
-server.listen(port, host, () => {
-  console.log(JSON.stringify({ level: 30, service: "web", msg: `web listening on http://${host}:${port}` }));
-});
+server.listen(port, host, () => log.info(`web listening on http://${host}:${port}`));
 
-let stopping = false;
+/**
+ * SIGTERM: stop accepting, let in-flight requests finish, end SSE streams with `event: shutdown`,
+ * then exit — within 10 s however long clients linger.
+ */
 const shutdown = (signal: string) => {
   if (stopping) return;
   stopping = true;
-  console.log(JSON.stringify({ level: 30, service: "web", msg: `stopping (${signal})` }));
-  server.close(() => process.exit(0));
+  const streams = shutdownWatchers();
+  log.info({ signal, sseStreams: streams }, "stopping: no new connections, finishing in-flight requests");
+  const finish = async (code: number) => {
+    const ctx = webContext();
+    await flushKeyUse(ctx).catch(() => undefined);
+    await ctx.close().catch(() => undefined);
+    log.info("web stopped");
+    log.flush();
+    setTimeout(() => process.exit(code), 50);
+  };
+  server.close(() => void finish(0));
+  // Keep-alive sockets with no request in flight would hold the server open: close them as they go idle.
+  const idle = setInterval(() => server.closeIdleConnections(), 100);
+  idle.unref();
   server.closeIdleConnections();
-  setTimeout(() => process.exit(0), 8000).unref();
+  setTimeout(() => {
+    log.warn("in-flight requests still open at the deadline; closing them");
+    server.closeAllConnections();
+    void finish(0);
+  }, SHUTDOWN_DEADLINE_MS).unref();
 };
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

@@ -36,6 +36,9 @@ export const Config = z.object({
   BASE_DOMAIN: z.string().default("localhost"),
   PROXY_PORT: int(8081),
   API_KEY: z.string().default(""),
+  AUTH_SECRET: z.string().default(""),
+  KEY_CACHE_TTL: duration("5s"),
+  SSE_MAX_PER_IP: int(10),
   TRUSTED_PROXIES: list,
   MAX_BODY_BYTES: int(64 * 1024),
 

@@ -8,7 +8,7 @@ export const redis = testRedis();
 
 export async function api(path: string, init: RequestInit & { json?: unknown; key?: string | null } = {}) {
   const headers = new Headers(init.headers);
-  if (init.key !== null) headers.set("X-API-Key", init.key ?? TEST_API_KEY);
+  if (init.key !== null && !headers.has("X-API-Key")) headers.set("X-API-Key", init.key ?? TEST_API_KEY);
   let body = init.body;
   if (init.json !== undefined) {
     headers.set("content-type", "application/json");

@@ -1,6 +1,36 @@
+import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, type Proc, startWorker } from "./setup/stack";
-import { acquire, containersOf, createApp, deleteApp, throughProxy, waitFor, waitReady } from "./helpers";
+import { appKeys } from "../lib/store/keys";
+import { docker, type Proc, startWorker, TEST_PREFIX } from "./setup/stack";
+import { acquire, api, containersOf, createApp, deleteApp, redis, throughProxy, waitFor, waitReady } from "./helpers";
+
+/** Runs a busybox command inside a container (as its own unprivileged user unless told); exit code and output. */
+async function execIn(containerId: string, command: string, timeoutMs = 20_000, user?: string): Promise<{ code: number | null; output: string }> {
+  const exec = await docker
+    .getContainer(containerId)
+    .exec({ Cmd: ["/bin/busybox", "sh", "-c", command], AttachStdout: true, AttachStderr: true, User: user });
+  const stream = await exec.start({});
+  const sink = new PassThrough();
+  let output = "";
+  sink.on("data", (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+  });
+  docker.modem.demuxStream(stream, sink, sink);
+  await Promise.race([new Promise((resolve) => stream.on("end", resolve)), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+  let info = await exec.inspect();
+  const deadline = Date.now() + 5000;
+  while (info.Running && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    info = await exec.inspect();
+  }
+  return { code: info.ExitCode, output };
+}
+
+async function networkOf(containerId: string) {
+  const info = await docker.getContainer(containerId).inspect();
+  const network = info.NetworkSettings.Networks["tin-test-net"];
+  return { ip: network.IPAddress, gateway: network.Gateway };
+}
 
 let worker: Proc;
 let hello: string;
@@ -13,11 +43,15 @@ beforeAll(async () => {
   await Promise.all([waitReady(hello, 2), waitReady(alt, 1)]);
 });
 
+const extraApps: string[] = [];
+
 afterAll(async () => {
   try {
-    await deleteApp(hello);
-    await deleteApp(alt);
-    await waitFor("drained", async () => (await containersOf(hello)).length + (await containersOf(alt)).length === 0, 30_000);
+    for (const slug of [hello, alt, ...extraApps]) await deleteApp(slug);
+    await waitFor("drained", async () => {
+      for (const slug of [hello, alt, ...extraApps]) if ((await containersOf(slug)).length) return false;
+      return true;
+    }, 30_000);
   } finally {
     await worker.stop();
   }
@@ -60,5 +94,81 @@ describe("container hardening", () => {
     expect((await throughProxy(b.json.id, "/cgi-bin/app")).text.trim()).toBe("hello-alt");
     const [altContainer] = (await containersOf(alt)).filter((c) => c.Labels["tryitnow.instance"] === b.json.id);
     expect(altContainer.Image).toBe("tryitnow/hello-alt:latest");
+  });
+});
+
+describe("isolation probed from inside an instance", () => {
+  it("another instance and the host's loopback services are unreachable", async () => {
+    await waitReady(hello, 2);
+    const [a, b] = await containersOf(hello);
+    const target = await networkOf(b.Id);
+    const self = await networkOf(a.Id);
+    expect(self.ip).not.toBe(target.ip);
+    // Sanity: the probe itself works (the container reaches its own server).
+    const own = await execIn(a.Id, 'printf "GET /cgi-bin/whoami HTTP/1.0\\r\\n\\r\\n" | nc -w 2 127.0.0.1 8080 | tail -1');
+    expect(own.output.trim()).toBe(a.Labels["tryitnow.instance"]);
+    const probe = async (host: string, port: number) => {
+      const { output } = await execIn(a.Id, `nc -w 2 ${host} ${port} </dev/null && echo OPEN || echo CLOSED`);
+      return output.includes("CLOSED") && !output.includes("OPEN") ? "CLOSED" : output;
+    };
+    expect(await probe(target.ip, 8080)).toBe("CLOSED"); // inter-container traffic is off
+    const bPort = b.Ports.find((p) => p.PublicPort)?.PublicPort ?? 0;
+    for (const port of [6379, 3306, 4222, 2019, 12019, 18080, bPort]) {
+      expect(await probe(self.gateway, port), `host port ${port}`).toBe("CLOSED");
+    }
+  });
+
+  it("a fork bomb hits the pids limit while the host and other instances keep answering", async () => {
+    await waitReady(hello, 2);
+    const [bombed, neighbour] = await containersOf(hello);
+    const result = await execIn(bombed.Id, "i=0; while [ $i -lt 400 ]; do sleep 30 </dev/null >/dev/null 2>&1 & i=$((i+1)); done 2>&1 | head -3; echo done", 30_000);
+    expect(result.output).toMatch(/can't fork|Resource temporarily unavailable|fork/i);
+    const inspect = await docker.getContainer(bombed.Id).inspect();
+    const top = await docker.getContainer(bombed.Id).top();
+    expect(top.Processes.length).toBeLessThanOrEqual(inspect.HostConfig.PidsLimit ?? 0);
+    const neighbourId = neighbour.Labels["tryitnow.instance"];
+    expect((await throughProxy(neighbourId, "/cgi-bin/whoami")).text.trim()).toBe(neighbourId);
+    expect((await api("/health", { key: null })).status).toBe(200);
+  });
+
+  it("a memory hog is OOM-killed alone; its instance is reported and replaced", async () => {
+    const slug = await createApp("oom", { pool_target: 2, memory_mb: 32 });
+    extraApps.push(slug);
+    await waitReady(slug, 2);
+    const [hog, neighbour] = await containersOf(slug);
+    const hogId = hog.Labels["tryitnow.instance"];
+    const neighbourId = neighbour.Labels["tryitnow.instance"];
+    const result = await execIn(hog.Id, 'x=0123456789abcdef; while :; do x="$x$x"; done', 60_000);
+    expect(result.code).toBe(137); // SIGKILL from the OOM killer
+    await waitFor("the hog's instance to be failed and replaced", async () => {
+      const ids = (await containersOf(slug)).map((c) => c.Labels["tryitnow.instance"]);
+      const ready = await redis.lrange(appKeys(TEST_PREFIX, slug).ready, 0, -1);
+      return !ids.includes(hogId) && ready.length === 2 && !ready.includes(hogId);
+    }, 30_000, 250);
+    expect((await throughProxy(neighbourId, "/cgi-bin/whoami")).text.trim()).toBe(neighbourId);
+    const metrics = await waitFor("the failure in /metrics", async () => {
+      const text = (await api("/metrics")).text;
+      return text.includes(`tin_instances_failed_total{app="${slug}",reason="oom"}`) && text;
+    }, 15_000, 500);
+    expect(metrics).toMatch(new RegExp(`tin_instances_failed_total\\{app="${slug}",reason="oom"\\} [1-9]`));
+  });
+
+  it("an app may loosen the defaults only explicitly", async () => {
+    const slug = await createApp("loose", { pool_target: 1, read_only_root: false, cap_add: ["NET_BIND_SERVICE"] });
+    extraApps.push(slug);
+    await waitReady(slug, 1);
+    const [container] = await containersOf(slug);
+    const info = await docker.getContainer(container.Id).inspect();
+    expect(info.HostConfig.ReadonlyRootfs).toBe(false);
+    expect(info.HostConfig.CapAdd).toEqual(["NET_BIND_SERVICE"]);
+    expect(info.HostConfig.CapDrop).toEqual(["ALL"]);
+    expect(info.HostConfig.SecurityOpt).toContain("no-new-privileges");
+    // As the image's root (still without capabilities): the loosened root file system takes a write,
+    // the default read-only one refuses it.
+    expect((await execIn(container.Id, "echo hi > /probe && echo WROTE", 10_000, "0")).output).toContain("WROTE");
+    const [strict] = await containersOf(hello);
+    const refused = (await execIn(strict.Id, "echo hi > /probe && echo WROTE || echo REFUSED", 10_000, "0")).output;
+    expect(refused).toContain("REFUSED");
+    expect(refused).toContain("Read-only file system");
   });
 });

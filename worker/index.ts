@@ -8,7 +8,10 @@ import { createContext } from "../lib/context";
 import { listAppRows } from "../lib/db/apps";
 import { newRecordId } from "../lib/ids";
 import { publishMetricsSnapshot, removeMetricsSnapshot } from "../lib/metrics-merge";
+import { activeKeyRows } from "../lib/db/api-keys";
+import { syncKeyMirror } from "../lib/keys/mirror";
 import { drainApp } from "../lib/pool/drain";
+import { failInstance } from "../lib/pool/fail";
 import { expireDue } from "../lib/pool/expire";
 import { reconcile } from "../lib/pool/reconcile";
 import { Replenisher } from "../lib/pool/replenish";
@@ -34,7 +37,9 @@ async function main() {
   });
 
   let apps: AppSpec[] = [];
+  /** App settings and API keys: MariaDB → the Redis mirrors the web reads; deleted apps are drained. */
   const syncApps = async () => {
+    await syncKeyMirror(ctx, await activeKeyRows(ctx.db));
     const specs = (await listAppRows(ctx.db)).map(specFromRow);
     await Promise.all(specs.map((spec) => mirrorApp(ctx, spec)));
     const known = new Set(specs.map((spec) => spec.slug));
@@ -46,6 +51,11 @@ async function main() {
   log.info({ apps: apps.map((a) => a.slug), reconcile: startReport }, "worker started");
 
   const replenisher = new Replenisher(ctx, workerId, config.PROVISION_CONCURRENCY);
+  const stopWatching = ctx.runtime.watch((event) => {
+    failInstance(ctx, event.app, event.id, event.kind).catch((error: Error) =>
+      log.warn({ err: error.message, instance: event.id }, "could not fail instance; the reconciler will"),
+    );
+  });
   const loops = [
     every("lease", Math.max(200, Math.floor(config.WORKER_LEASE / 3)), log, renewLease),
     every("apps", config.APP_SYNC_INTERVAL, log, syncApps),
@@ -67,6 +77,7 @@ async function main() {
       log.error("shutdown took too long; exiting");
       process.exit(1);
     }, 9500);
+    stopWatching();
     await replenisher.stop(7000);
     await Promise.all(loops.map((loop) => loop.stop()));
     await removeMetricsSnapshot(ctx, workerId).catch(() => undefined);

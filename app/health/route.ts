@@ -1,5 +1,5 @@
 import { healthReport } from "@/lib/health";
-import { json, withRoute } from "@/lib/http/route";
+import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
@@ -7,3 +7,5 @@ export const GET = withRoute({ name: "health", auth: "public" }, async ({ ctx })
   const { healthy, body } = await healthReport(ctx);
   return json(body, { status: healthy ? 200 : 503 });
 });
+
+export { methodNotAllowed as DELETE, methodNotAllowed as PATCH, methodNotAllowed as POST, methodNotAllowed as PUT };

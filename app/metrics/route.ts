@@ -1,9 +1,11 @@
-import { withRoute } from "@/lib/http/route";
+import { methodNotAllowed, withRoute } from "@/lib/http/route";
 import { mergedMetrics } from "@/lib/metrics-merge";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "metrics", auth: "key" }, async ({ ctx }) => {
+export const GET = withRoute({ name: "metrics", auth: { scope: "metrics" } }, async ({ ctx }) => {
   const { contentType, body } = await mergedMetrics(ctx);
   return new Response(body, { headers: { "Content-Type": contentType, "Cache-Control": "no-store" } });
 });
+
+export { methodNotAllowed as DELETE, methodNotAllowed as PATCH, methodNotAllowed as POST, methodNotAllowed as PUT };

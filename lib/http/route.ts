@@ -3,7 +3,9 @@ import type { z } from "zod";
 import type { Ctx } from "../context";
 import { AppError, ERROR_STATUS } from "../errors";
 import { metrics } from "../metrics";
-import { checkApiKey } from "./auth";
+import { type Actor, authenticate, corsOrigins, hasScope } from "../keys/authenticate";
+import { verifyInstanceToken } from "../keys/instance-token";
+import type { Scope } from "../keys/model";
 import { clientIp, PEER_HEADER, trustedProxies } from "./client-ip";
 import { webContext } from "./web-context";
 
@@ -11,6 +13,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface RouteArgs<I> {
   ctx: Ctx;
+  actor: Actor;
   input: I;
   params: Record<string, string>;
   request: Request;
@@ -21,8 +24,11 @@ export interface RouteArgs<I> {
 interface RouteOptions<S extends z.ZodType | undefined> {
   /** The route's name in logs and metrics. */
   name: string;
-  /** "key": X-API-Key when keys are configured; "public": none. */
-  auth: "key" | "public";
+  /**
+   * "public", or the scope a secret key needs. `publishable` opens the route to publishable keys:
+   * "acquire" (from their allowed origins), or "instance" (also needs the instance's token).
+   */
+  auth: "public" | { scope: Scope; publishable?: "acquire" | "instance" };
   /** zod schema of the JSON body; absent for routes without one. */
   body?: S;
 }
@@ -49,16 +55,21 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
     );
     let response: Response;
     let failure: unknown;
+    const url = new URL(request.url);
     try {
-      if (options.auth === "key") checkApiKey(ctx.config, request.headers);
-      const input = options.body ? await parseBody(request, options.body, ctx.config.MAX_BODY_BYTES) : undefined;
       const params = (await context.params) ?? {};
-      response = await handler({ ctx, input: input as never, params, request, requestId, clientIp: ip });
+      const actor: Actor =
+        options.auth === "public"
+          ? { kind: "open", keyId: null, scopes: new Set(), apps: null, origins: [] }
+          : await authorize(ctx, request, url, options.auth, params);
+      const input = options.body ? await parseBody(request, options.body, ctx.config.MAX_BODY_BYTES) : undefined;
+      response = await handler({ ctx, actor, input: input as never, params, request, requestId, clientIp: ip });
     } catch (error) {
       failure = error;
       response = errorResponse(error, requestId);
     }
     response.headers.set("X-Request-ID", requestId);
+    await addCorsHeaders(ctx, request, response);
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     metrics.httpRequests.inc({ route: options.name, method: request.method, status: String(response.status) });
     const line = { requestId, method: request.method, route: options.name, status: response.status, durationMs, ip };
@@ -67,6 +78,65 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
     return response;
   };
 }
+
+async function authorize(
+  ctx: Ctx,
+  request: Request,
+  url: URL,
+  rule: Exclude<RouteOptions<undefined>["auth"], "public">,
+  params: Record<string, string>,
+): Promise<Actor> {
+  const actor = await authenticate(ctx, request, url);
+  if (actor.kind === "publishable") {
+    if (!rule.publishable) throw new AppError("FORBIDDEN", "a publishable key may only start and follow demos");
+    const origin = request.headers.get("origin")?.toLowerCase();
+    if (!origin || !actor.origins.includes(origin)) throw new AppError("FORBIDDEN", "this key may not be used from this origin");
+    // The browser proves it holds this instance; any other id is indistinguishable from an unknown one.
+    if (rule.publishable === "instance") {
+      const token = request.headers.get("x-instance-token") ?? url.searchParams.get("token");
+      if (!(await verifyInstanceToken(ctx, params.id ?? "", token))) throw new AppError("NOT_FOUND", "instance not found");
+    }
+    return actor;
+  }
+  if (!hasScope(actor, rule.scope)) throw new AppError("FORBIDDEN", `this key lacks the scope "${rule.scope}"`);
+  return actor;
+}
+
+const CORS_EXPOSED = "X-Request-ID, Retry-After, RateLimit, RateLimit-Policy";
+
+/** CORS for exactly the origins of active publishable keys: the origin is echoed, never `*`. */
+async function addCorsHeaders(ctx: Ctx, request: Request, response: Response): Promise<void> {
+  const origin = request.headers.get("origin")?.toLowerCase();
+  if (!origin) return;
+  response.headers.append("Vary", "Origin");
+  if (!(await corsOrigins(ctx).catch(() => new Set<string>())).has(origin)) return;
+  response.headers.set("Access-Control-Allow-Origin", origin);
+  response.headers.set("Access-Control-Expose-Headers", CORS_EXPOSED);
+}
+
+/** OPTIONS: the preflight a browser sends before a cross-origin call with X-API-Key. */
+export const preflight = withRoute({ name: "cors.preflight", auth: "public" }, async ({ ctx, request }) => {
+  const origin = request.headers.get("origin")?.toLowerCase();
+  if (!origin || !(await corsOrigins(ctx)).has(origin)) throw new AppError("FORBIDDEN", "origin not allowed");
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+      "Access-Control-Allow-Headers": "Content-Type, X-API-Key, X-Instance-Token, X-Request-ID",
+      "Access-Control-Max-Age": "600",
+    },
+  });
+});
+
+/** Paths under /api that no route serves. */
+export const unknownEndpoint = withRoute({ name: "api.unknown", auth: "public" }, async () => {
+  throw new AppError("NOT_FOUND", "no such API endpoint");
+});
+
+/** Methods a route does not serve answer 405 in the error envelope. */
+export const methodNotAllowed = withRoute({ name: "method.not_allowed", auth: "public" }, async ({ request }) => {
+  throw new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed here`);
+});
 
 let trustedCache: { source: string[]; list: ReturnType<typeof trustedProxies> } | undefined;
 function trusted(source: string[]) {

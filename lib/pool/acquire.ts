@@ -3,6 +3,8 @@ import { Slug } from "../apps/model";
 import { DEFAULT_APP } from "../apps/ensure-default";
 import type { Ctx } from "../context";
 import { AppError } from "../errors";
+import { type Actor, mayUseApp } from "../keys/authenticate";
+import { instanceToken } from "../keys/instance-token";
 import { metrics } from "../metrics";
 import { appKeys } from "../store/keys";
 import { runScript } from "../store/redis";
@@ -25,8 +27,9 @@ export interface RateLimitState {
  * Hands out the oldest ready instance of an app: one Redis round trip (the acquire script), which
  * also checks and counts the client's hourly and daily quota. Nothing else is called here.
  */
-export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string }) {
+export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string; actor: Actor }) {
   const app = input.app ?? DEFAULT_APP;
+  if (!mayUseApp(input.actor, app)) throw new AppError("FORBIDDEN", `this key may not start "${app}"`);
   const started = performance.now();
   const now = Date.now();
   const keys = appKeys(ctx.config.VALKEY_PREFIX, app);
@@ -76,7 +79,8 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
     now,
   );
   return {
-    instance: { ...view, ttl_seconds: Math.round(Number(ttlMs) / 1000) },
+    // The token lets a browser (publishable key) follow, extend and end this instance, and no other.
+    instance: { ...view, ttl_seconds: Math.round(Number(ttlMs) / 1000), token: await instanceToken(ctx, view.id) },
     headers: rateLimitHeaders(rateLimit),
   };
 }

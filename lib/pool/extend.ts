@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Ctx } from "../context";
 import { AppError, notFound } from "../errors";
+import type { Actor } from "../keys/authenticate";
 import { runScript } from "../store/redis";
 import { locate } from "./locate";
 
@@ -10,8 +11,8 @@ export const ExtendInput = z.object({
 export type ExtendInput = z.infer<typeof ExtendInput>;
 
 /** Adds minutes to an assigned instance; the new remaining time may not exceed the app's max TTL (atomic). */
-export async function extend(ctx: Ctx, id: string, input: ExtendInput) {
-  const { keys } = await locate(ctx, id);
+export async function extend(ctx: Ctx, id: string, input: ExtendInput, actor: Actor) {
+  const { keys } = await locate(ctx, id, actor);
   const now = Date.now();
   const reply = await runScript<string[]>(
     ctx.redis,

@@ -27,6 +27,15 @@ export interface ReconcileReport {
  * worker creates while this runs already has its record (reserve comes first) and is left alone.
  */
 export async function reconcile(ctx: Ctx): Promise<ReconcileReport> {
+  const timer = metrics.reconcileDuration.startTimer();
+  try {
+    return await reconcileOnce(ctx);
+  } finally {
+    timer();
+  }
+}
+
+async function reconcileOnce(ctx: Ctx): Promise<ReconcileReport> {
   const report: ReconcileReport = { abandoned: 0, lost: 0, orphanContainers: 0, orphanRoutes: 0, routesRestored: 0, staleLookups: 0 };
   await ctx.routes.prepare();
   const listedAtMs = Date.now();

@@ -1,10 +1,13 @@
 import type { Ctx } from "../context";
+import type { Actor } from "../keys/authenticate";
+import { AppError } from "../errors";
 import { metrics } from "../metrics";
 import { createRedis, type Redis } from "../store/redis";
 import { getInstance } from "./get";
 
 interface Stream {
   id: string;
+  ip: string;
   expiresAtMs: number;
   openedAtMs: number;
   lastBeatMs: number;
@@ -21,6 +24,8 @@ const encoder = new TextEncoder();
  */
 class WatchHub {
   private readonly streams = new Map<string, Set<Stream>>();
+  private readonly perIp = new Map<string, number>();
+  private closing = false;
   private timer?: NodeJS.Timeout;
   private subscriber?: Redis;
 
@@ -42,13 +47,25 @@ class WatchHub {
     this.timer ??= setInterval(() => this.tick(), 1000);
   }
 
-  open(id: string, expiresAtMs: number): ReadableStream<Uint8Array> {
+  /** Streams one client address may hold open at once in this process (SSE_MAX_PER_IP). */
+  admit(ip: string): void {
+    if (this.closing) throw new AppError("UNAVAILABLE", "the server is shutting down", { retryAfterSeconds: 2 });
+    if ((this.perIp.get(ip) ?? 0) >= this.ctx.config.SSE_MAX_PER_IP) {
+      throw new AppError("RATE_LIMITED", `at most ${this.ctx.config.SSE_MAX_PER_IP} status streams per client at once`, {
+        retryAfterSeconds: 5,
+      });
+    }
+  }
+
+  open(id: string, ip: string, expiresAtMs: number): ReadableStream<Uint8Array> {
+    this.admit(ip);
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     this.ensureRunning();
     let stream: Stream;
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
         const now = Date.now();
-        stream = { id, expiresAtMs, openedAtMs: now, lastBeatMs: now, eventId: 0, controller };
+        stream = { id, ip, expiresAtMs, openedAtMs: now, lastBeatMs: now, eventId: 0, controller };
         const set = this.streams.get(id) ?? new Set<Stream>();
         this.streams.set(id, set);
         set.add(stream);
@@ -125,6 +142,9 @@ class WatchHub {
     const set = this.streams.get(stream.id);
     if (!set?.delete(stream)) return;
     if (!set.size) this.streams.delete(stream.id);
+    const left = (this.perIp.get(stream.ip) ?? 1) - 1;
+    if (left > 0) this.perIp.set(stream.ip, left);
+    else this.perIp.delete(stream.ip);
     if (endResponse) {
       try {
         stream.controller.close();
@@ -138,13 +158,34 @@ class WatchHub {
       this.timer = undefined;
     }
   }
+
+  /** On SIGTERM: every client gets `event: shutdown` (its EventSource reconnects elsewhere) and is closed. */
+  shutdown(): number {
+    this.closing = true;
+    let closed = 0;
+    for (const set of [...this.streams.values()]) {
+      for (const stream of [...set]) {
+        this.send(stream, "shutdown", { id: stream.id, reason: "server shutting down; reconnect" });
+        this.close(stream, true);
+        closed += 1;
+      }
+    }
+    this.subscriber?.disconnect();
+    return closed;
+  }
 }
 
 const holder = globalThis as unknown as { __tinWatchHub?: WatchHub };
 
+/** Closes every status stream of this process with `event: shutdown`; returns how many there were. */
+export function shutdownWatchers(): number {
+  return holder.__tinWatchHub?.shutdown() ?? 0;
+}
+
 /** Opens a countdown stream for an assigned instance; 404 before any byte is sent when there is none. */
-export async function watch(ctx: Ctx, id: string): Promise<ReadableStream<Uint8Array>> {
-  const instance = await getInstance(ctx, id);
+export async function watch(ctx: Ctx, id: string, actor: Actor, clientIp: string): Promise<ReadableStream<Uint8Array>> {
   holder.__tinWatchHub ??= new WatchHub(ctx);
-  return holder.__tinWatchHub.open(id, Date.parse(instance.expires_at));
+  holder.__tinWatchHub.admit(clientIp);
+  const instance = await getInstance(ctx, id, actor);
+  return holder.__tinWatchHub.open(id, clientIp, Date.parse(instance.expires_at));
 }

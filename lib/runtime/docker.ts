@@ -1,6 +1,6 @@
 import Docker from "dockerode";
 import type { AppSpec } from "../apps/model";
-import type { ContainerRuntime, RuntimeInstance, StartedContainer } from "./types";
+import type { ContainerRuntime, RuntimeEvent, RuntimeInstance, StartedContainer } from "./types";
 
 export const LABEL = {
   managed: "tryitnow.managed",
@@ -108,6 +108,53 @@ export class DockerRuntime implements ContainerRuntime {
       // 404: already gone; 409: removal already in progress.
       if (status !== 404 && status !== 409) throw error;
     }
+  }
+
+  watch(onEvent: (event: RuntimeEvent) => void): () => void {
+    let stopped = false;
+    let current: NodeJS.ReadableStream | undefined;
+    const connect = async () => {
+      if (stopped) return;
+      try {
+        // No timeout: an event stream stays open; it reconnects when Docker closes it.
+        const stream = await new Docker({ socketPath: this.options.socketPath }).getEvents({
+          filters: {
+            type: ["container"],
+            event: ["oom", "die"],
+            label: [`${LABEL.managed}=true`, `${LABEL.deployment}=${this.options.deployment}`],
+          },
+        });
+        current = stream;
+        let buffer = "";
+        stream.on("data", (chunk: Buffer) => {
+          buffer += chunk.toString("utf8");
+          let newline = buffer.indexOf("\n");
+          while (newline >= 0) {
+            const line = buffer.slice(0, newline);
+            buffer = buffer.slice(newline + 1);
+            newline = buffer.indexOf("\n");
+            try {
+              const event = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+              const attributes = event.Actor?.Attributes ?? {};
+              if ((event.Action === "oom" || event.Action === "die") && attributes[LABEL.instance]) {
+                onEvent({ id: attributes[LABEL.instance], app: attributes[LABEL.app], kind: event.Action });
+              }
+            } catch {
+              // a partial or foreign line
+            }
+          }
+        });
+        stream.on("close", () => setTimeout(connect, 1000));
+        stream.on("error", () => undefined);
+      } catch {
+        setTimeout(connect, 1000);
+      }
+    };
+    void connect();
+    return () => {
+      stopped = true;
+      (current as unknown as { destroy?: () => void })?.destroy?.();
+    };
   }
 
   async list(): Promise<RuntimeInstance[]> {

@@ -9,6 +9,12 @@ export interface RuntimeInstance {
   hostPort: number | null;
 }
 
+export interface RuntimeEvent {
+  id: string;
+  app: string;
+  kind: "oom" | "die";
+}
+
 export interface StartedContainer {
   containerId: string;
   hostPort: number;
@@ -24,5 +30,7 @@ export interface ContainerRuntime {
   remove(id: string): Promise<void>;
   /** Every container this deployment manages. */
   list(): Promise<RuntimeInstance[]>;
+  /** Calls back when an instance's container is OOM-killed or dies; returns a function that stops watching. */
+  watch(onEvent: (event: RuntimeEvent) => void): () => void;
   ping(): Promise<void>;
 }

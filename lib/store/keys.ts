@@ -31,6 +31,10 @@ export function globalKeys(prefix: string) {
     events: `${prefix}events`,
     /** A worker's liveness lease; warming records name their worker. */
     workerLease: (workerId: string) => `${prefix}worker:${workerId}`,
+    /** Active API keys: SHA-256 → record (JSON), mirrored from MariaDB. */
+    apiKeys: `${prefix}api-keys`,
+    /** The secret that signs instance tokens when AUTH_SECRET is not set (shared by all processes). */
+    tokenSecret: `${prefix}token-secret`,
     /** Metric snapshots the workers publish for the web's /metrics. */
     workerMetrics: `${prefix}worker-metrics`,
   };

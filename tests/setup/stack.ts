@@ -45,6 +45,8 @@ export const TEST_ENV: Record<string, string> = {
   RATE_LIMIT_HOURLY: "0",
   RATE_LIMIT_DAILY: "0",
   LOG_LEVEL: "info",
+  KEY_CACHE_TTL: "1s",
+  SSE_MAX_PER_IP: "4",
 };
 
 const LOGS = ".data/logs";
@@ -144,8 +146,13 @@ export async function caddyUp(): Promise<boolean> {
   return response.ok;
 }
 
-export function startWeb(env: Record<string, string> = {}): Proc {
-  return startProcess("web", process.execPath, [".next/tin-server.mjs"], env);
+export function startWeb(env: Record<string, string> = {}, name = "web"): Proc {
+  return startProcess(name, process.execPath, [".next/tin-server.mjs"], env);
+}
+
+export async function webAnswers(port: number): Promise<boolean> {
+  const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+  return response.status === 200;
 }
 
 export function startWorker(name = "worker", env: Record<string, string> = {}): Proc {
@@ -173,6 +180,7 @@ export async function resetTestState(): Promise<void> {
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   const connection = await mysql.createConnection(testDatabaseUrl);
   await connection.query("DELETE FROM apps");
+  await connection.query("DELETE FROM api_keys");
   await connection.end();
 }
 

@@ -1,11 +1,13 @@
-import { AppError } from "@/lib/errors";
-import { withRoute } from "@/lib/http/route";
+import { unknownEndpoint } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-/** Unknown API paths answer in the error envelope, not with the HTML 404 page. */
-const notFound = withRoute({ name: "api.unknown", auth: "public" }, async () => {
-  throw new AppError("NOT_FOUND", "no such API endpoint");
-});
-
-export { notFound as DELETE, notFound as GET, notFound as PATCH, notFound as POST, notFound as PUT };
+// Unknown API paths answer in the error envelope, not with the HTML 404 page.
+export {
+  unknownEndpoint as DELETE,
+  unknownEndpoint as GET,
+  unknownEndpoint as OPTIONS,
+  unknownEndpoint as PATCH,
+  unknownEndpoint as POST,
+  unknownEndpoint as PUT,
+};

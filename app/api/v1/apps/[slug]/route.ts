@@ -2,16 +2,21 @@ import { getApp } from "@/lib/apps/get";
 import { AppPatchInput } from "@/lib/apps/model";
 import { removeApp } from "@/lib/apps/remove";
 import { updateApp } from "@/lib/apps/update";
-import { json, withRoute } from "@/lib/http/route";
+import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "apps.get", auth: "key" }, async ({ ctx, params }) => json(await getApp(ctx, params.slug)));
-
-export const PATCH = withRoute({ name: "apps.update", auth: "key", body: AppPatchInput }, async ({ ctx, params, input }) =>
-  json(await updateApp(ctx, params.slug, input)),
+export const GET = withRoute({ name: "apps.get", auth: { scope: "apps:read" } }, async ({ ctx, params }) =>
+  json(await getApp(ctx, params.slug)),
 );
 
-export const DELETE = withRoute({ name: "apps.delete", auth: "key" }, async ({ ctx, params }) =>
+export const PATCH = withRoute(
+  { name: "apps.update", auth: { scope: "apps:write" }, body: AppPatchInput },
+  async ({ ctx, params, input }) => json(await updateApp(ctx, params.slug, input)),
+);
+
+export const DELETE = withRoute({ name: "apps.delete", auth: { scope: "apps:write" } }, async ({ ctx, params }) =>
   json(await removeApp(ctx, params.slug)),
 );
+
+export { methodNotAllowed as POST, methodNotAllowed as PUT };

@@ -1,9 +1,14 @@
-import { json, withRoute } from "@/lib/http/route";
+import { json, methodNotAllowed, preflight, withRoute } from "@/lib/http/route";
 import { AcquireInput, acquire } from "@/lib/pool/acquire";
 
 export const dynamic = "force-dynamic";
 
-export const POST = withRoute({ name: "demo.acquire", auth: "key", body: AcquireInput }, async ({ ctx, input, clientIp }) => {
-  const { instance, headers } = await acquire(ctx, { ...input, clientIp });
-  return json(instance, { headers });
-});
+export const POST = withRoute(
+  { name: "demo.acquire", auth: { scope: "demo", publishable: "acquire" }, body: AcquireInput },
+  async ({ ctx, actor, input, clientIp }) => {
+    const { instance, headers } = await acquire(ctx, { ...input, clientIp, actor });
+    return json(instance, { headers });
+  },
+);
+
+export { methodNotAllowed as DELETE, methodNotAllowed as GET, methodNotAllowed as PATCH, methodNotAllowed as PUT, preflight as OPTIONS };

@@ -1,6 +1,8 @@
-import { json, withRoute } from "@/lib/http/route";
+import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
 import { poolStats } from "@/lib/pool/stats";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "pool.stats", auth: "key" }, async ({ ctx }) => json(await poolStats(ctx)));
+export const GET = withRoute({ name: "pool.stats", auth: { scope: "demo" } }, async ({ ctx }) => json(await poolStats(ctx)));
+
+export { methodNotAllowed as DELETE, methodNotAllowed as PATCH, methodNotAllowed as POST, methodNotAllowed as PUT };

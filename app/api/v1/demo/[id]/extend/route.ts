@@ -1,8 +1,11 @@
-import { json, withRoute } from "@/lib/http/route";
+import { json, methodNotAllowed, preflight, withRoute } from "@/lib/http/route";
 import { ExtendInput, extend } from "@/lib/pool/extend";
 
 export const dynamic = "force-dynamic";
 
-export const POST = withRoute({ name: "demo.extend", auth: "key", body: ExtendInput }, async ({ ctx, params, input }) =>
-  json(await extend(ctx, params.id, input)),
+export const POST = withRoute(
+  { name: "demo.extend", auth: { scope: "demo", publishable: "instance" }, body: ExtendInput },
+  async ({ ctx, actor, params, input }) => json(await extend(ctx, params.id, input, actor)),
 );
+
+export { methodNotAllowed as DELETE, methodNotAllowed as GET, methodNotAllowed as PATCH, methodNotAllowed as PUT, preflight as OPTIONS };

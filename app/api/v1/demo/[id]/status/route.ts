@@ -1,16 +1,19 @@
-import { withRoute } from "@/lib/http/route";
+import { methodNotAllowed, preflight, withRoute } from "@/lib/http/route";
 import { watch } from "@/lib/pool/watch";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "demo.status", auth: "key" }, async ({ ctx, params }) => {
-  const stream = await watch(ctx, params.id);
-  return new Response(stream, {
-    headers: {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-store",
-      Connection: "keep-alive",
-      "X-Accel-Buffering": "no",
-    },
-  });
-});
+export const GET = withRoute(
+  { name: "demo.status", auth: { scope: "demo", publishable: "instance" } },
+  async ({ ctx, actor, params, clientIp }) =>
+    new Response(await watch(ctx, params.id, actor, clientIp), {
+      headers: {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-store",
+        Connection: "keep-alive",
+        "X-Accel-Buffering": "no",
+      },
+    }),
+);
+
+export { methodNotAllowed as DELETE, methodNotAllowed as PATCH, methodNotAllowed as POST, methodNotAllowed as PUT, preflight as OPTIONS };

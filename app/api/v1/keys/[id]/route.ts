@@ -1,0 +1,10 @@
+import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
+import { revokeKey } from "@/lib/keys/revoke";
+
+export const dynamic = "force-dynamic";
+
+export const DELETE = withRoute({ name: "keys.revoke", auth: { scope: "keys:write" } }, async ({ ctx, params }) =>
+  json(await revokeKey(ctx, params.id)),
+);
+
+export { methodNotAllowed as GET, methodNotAllowed as PATCH, methodNotAllowed as POST, methodNotAllowed as PUT };

@@ -1,0 +1,14 @@
+import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
+import { createKey } from "@/lib/keys/create";
+import { listKeys } from "@/lib/keys/list";
+import { KeyCreateInput } from "@/lib/keys/model";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withRoute({ name: "keys.list", auth: { scope: "keys:write" } }, async ({ ctx }) => json(await listKeys(ctx)));
+
+export const POST = withRoute({ name: "keys.create", auth: { scope: "keys:write" }, body: KeyCreateInput }, async ({ ctx, input }) =>
+  json(await createKey(ctx, input), { status: 201 }),
+);
+
+export { methodNotAllowed as DELETE, methodNotAllowed as PATCH, methodNotAllowed as PUT };

@@ -1,0 +1,15 @@
+import type { Ctx } from "../context";
+import { findKeyRow, revokeKeyRow } from "../db/api-keys";
+import { notFound } from "../errors";
+import { invalidateKeyCache } from "./authenticate";
+import { unmirrorKey } from "./mirror";
+
+/** Revokes a key; web processes stop accepting it within their cache TTL (KEY_CACHE_TTL). */
+export async function revokeKey(ctx: Ctx, id: string) {
+  const row = await findKeyRow(ctx.db, id);
+  if (!row || row.revokedAt) throw notFound("key");
+  await revokeKeyRow(ctx.db, id);
+  await unmirrorKey(ctx, row.hash);
+  invalidateKeyCache();
+  return { id, status: "revoked" as const, message: `key revoked; it stops working within ${Math.ceil(ctx.config.KEY_CACHE_TTL / 1000)} s` };
+}

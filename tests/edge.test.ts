@@ -1,0 +1,113 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Proc, startWeb, startWorker, TEST_API_KEY, webAnswers } from "./setup/stack";
+import { acquire, api, containersOf, createApp, deleteApp, waitFor, waitReady } from "./helpers";
+
+let worker: Proc;
+const apps: string[] = [];
+beforeAll(() => {
+  worker = startWorker("worker-edge");
+});
+afterAll(async () => {
+  try {
+    for (const slug of apps) await deleteApp(slug);
+    await waitFor("drained", async () => {
+      for (const slug of apps) if ((await containersOf(slug)).length) return false;
+      return true;
+    }, 30_000);
+  } finally {
+    await worker.stop();
+  }
+});
+
+describe("request bodies", () => {
+  it("answers 413 for a body over MAX_BODY_BYTES, on the hot path and through Next.js", async () => {
+    const big = JSON.stringify({ app: "x", pad: "a".repeat(70 * 1024) });
+    for (const path of ["/api/v1/demo/acquire", "/api/v1/apps"]) {
+      const response = await api(path, { method: "POST", body: big, headers: { "content-type": "application/json" } });
+      expect(response.status, path).toBe(413);
+      expect(response.json.code).toBe("PAYLOAD_TOO_LARGE");
+    }
+  });
+
+  it("answers methods a route does not serve with 405 in the envelope", async () => {
+    for (const [method, path] of [
+      ["PUT", "/api/v1/demo/acquire"],
+      ["GET", "/api/v1/demo/acquire"],
+      ["POST", "/api/v1/pool/stats"],
+      ["PATCH", "/api/v1/demo/aaaaaaaaaaaaaaaaaaaa"],
+    ]) {
+      const response = await api(path, { method });
+      expect(response.status, `${method} ${path}`).toBe(405);
+      expect(response.json).toMatchObject({ code: "METHOD_NOT_ALLOWED" });
+    }
+  });
+});
+
+describe("SSE streams per client", () => {
+  it("caps concurrent status streams per IP (SSE_MAX_PER_IP=4) with 429 and Retry-After", async () => {
+    const slug = await createApp("sse", { pool_target: 1 });
+    apps.push(slug);
+    await waitReady(slug, 1);
+    const { json: instance } = await acquire(slug);
+    const open = async () =>
+      fetch(`http://127.0.0.1:18080/api/v1/demo/${instance.id}/status`, { headers: { "X-API-Key": TEST_API_KEY } });
+    const streams = await Promise.all([open(), open(), open(), open()]);
+    for (const stream of streams) expect(stream.status).toBe(200);
+    const refused = await open();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBeTruthy();
+    expect((await refused.json()).code).toBe("RATE_LIMITED");
+    await streams[0].body?.cancel();
+    await waitFor("a slot to free up", async () => {
+      const again = await open();
+      if (again.status === 200) await again.body?.cancel();
+      return again.status === 200;
+    }, 5000, 100);
+    for (const stream of streams.slice(1)) await stream.body?.cancel();
+  });
+});
+
+describe("client IP behind a trusted proxy", () => {
+  it("takes X-Forwarded-For only from TRUSTED_PROXIES, so each real client has its own quota", async () => {
+    const slug = await createApp("xff", { pool_target: 4, rate_limit_hourly: 1 });
+    apps.push(slug);
+    await waitReady(slug, 4);
+    const proxied = startWeb({ PORT: "18082", TRUSTED_PROXIES: "127.0.0.1/32, ::1" }, "web-trusted");
+    try {
+      await waitFor("trusted web", () => webAnswers(18082), 60_000, 250);
+      const via = (forwardedFor: string) =>
+        fetch("http://127.0.0.1:18082/api/v1/demo/acquire", {
+          method: "POST",
+          headers: { "content-type": "application/json", "X-API-Key": TEST_API_KEY, "X-Forwarded-For": forwardedFor },
+          body: JSON.stringify({ app: slug }),
+        });
+      expect((await via("203.0.113.1")).status).toBe(200);
+      expect((await via("203.0.113.1")).status).toBe(429);
+      // A client that prepends a forged hop gains nothing: the right-most untrusted entry counts.
+      expect((await via("198.51.100.99, 203.0.113.1")).status).toBe(429);
+      expect((await via("203.0.113.2")).status).toBe(200);
+    } finally {
+      await proxied.stop();
+    }
+  });
+});
+
+describe("request ids", () => {
+  it("carries X-Request-ID into the cleanup job a release causes", async () => {
+    const slug = await createApp("rid", { pool_target: 1 });
+    apps.push(slug);
+    await waitReady(slug, 1);
+    const { json: instance } = await acquire(slug);
+    const requestId = `release-${instance.id}`;
+    const released = await api(`/api/v1/demo/${instance.id}`, { method: "DELETE", headers: { "X-Request-ID": requestId } });
+    expect(released.headers.get("x-request-id")).toBe(requestId);
+    await waitFor("the worker's cleanup line with the request id", async () => {
+      const lines = readFileSync(".data/logs/test-worker-edge.log", "utf8").split("\n");
+      return lines.some((line) => line.includes(`"requestId":"${requestId}"`) && line.includes("instance destroyed"));
+    }, 15_000, 200);
+    const webLines = readFileSync(".data/logs/test-web.log", "utf8").split("\n");
+    const line = webLines.find((l) => l.includes(`"requestId":"${requestId}"`));
+    expect(line && JSON.parse(line)).toMatchObject({ method: "DELETE", route: "demo.release", status: 200 });
+  });
+});
