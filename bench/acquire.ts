@@ -44,7 +44,7 @@ async function load(url: string, connections: number, amount: number) {
   const result = await autocannon({
     url: `${url}/api/v1/demo/acquire`,
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", "x-api-key": "bench-secret-key" },
     body: JSON.stringify({ app: APP }),
     connections,
     amount,
@@ -96,7 +96,7 @@ async function main() {
     return Math.round((w / f) * 1000) / 10;
   };
   report("acquire hot path (ready ids without containers behind them)", rows, {
-    note: "ready list filled via reserve/ready scripts; no containers; LOG_LEVEL=info",
+    note: "ready list filled via reserve/ready scripts; no containers; LOG_LEVEL=info; web with API_KEY (key checked, token signed)",
     results: figures,
     web_over_floor_pct: { c1: ratio(1), c10: ratio(10), c50: ratio(50) },
   });
