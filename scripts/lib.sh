@@ -163,6 +163,14 @@ stop_service() {
   rm -f "$file"
 }
 
+# The pool's records live in Redis: when the Redis we started goes, this deployment's instance
+# containers go too, so nothing is left behind (the reconciler would remove them at the next start).
+remove_instances() {
+  docker info >/dev/null 2>&1 || return 0
+  local ids; ids="$(docker ps -aq --filter "label=tryitnow.deployment=$TIN_PREFIX")"
+  if [ -n "$ids" ]; then info "removing $(echo "$ids" | wc -l) instance container(s)"; echo "$ids" | xargs docker rm -f >/dev/null; fi
+}
+
 stop_started_now() {
   local index
   for ((index = ${#STARTED_NOW[@]} - 1; index >= 0; index--)); do stop_service "${STARTED_NOW[$index]}"; done

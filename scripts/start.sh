@@ -21,6 +21,7 @@ cleanup() {
   step "stopping"
   kill -TERM "$WEB" "$WORKER" 2>/dev/null || true
   wait "$WEB" "$WORKER" 2>/dev/null || true
+  if [[ " ${STARTED_NOW[*]} " == *" redis-server "* ]]; then remove_instances; fi
   stop_started_now
 }
 trap cleanup INT TERM EXIT
