@@ -5,10 +5,7 @@ source "$(dirname "$0")/lib.sh"
 
 prepare
 trap stop_started_now EXIT
-BENCH_DB="${TIN_DB_NAME}_bench"
-ensure_database "$BENCH_DB"
-export BENCH_DATABASE_URL="mysql://$TIN_DB_USER:$TIN_DB_PASSWORD@$TIN_DB_HOST:$TIN_DB_PORT/$BENCH_DB"
-DATABASE_URL="$BENCH_DATABASE_URL" TIN_DB_NAME="$BENCH_DB" migrate
+prepare_database bench BENCH_DATABASE_URL
 build_image hello tryitnow/hello:latest
 build_next
 

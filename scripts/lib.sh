@@ -220,4 +220,22 @@ prepare() {
   ensure_services
 }
 
+# prepare_stack: everything `npm start` and `npm run up` need before web and worker start.
+prepare_stack() {
+  prepare
+  start_caddy "$TIN_CADDY_ADMIN" caddy
+  migrate
+  build_image hello tryitnow/hello:latest
+  build_next
+}
+
+# prepare_database SUFFIX: a database of its own (<name>_SUFFIX) for tests or benchmarks, migrated;
+# its URL is exported as the variable named by the second argument.
+prepare_database() {
+  local name="${TIN_DB_NAME}_$1"
+  ensure_database "$name"
+  export "$2=mysql://$TIN_DB_USER:$TIN_DB_PASSWORD@$TIN_DB_HOST:$TIN_DB_PORT/$name"
+  DATABASE_URL="${!2}" TIN_DB_NAME="$name" migrate
+}
+
 web_healthy() { curl -fsS -m 2 "http://127.0.0.1:$TIN_PORT/health" >/dev/null 2>&1; }

@@ -3,11 +3,7 @@
 # sample image and the web app, then run web and worker in the foreground. Ctrl-C stops what it started.
 source "$(dirname "$0")/lib.sh"
 
-prepare
-start_caddy "$TIN_CADDY_ADMIN" caddy
-migrate
-build_image hello tryitnow/hello:latest
-build_next
+prepare_stack
 
 web_healthy && fail "something already answers on port $TIN_PORT (npm run down, or set PORT)"
 step "starting worker and web (Ctrl-C stops them and the services started here)"

@@ -7,10 +7,7 @@ source "$(dirname "$0")/lib.sh"
 prepare chromium
 trap stop_started_now EXIT
 
-TEST_DB="${TIN_DB_NAME}_test"
-ensure_database "$TEST_DB"
-export TEST_DATABASE_URL="mysql://$TIN_DB_USER:$TIN_DB_PASSWORD@$TIN_DB_HOST:$TIN_DB_PORT/$TEST_DB"
-DATABASE_URL="$TEST_DATABASE_URL" TIN_DB_NAME="$TEST_DB" migrate
+prepare_database test TEST_DATABASE_URL
 build_image hello tryitnow/hello:latest
 build_image hello-alt tryitnow/hello-alt:latest
 build_next

@@ -2,11 +2,7 @@
 # npm run up: everything `npm start` does, detached; returns once /health answers. Idempotent.
 source "$(dirname "$0")/lib.sh"
 
-prepare
-start_caddy "$TIN_CADDY_ADMIN" caddy
-migrate
-build_image hello tryitnow/hello:latest
-build_next
+prepare_stack
 
 if web_healthy && [ -f "$RUN/worker.pid" ] && kill -0 "$(cat "$RUN/worker.pid")" 2>/dev/null; then
   step "web and worker already running"

@@ -1,22 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { type Proc, startWorker } from "./setup/stack";
-import { acquire, api, appStats, containersOf, createApp, deleteApp, waitFor, waitReady } from "./helpers";
+import { acquire, api, appStats, containersOf, createApp, removeApps, waitReady } from "./helpers";
 
 const workers: Proc[] = [];
 const apps: string[] = [];
 
-afterAll(async () => {
-  const cleaner = startWorker("worker-concurrency-cleanup");
-  try {
-    for (const slug of apps) await deleteApp(slug);
-    await waitFor("drained", async () => {
-      for (const slug of apps) if ((await containersOf(slug)).length) return false;
-      return true;
-    }, 60_000);
-  } finally {
-    await Promise.all([cleaner, ...workers].map((w) => w.stop()));
-  }
-});
+afterAll(() => removeApps(apps, workers));
 
 describe("concurrency", () => {
   it("200 concurrent acquires against a pool of 5: exactly 5 distinct successes, the rest 503", async () => {

@@ -1,23 +1,24 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { appKeys } from "../lib/store/keys";
 import { caddyUp, type Proc, startCaddy, startWorker, stopCaddy, TEST_PREFIX } from "./setup/stack";
-import { acquire, api, appStats, containersOf, createApp, deleteApp, redis, routeIds, throughProxy, waitFor, waitReady } from "./helpers";
+import {
+  acquire,
+  api,
+  appStats,
+  containersOf,
+  createApp,
+  redis,
+  removeApps,
+  routeIds,
+  throughProxy,
+  waitFor,
+  waitReady,
+} from "./helpers";
 
 const procs: Proc[] = [];
 const apps: string[] = [];
 
-afterAll(async () => {
-  const cleaner = startWorker("worker-crash-cleanup");
-  try {
-    for (const slug of apps) await deleteApp(slug);
-    await waitFor("drained", async () => {
-      for (const slug of apps) if ((await containersOf(slug)).length) return false;
-      return true;
-    }, 60_000);
-  } finally {
-    await Promise.all([cleaner, ...procs].map((p) => p.stop()));
-  }
-});
+afterAll(() => removeApps(apps, procs));
 
 describe("crashes and restarts", () => {
   it("a worker killed with SIGKILL mid-provision leaves no container, route or record behind after reconcile", async () => {
@@ -95,10 +96,15 @@ describe("crashes and restarts", () => {
     await stopCaddy();
     startCaddy({ outlive: true });
     await waitFor("caddy back", caddyUp, 20_000);
-    await waitFor("routes restored", async () => {
-      const routes = await routeIds();
-      return expected.every((id) => routes.includes(id));
-    }, 20_000, 200);
+    await waitFor(
+      "routes restored",
+      async () => {
+        const routes = await routeIds();
+        return expected.every((id) => routes.includes(id));
+      },
+      20_000,
+      200,
+    );
     const whoami = await throughProxy(assigned.id, "/cgi-bin/whoami");
     expect(whoami.text.trim()).toBe(assigned.id);
   });
@@ -133,10 +139,15 @@ describe("crashes and restarts", () => {
     const deadId = container.Labels["tryitnow.instance"];
     const { docker } = await import("./setup/stack");
     await docker.getContainer(container.Id).kill();
-    await waitFor("replacement", async () => {
-      const containers = await containersOf(slug);
-      const ready = await redis.lrange(appKeys(TEST_PREFIX, slug).ready, 0, -1);
-      return ready.length === 1 && ready[0] !== deadId && containers.every((c) => c.Labels["tryitnow.instance"] !== deadId);
-    }, 30_000, 250);
+    await waitFor(
+      "replacement",
+      async () => {
+        const containers = await containersOf(slug);
+        const ready = await redis.lrange(appKeys(TEST_PREFIX, slug).ready, 0, -1);
+        return ready.length === 1 && ready[0] !== deadId && containers.every((c) => c.Labels["tryitnow.instance"] !== deadId);
+      },
+      30_000,
+      250,
+    );
   });
 });

@@ -1,24 +1,14 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Proc, startWeb, startWorker, TEST_API_KEY, webAnswers } from "./setup/stack";
-import { acquire, api, containersOf, createApp, deleteApp, waitFor, waitReady } from "./helpers";
+import { acquire, api, createApp, removeApps, waitFor, waitReady } from "./helpers";
 
 let worker: Proc;
 const apps: string[] = [];
 beforeAll(() => {
   worker = startWorker("worker-edge");
 });
-afterAll(async () => {
-  try {
-    for (const slug of apps) await deleteApp(slug);
-    await waitFor("drained", async () => {
-      for (const slug of apps) if ((await containersOf(slug)).length) return false;
-      return true;
-    }, 30_000);
-  } finally {
-    await worker.stop();
-  }
-});
+afterAll(() => removeApps(apps, [worker]));
 
 describe("request bodies", () => {
   it("answers 413 for a body over MAX_BODY_BYTES, on the hot path and through Next.js", async () => {
@@ -59,11 +49,16 @@ describe("SSE streams per client", () => {
     expect(refused.headers.get("retry-after")).toBeTruthy();
     expect((await refused.json()).code).toBe("RATE_LIMITED");
     await streams[0].body?.cancel();
-    await waitFor("a slot to free up", async () => {
-      const again = await open();
-      if (again.status === 200) await again.body?.cancel();
-      return again.status === 200;
-    }, 5000, 100);
+    await waitFor(
+      "a slot to free up",
+      async () => {
+        const again = await open();
+        if (again.status === 200) await again.body?.cancel();
+        return again.status === 200;
+      },
+      5000,
+      100,
+    );
     for (const stream of streams.slice(1)) await stream.body?.cancel();
   });
 });
@@ -102,10 +97,15 @@ describe("request ids", () => {
     const requestId = `release-${instance.id}`;
     const released = await api(`/api/v1/demo/${instance.id}`, { method: "DELETE", headers: { "X-Request-ID": requestId } });
     expect(released.headers.get("x-request-id")).toBe(requestId);
-    await waitFor("the worker's cleanup line with the request id", async () => {
-      const lines = readFileSync(".data/logs/test-worker-edge.log", "utf8").split("\n");
-      return lines.some((line) => line.includes(`"requestId":"${requestId}"`) && line.includes("instance destroyed"));
-    }, 15_000, 200);
+    await waitFor(
+      "the worker's cleanup line with the request id",
+      async () => {
+        const lines = readFileSync(".data/logs/test-worker-edge.log", "utf8").split("\n");
+        return lines.some((line) => line.includes(`"requestId":"${requestId}"`) && line.includes("instance destroyed"));
+      },
+      15_000,
+      200,
+    );
     const webLines = readFileSync(".data/logs/test-web.log", "utf8").split("\n");
     const line = webLines.find((l) => l.includes(`"requestId":"${requestId}"`));
     expect(line && JSON.parse(line)).toMatchObject({ method: "DELETE", route: "demo.release", status: 200 });

@@ -4,7 +4,18 @@ import { TEST_API_KEY, TEST_PORT } from "./setup/stack";
 
 const ID_LIKE = fc.oneof(
   fc.stringMatching(/^[a-z2-7]{20}$/),
-  fc.constantFrom("..%2F..%2Fetc%2Fpasswd", "%2e%2e", "%00", "a".repeat(2000), "%F0%9F%92%A9", "ünïcødé", "%", "%zz", "' OR 1=1 --", "__proto__"),
+  fc.constantFrom(
+    "..%2F..%2Fetc%2Fpasswd",
+    "%2e%2e",
+    "%00",
+    "a".repeat(2000),
+    "%F0%9F%92%A9",
+    "ünïcødé",
+    "%",
+    "%zz",
+    "' OR 1=1 --",
+    "__proto__",
+  ),
   fc.string({ maxLength: 40 }).map(encodeURIComponent),
 );
 
@@ -26,7 +37,11 @@ const PATH = fc.oneof(
 const nested = fc.letrec((tie) => ({
   value: fc.oneof({ depthSize: "small" }, fc.jsonValue(), tie("array"), tie("object")),
   array: fc.array(tie("value"), { maxLength: 5 }),
-  object: fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("__proto__", "constructor", "prototype", "app", "minutes", "slug")), tie("value"), { maxKeys: 5 }),
+  object: fc.dictionary(
+    fc.oneof(fc.string(), fc.constantFrom("__proto__", "constructor", "prototype", "app", "minutes", "slug")),
+    tie("value"),
+    { maxKeys: 5 },
+  ),
 })).value;
 
 const BODY = fc.oneof(
@@ -44,11 +59,30 @@ const REQUEST = fc.record({
   method: fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"),
   path: PATH,
   body: BODY,
-  contentType: fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "", "application/json; charset=utf-16"),
+  contentType: fc.constantFrom(
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "",
+    "application/json; charset=utf-16",
+  ),
   key: fc.constantFrom(TEST_API_KEY, "", "tin_sk_bogus", "tin_pk_bogus", TEST_API_KEY.slice(0, -1)),
-  requestId: fc.oneof(fc.constant(undefined), fc.string({ maxLength: 300 }).filter((s) => /^[\x20-\x7e]*$/.test(s))),
-  forwardedFor: fc.oneof(fc.constant(undefined), fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 50 }).filter((s) => /^[\x20-\x7e]*$/.test(s))),
-  origin: fc.oneof(fc.constant(undefined), fc.webUrl().map((u) => new URL(u).origin), fc.constant("null")),
+  requestId: fc.oneof(
+    fc.constant(undefined),
+    fc.string({ maxLength: 300 }).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+  ),
+  forwardedFor: fc.oneof(
+    fc.constant(undefined),
+    fc.ipV4(),
+    fc.ipV6(),
+    fc.string({ maxLength: 50 }).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+  ),
+  origin: fc.oneof(
+    fc.constant(undefined),
+    fc.webUrl().map((u) => new URL(u).origin),
+    fc.constant("null"),
+  ),
 });
 
 describe("fuzz: generated requests to every endpoint", () => {

@@ -1,7 +1,18 @@
 import http from "node:http";
 import { randomBytes } from "node:crypto";
 import { appKeys } from "../lib/store/keys";
-import { docker, TEST_API_KEY, TEST_CADDY_ADMIN, TEST_PORT, TEST_PREFIX, TEST_PROXY_PORT, testRedis, waitFor } from "./setup/stack";
+import {
+  docker,
+  type Proc,
+  startWorker,
+  TEST_API_KEY,
+  TEST_CADDY_ADMIN,
+  TEST_PORT,
+  TEST_PREFIX,
+  TEST_PROXY_PORT,
+  testRedis,
+  waitFor,
+} from "./setup/stack";
 
 export { waitFor };
 export const redis = testRedis();
@@ -46,7 +57,12 @@ export async function appStats(slug: string) {
 }
 
 export async function waitReady(slug: string, count: number, timeoutMs = 60_000) {
-  return waitFor(`${count} ready instances of ${slug}`, async () => ((await appStats(slug))?.ready ?? 0) >= count, timeoutMs, 200);
+  return waitFor(
+    `${count} ready instances of ${slug}`,
+    async () => ((await appStats(slug))?.ready ?? 0) >= count,
+    timeoutMs,
+    200,
+  );
 }
 
 export async function acquire(slug: string, headers: Record<string, string> = {}) {
@@ -91,4 +107,23 @@ export async function recordOf(slug: string, id: string) {
 
 export async function deleteApp(slug: string) {
   return api(`/api/v1/apps/${slug}`, { method: "DELETE" });
+}
+
+/** The end of a test file: delete its apps, let a worker drain them, stop every process it started. */
+export async function removeApps(apps: string[], running: Proc[] = []): Promise<void> {
+  const cleaner = startWorker("worker-cleanup");
+  try {
+    for (const slug of apps) await deleteApp(slug);
+    await waitFor(
+      "the file's apps to be drained",
+      async () => {
+        for (const slug of apps) if ((await containersOf(slug)).length) return false;
+        return true;
+      },
+      60_000,
+      250,
+    );
+  } finally {
+    await Promise.all([cleaner, ...running].map((proc) => proc.stop()));
+  }
 }

@@ -2,10 +2,15 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appKeys } from "../lib/store/keys";
 import { docker, type Proc, startWorker, TEST_PREFIX } from "./setup/stack";
-import { acquire, api, containersOf, createApp, deleteApp, redis, throughProxy, waitFor, waitReady } from "./helpers";
+import { acquire, api, containersOf, createApp, redis, removeApps, throughProxy, waitFor, waitReady } from "./helpers";
 
 /** Runs a busybox command inside a container (as its own unprivileged user unless told); exit code and output. */
-async function execIn(containerId: string, command: string, timeoutMs = 20_000, user?: string): Promise<{ code: number | null; output: string }> {
+async function execIn(
+  containerId: string,
+  command: string,
+  timeoutMs = 20_000,
+  user?: string,
+): Promise<{ code: number | null; output: string }> {
   const exec = await docker
     .getContainer(containerId)
     .exec({ Cmd: ["/bin/busybox", "sh", "-c", command], AttachStdout: true, AttachStderr: true, User: user });
@@ -16,7 +21,10 @@ async function execIn(containerId: string, command: string, timeoutMs = 20_000, 
     output += chunk.toString("utf8");
   });
   docker.modem.demuxStream(stream, sink, sink);
-  await Promise.race([new Promise((resolve) => stream.on("end", resolve)), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+  await Promise.race([
+    new Promise((resolve) => stream.on("end", resolve)),
+    new Promise((resolve) => setTimeout(resolve, timeoutMs)),
+  ]);
   let info = await exec.inspect();
   const deadline = Date.now() + 5000;
   while (info.Running && Date.now() < deadline) {
@@ -45,17 +53,7 @@ beforeAll(async () => {
 
 const extraApps: string[] = [];
 
-afterAll(async () => {
-  try {
-    for (const slug of [hello, alt, ...extraApps]) await deleteApp(slug);
-    await waitFor("drained", async () => {
-      for (const slug of [hello, alt, ...extraApps]) if ((await containersOf(slug)).length) return false;
-      return true;
-    }, 30_000);
-  } finally {
-    await worker.stop();
-  }
-});
+afterAll(() => removeApps([hello, alt, ...extraApps], [worker]));
 
 describe("container hardening", () => {
   it("every instance: ports on 127.0.0.1 only, CapDrop ALL, no-new-privileges, limits, restart no, read-only root", async () => {
@@ -121,7 +119,11 @@ describe("isolation probed from inside an instance", () => {
   it("a fork bomb hits the pids limit while the host and other instances keep answering", async () => {
     await waitReady(hello, 2);
     const [bombed, neighbour] = await containersOf(hello);
-    const result = await execIn(bombed.Id, "i=0; while [ $i -lt 400 ]; do sleep 30 </dev/null >/dev/null 2>&1 & i=$((i+1)); done 2>&1 | head -3; echo done", 30_000);
+    const result = await execIn(
+      bombed.Id,
+      "i=0; while [ $i -lt 400 ]; do sleep 30 </dev/null >/dev/null 2>&1 & i=$((i+1)); done 2>&1 | head -3; echo done",
+      30_000,
+    );
     expect(result.output).toMatch(/can't fork|Resource temporarily unavailable|fork/i);
     const inspect = await docker.getContainer(bombed.Id).inspect();
     const top = await docker.getContainer(bombed.Id).top();
@@ -140,16 +142,26 @@ describe("isolation probed from inside an instance", () => {
     const neighbourId = neighbour.Labels["tryitnow.instance"];
     const result = await execIn(hog.Id, 'x=0123456789abcdef; while :; do x="$x$x"; done', 60_000);
     expect(result.code).toBe(137); // SIGKILL from the OOM killer
-    await waitFor("the hog's instance to be failed and replaced", async () => {
-      const ids = (await containersOf(slug)).map((c) => c.Labels["tryitnow.instance"]);
-      const ready = await redis.lrange(appKeys(TEST_PREFIX, slug).ready, 0, -1);
-      return !ids.includes(hogId) && ready.length === 2 && !ready.includes(hogId);
-    }, 30_000, 250);
+    await waitFor(
+      "the hog's instance to be failed and replaced",
+      async () => {
+        const ids = (await containersOf(slug)).map((c) => c.Labels["tryitnow.instance"]);
+        const ready = await redis.lrange(appKeys(TEST_PREFIX, slug).ready, 0, -1);
+        return !ids.includes(hogId) && ready.length === 2 && !ready.includes(hogId);
+      },
+      30_000,
+      250,
+    );
     expect((await throughProxy(neighbourId, "/cgi-bin/whoami")).text.trim()).toBe(neighbourId);
-    const metrics = await waitFor("the failure in /metrics", async () => {
-      const text = (await api("/metrics")).text;
-      return text.includes(`tin_instances_failed_total{app="${slug}",reason="oom"}`) && text;
-    }, 15_000, 500);
+    const metrics = await waitFor(
+      "the failure in /metrics",
+      async () => {
+        const text = (await api("/metrics")).text;
+        return text.includes(`tin_instances_failed_total{app="${slug}",reason="oom"}`) && text;
+      },
+      15_000,
+      500,
+    );
     expect(metrics).toMatch(new RegExp(`tin_instances_failed_total\\{app="${slug}",reason="oom"\\} [1-9]`));
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Proc, startWorker } from "./setup/stack";
-import { acquire, api, containersOf, createApp, deleteApp, waitFor, waitReady } from "./helpers";
+import { acquire, api, createApp, removeApps, waitFor, waitReady } from "./helpers";
 
 let worker: Proc;
 let slug: string;
@@ -13,15 +13,7 @@ beforeAll(async () => {
   await Promise.all([waitReady(slug, 3), waitReady(other, 1)]);
 });
 
-afterAll(async () => {
-  try {
-    await deleteApp(slug);
-    await deleteApp(other);
-    await waitFor("drained", async () => (await containersOf(slug)).length + (await containersOf(other)).length === 0, 30_000);
-  } finally {
-    await worker.stop();
-  }
-});
+afterAll(() => removeApps([slug, other], [worker]));
 
 async function makeKey(body: Record<string, unknown>) {
   const response = await api("/api/v1/keys", { method: "POST", json: body });
@@ -82,10 +74,15 @@ describe("secret keys", () => {
   it("records last_used_at off the request path", async () => {
     const made = await makeKey({ name: "used", kind: "secret", scopes: ["demo"] });
     await api("/api/v1/pool/stats", { key: made.key });
-    await waitFor("last_used_at", async () => {
-      const list = await api("/api/v1/keys");
-      return list.json.keys.find((k: { id: string }) => k.id === made.id)?.last_used_at;
-    }, 20_000, 500);
+    await waitFor(
+      "last_used_at",
+      async () => {
+        const list = await api("/api/v1/keys");
+        return list.json.keys.find((k: { id: string }) => k.id === made.id)?.last_used_at;
+      },
+      20_000,
+      500,
+    );
   });
 
   it("rejects invalid key requests", async () => {
@@ -127,11 +124,19 @@ describe("publishable keys", () => {
     expect((await api("/api/v1/pool/stats", { key: pk.key, headers: { Origin: ORIGIN } })).status).toBe(403);
     expect((await api("/api/v1/apps", { key: pk.key, headers: { Origin: ORIGIN } })).status).toBe(403);
 
-    const preflight = await api("/api/v1/demo/acquire", { method: "OPTIONS", key: null, headers: { Origin: ORIGIN, "Access-Control-Request-Method": "POST" } });
+    const preflight = await api("/api/v1/demo/acquire", {
+      method: "OPTIONS",
+      key: null,
+      headers: { Origin: ORIGIN, "Access-Control-Request-Method": "POST" },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe(ORIGIN);
     expect(preflight.headers.get("access-control-allow-headers")).toContain("X-API-Key");
-    const badPreflight = await api("/api/v1/demo/acquire", { method: "OPTIONS", key: null, headers: { Origin: "http://evil.example" } });
+    const badPreflight = await api("/api/v1/demo/acquire", {
+      method: "OPTIONS",
+      key: null,
+      headers: { Origin: "http://evil.example" },
+    });
     expect(badPreflight.status).toBe(403);
     expect(badPreflight.headers.get("access-control-allow-origin")).toBeNull();
   });
@@ -146,23 +151,47 @@ describe("publishable keys", () => {
 
     const noToken = await api(`/api/v1/demo/${mine.id}`, { key: pk.key, headers });
     expect(noToken.status).toBe(404);
-    const withToken = await api(`/api/v1/demo/${mine.id}`, { key: pk.key, headers: { ...headers, "X-Instance-Token": mine.token } });
+    const withToken = await api(`/api/v1/demo/${mine.id}`, {
+      key: pk.key,
+      headers: { ...headers, "X-Instance-Token": mine.token },
+    });
     expect(withToken.status).toBe(200);
     expect(withToken.json.id).toBe(mine.id);
     // My token does not open their instance, and their id looks exactly like an unknown one.
-    const probe = await api(`/api/v1/demo/${theirs.id}`, { key: pk.key, headers: { ...headers, "X-Instance-Token": mine.token } });
-    const unknown = await api("/api/v1/demo/aaaaaaaaaaaaaaaaaaaa", { key: pk.key, headers: { ...headers, "X-Instance-Token": mine.token } });
+    const probe = await api(`/api/v1/demo/${theirs.id}`, {
+      key: pk.key,
+      headers: { ...headers, "X-Instance-Token": mine.token },
+    });
+    const unknown = await api("/api/v1/demo/aaaaaaaaaaaaaaaaaaaa", {
+      key: pk.key,
+      headers: { ...headers, "X-Instance-Token": mine.token },
+    });
     expect(probe.status).toBe(404);
     expect(unknown.status).toBe(404);
     expect(probe.json.error).toBe(unknown.json.error);
-    expect((await api(`/api/v1/demo/${theirs.id}`, { method: "DELETE", key: pk.key, headers: { ...headers, "X-Instance-Token": mine.token } })).status).toBe(404);
+    expect(
+      (
+        await api(`/api/v1/demo/${theirs.id}`, {
+          method: "DELETE",
+          key: pk.key,
+          headers: { ...headers, "X-Instance-Token": mine.token },
+        })
+      ).status,
+    ).toBe(404);
 
     // EventSource cannot send headers: key and token may come as query parameters.
-    const stream = await fetch(`http://127.0.0.1:18080/api/v1/demo/${mine.id}/status?key=${pk.key}&token=${mine.token}`, { headers });
+    const stream = await fetch(`http://127.0.0.1:18080/api/v1/demo/${mine.id}/status?key=${pk.key}&token=${mine.token}`, {
+      headers,
+    });
     expect(stream.status).toBe(200);
     expect(stream.headers.get("access-control-allow-origin")).toBe(ORIGIN);
     await stream.body?.cancel();
-    const extended = await api(`/api/v1/demo/${mine.id}/extend`, { method: "POST", key: pk.key, headers: { ...headers, "X-Instance-Token": mine.token }, json: { minutes: 5 } });
+    const extended = await api(`/api/v1/demo/${mine.id}/extend`, {
+      method: "POST",
+      key: pk.key,
+      headers: { ...headers, "X-Instance-Token": mine.token },
+      json: { minutes: 5 },
+    });
     expect(extended.status).toBe(200);
     const released = await api(`/api/v1/demo/${mine.id}?token=${mine.token}`, { method: "DELETE", key: pk.key, headers });
     expect(released.status).toBe(200);

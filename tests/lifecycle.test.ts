@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Proc, startWorker } from "./setup/stack";
-import { acquire, api, containersOf, createApp, deleteApp, routeIds, throughProxy, waitFor, waitReady } from "./helpers";
+import { acquire, api, containersOf, createApp, removeApps, routeIds, throughProxy, waitFor, waitReady } from "./helpers";
 
 let worker: Proc;
 let slug: string;
@@ -11,10 +11,7 @@ beforeAll(async () => {
   await waitReady(slug, 2);
 });
 
-afterAll(async () => {
-  await deleteApp(slug);
-  await worker.stop();
-});
+afterAll(() => removeApps([slug], [worker]));
 
 describe("the demo lifecycle through HTTP", () => {
   it("acquire → get → the URL reaches that very container → extend → release → 404", async () => {
@@ -56,7 +53,11 @@ describe("the demo lifecycle through HTTP", () => {
     expect((await api(`/api/v1/demo/${instance.id}/extend`, { method: "POST", json: { minutes: 1 } })).status).toBe(404);
 
     // The cleanup queue is drained by the worker: container and route go within seconds.
-    await waitFor("released container removed", async () => (await containersOf(slug)).every((c) => !c.Names[0].includes(instance.id)), 15_000);
+    await waitFor(
+      "released container removed",
+      async () => (await containersOf(slug)).every((c) => !c.Names[0].includes(instance.id)),
+      15_000,
+    );
     await waitFor("released route removed", async () => !(await routeIds()).includes(instance.id), 15_000);
     expect((await throughProxy(instance.id, "/")).status).toBe(404);
   });
@@ -71,7 +72,11 @@ describe("the demo lifecycle through HTTP", () => {
     }
     const missing = await api(`/api/v1/demo/${instance.id}/extend`, { method: "POST", json: {} });
     expect(missing.json.code).toBe("INVALID_REQUEST");
-    const broken = await api(`/api/v1/demo/${instance.id}/extend`, { method: "POST", body: "{not json", headers: { "content-type": "application/json" } });
+    const broken = await api(`/api/v1/demo/${instance.id}/extend`, {
+      method: "POST",
+      body: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(broken.status).toBe(400);
     // 30 minutes left + 60 > the app's max of 60 minutes remaining.
     const tooLong = await api(`/api/v1/demo/${instance.id}/extend`, { method: "POST", json: { minutes: 60 } });

@@ -1,23 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Proc, startWorker } from "./setup/stack";
-import { acquire, api, containersOf, createApp, deleteApp, waitFor, waitReady } from "./helpers";
+import { acquire, api, createApp, removeApps, waitFor, waitReady } from "./helpers";
 
 let worker: Proc;
 const apps: string[] = [];
 beforeAll(() => {
   worker = startWorker("worker-limits");
 });
-afterAll(async () => {
-  try {
-    for (const slug of apps) await deleteApp(slug);
-    await waitFor("drained", async () => {
-      for (const slug of apps) if ((await containersOf(slug)).length) return false;
-      return true;
-    }, 30_000);
-  } finally {
-    await worker.stop();
-  }
-});
+afterAll(() => removeApps(apps, [worker]));
 
 describe("per-IP limits inside the acquire script", () => {
   it("an empty pool consumes no quota; the limit then bites with 429, Retry-After and RateLimit headers", async () => {
@@ -78,10 +68,15 @@ describe("/health and /metrics", () => {
     apps.push(slug);
     await waitReady(slug, 1);
     await acquire(slug);
-    const text = await waitFor("worker metrics merged", async () => {
-      const response = await api("/metrics");
-      return response.text.includes(`tin_provision_duration_seconds_count{app="${slug}"}`) && response.text;
-    }, 20_000, 500);
+    const text = await waitFor(
+      "worker metrics merged",
+      async () => {
+        const response = await api("/metrics");
+        return response.text.includes(`tin_provision_duration_seconds_count{app="${slug}"}`) && response.text;
+      },
+      20_000,
+      500,
+    );
     expect(text).toMatch(new RegExp(`tin_acquisitions_total\\{app="${slug}",result="ok"\\} 1`));
     expect(text).toContain("tin_acquire_duration_seconds_bucket");
     expect(text).toMatch(new RegExp(`tin_pool_instances\\{app="${slug}",state="assigned"\\} 1`));

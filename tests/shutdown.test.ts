@@ -1,21 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { appKeys } from "../lib/store/keys";
 import { startWeb, startWorker, TEST_API_KEY, TEST_PREFIX, webAnswers } from "./setup/stack";
-import { acquire, api, containersOf, createApp, deleteApp, redis, waitFor, waitReady } from "./helpers";
+import { acquire, api, containersOf, createApp, redis, removeApps, waitFor, waitReady } from "./helpers";
 
 const apps: string[] = [];
-afterAll(async () => {
-  const cleaner = startWorker("worker-shutdown-cleanup");
-  try {
-    for (const slug of apps) await deleteApp(slug);
-    await waitFor("drained", async () => {
-      for (const slug of apps) if ((await containersOf(slug)).length) return false;
-      return true;
-    }, 30_000);
-  } finally {
-    await cleaner.stop();
-  }
-});
+afterAll(() => removeApps(apps));
 
 describe("graceful shutdown", () => {
   it("web on SIGTERM: finishes in-flight requests, sends SSE clients event: shutdown, exits within 10 s", async () => {
@@ -28,7 +17,9 @@ describe("graceful shutdown", () => {
 
     const web = startWeb({ PORT: "18083" }, "web-shutdown");
     await waitFor("second web", () => webAnswers(18083), 60_000, 250);
-    const stream = await fetch(`http://127.0.0.1:18083/api/v1/demo/${instance.id}/status`, { headers: { "X-API-Key": TEST_API_KEY } });
+    const stream = await fetch(`http://127.0.0.1:18083/api/v1/demo/${instance.id}/status`, {
+      headers: { "X-API-Key": TEST_API_KEY },
+    });
     expect(stream.status).toBe(200);
     const reader = stream.body!.getReader();
     let text = "";

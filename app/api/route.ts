@@ -1,13 +1,4 @@
-import { unknownEndpoint } from "@/lib/http/route";
+// `/api` itself (also what `/api/v1/..` normalises to) answers in the envelope, like unknown API paths.
+export { DELETE, GET, OPTIONS, PATCH, POST, PUT } from "./[...path]/route";
 
 export const dynamic = "force-dynamic";
-
-// `/api` itself (also what `/api/v1/..` normalises to) answers in the envelope too.
-export {
-  unknownEndpoint as DELETE,
-  unknownEndpoint as GET,
-  unknownEndpoint as OPTIONS,
-  unknownEndpoint as PATCH,
-  unknownEndpoint as POST,
-  unknownEndpoint as PUT,
-};

@@ -128,10 +128,16 @@ export async function waitFor<T>(
 export function startCaddy(options: { outlive?: boolean } = {}): Proc {
   mkdirSync(".data/test-caddy", { recursive: true });
   const config = JSON.stringify({ admin: { listen: TEST_CADDY_ADMIN } });
-  const proc = startProcess("caddy", "bash", ["-c", `echo '${config}' > .data/test-caddy/bootstrap.json && exec caddy run --config .data/test-caddy/bootstrap.json`], {
-    XDG_DATA_HOME: ".data/test-caddy",
-    XDG_CONFIG_HOME: ".data/test-caddy",
-  }, options);
+  const proc = startProcess(
+    "caddy",
+    "bash",
+    ["-c", `echo '${config}' > .data/test-caddy/bootstrap.json && exec caddy run --config .data/test-caddy/bootstrap.json`],
+    {
+      XDG_DATA_HOME: ".data/test-caddy",
+      XDG_CONFIG_HOME: ".data/test-caddy",
+    },
+    options,
+  );
   return proc;
 }
 
@@ -177,7 +183,14 @@ export async function resetTestState(): Promise<void> {
   } while (cursor !== "0");
   redis.disconnect();
   const containers = await docker.listContainers({ all: true, filters: { label: [`tryitnow.deployment=${TEST_PREFIX}`] } });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   const connection = await mysql.createConnection(testDatabaseUrl);
   await connection.query("DELETE FROM apps");
   await connection.query("DELETE FROM api_keys");
@@ -186,7 +199,14 @@ export async function resetTestState(): Promise<void> {
 
 export async function removeTestContainers(): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`tryitnow.deployment=${TEST_PREFIX}`] } });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
 }
 
 export async function webUp(): Promise<boolean> {
