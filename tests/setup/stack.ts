@@ -182,15 +182,7 @@ export async function resetTestState(): Promise<void> {
     if (keys.length) await redis.del(...keys);
   } while (cursor !== "0");
   redis.disconnect();
-  const containers = await docker.listContainers({ all: true, filters: { label: [`tryitnow.deployment=${TEST_PREFIX}`] } });
-  await Promise.all(
-    containers.map((c) =>
-      docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined),
-    ),
-  );
+  await removeTestContainers();
   const connection = await mysql.createConnection(testDatabaseUrl);
   await connection.query("DELETE FROM apps");
   await connection.query("DELETE FROM api_keys");
