@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useState } from "react";
 
-type Instance = { id: string; url: string; admin_url: string; expires_at: string; ttl_seconds: number };
+type Instance = { id: string; url: string; admin_url: string; expires_at: string; ttl_seconds: number; token: string };
 type Phase =
   | { kind: "idle" }
   | { kind: "acquiring" }
@@ -16,29 +16,41 @@ function formatTtl(seconds: number): string {
   return `${m}:${String(s).padStart(2, "0")}`;
 }
 
-/** The visitor's side: launch an instance, open it, watch its countdown, extend or end it. */
-export function LaunchPanel({ app }: { app: string }) {
+/**
+ * The visitor's side: launch an instance, open it, watch its countdown, extend or end it. With a
+ * publishable key (`/try/<app>?key=tin_pk_…`), every call carries it, and calls about the instance
+ * carry the instance token the acquire answer gave.
+ */
+export function LaunchPanel({ app, publishableKey }: { app: string; publishableKey?: string }) {
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
+  const keyHeaders: Record<string, string> = publishableKey ? { "X-API-Key": publishableKey } : {};
 
   const launch = useCallback(async () => {
     setPhase({ kind: "acquiring" });
     const response = await fetch("/api/v1/demo/acquire", {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...(publishableKey ? { "X-API-Key": publishableKey } : {}) },
       body: JSON.stringify({ app }),
     });
     const body = await response.json();
     if (!response.ok) {
-      setPhase({ kind: "error", message: body.error ?? "could not start a demo", retryAfter: Number(response.headers.get("retry-after")) || undefined });
+      setPhase({
+        kind: "error",
+        message: body.error ?? "could not start a demo",
+        retryAfter: Number(response.headers.get("retry-after")) || undefined,
+      });
       return;
     }
     setPhase({ kind: "running", instance: body, ttl: body.ttl_seconds });
-  }, [app]);
+  }, [app, publishableKey]);
 
-  const running = phase.kind === "running" ? phase.instance.id : null;
+  const running = phase.kind === "running" ? phase.instance : null;
+  const runningId = running?.id;
+  const runningToken = running?.token;
   useEffect(() => {
-    if (!running) return;
-    const source = new EventSource(`/api/v1/demo/${running}/status`);
+    if (!runningId || !runningToken) return;
+    const query = new URLSearchParams({ token: runningToken, ...(publishableKey ? { key: publishableKey } : {}) });
+    const source = new EventSource(`/api/v1/demo/${runningId}/status?${query}`);
     source.addEventListener("ttl", (event) => {
       const data = JSON.parse((event as MessageEvent).data);
       setPhase((current) => (current.kind === "running" ? { ...current, ttl: data.ttl_remaining } : current));
@@ -48,13 +60,15 @@ export function LaunchPanel({ app }: { app: string }) {
       setPhase((current) => (current.kind === "running" ? { kind: "ended", reason: "Your demo has ended." } : current));
     });
     return () => source.close();
-  }, [running]);
+  }, [runningId, runningToken, publishableKey]);
+
+  const instanceHeaders = (instance: Instance) => ({ ...keyHeaders, "X-Instance-Token": instance.token });
 
   const extend = async () => {
     if (phase.kind !== "running") return;
     const response = await fetch(`/api/v1/demo/${phase.instance.id}/extend`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...instanceHeaders(phase.instance) },
       body: JSON.stringify({ minutes: 10 }),
     });
     if (!response.ok) {
@@ -65,9 +79,9 @@ export function LaunchPanel({ app }: { app: string }) {
 
   const end = async () => {
     if (phase.kind !== "running") return;
-    const { id } = phase.instance;
+    const { instance } = phase;
     setPhase({ kind: "ended", reason: "You ended the demo." }); // closes the status stream first
-    await fetch(`/api/v1/demo/${id}`, { method: "DELETE" });
+    await fetch(`/api/v1/demo/${instance.id}`, { method: "DELETE", headers: instanceHeaders(instance) });
   };
 
   const button =
@@ -85,12 +99,21 @@ export function LaunchPanel({ app }: { app: string }) {
         <div className="space-y-4">
           <p>
             Your copy is running at{" "}
-            <a className="font-mono text-indigo-700 underline" href={phase.instance.url} target="_blank" rel="noreferrer" data-testid="instance-url">
+            <a
+              className="font-mono text-indigo-700 underline"
+              href={phase.instance.url}
+              target="_blank"
+              rel="noreferrer"
+              data-testid="instance-url"
+            >
               {phase.instance.url}
             </a>
           </p>
           <p>
-            Time left: <span className="font-mono" data-testid="ttl">{formatTtl(phase.ttl)}</span>
+            Time left:{" "}
+            <span className="font-mono" data-testid="ttl">
+              {formatTtl(phase.ttl)}
+            </span>
           </p>
           <div className="flex gap-3">
             <button type="button" className={`${button} bg-slate-100 hover:bg-slate-200`} onClick={extend}>

@@ -55,3 +55,30 @@ test("the launch page: press the button, open the app, watch the countdown, end 
   await expect(page.getByText("You ended the demo.")).toBeVisible();
   await expect.poll(async () => (await request.get(`/api/v1/demo/${id}`)).status()).toBe(404);
 });
+
+// Last in this file: the first key closes the open API, as it would on a fresh install.
+test("with a publishable key, the launch page starts, follows and ends a demo from its allowed origin", async ({ page, request }) => {
+  const slug = await createReadyApp(request, "keyed");
+  const made = await request.post("/api/v1/keys", {
+    data: { name: "launch page", kind: "publishable", apps: [slug], allowed_origins: ["http://localhost:18080"] },
+  });
+  expect(made.status()).toBe(201);
+  const { key } = await made.json();
+  expect((await request.get("/api/v1/pool/stats")).status()).toBe(401); // no longer open
+
+  await page.goto(`/try/${slug}?key=${key}`);
+  await page.getByRole("button", { name: "Try it now" }).click();
+  const link = page.getByTestId("instance-url");
+  await expect(link).toBeVisible();
+  const id = new URL((await link.getAttribute("href"))!).hostname.split(".")[0];
+  const ttl = page.getByTestId("ttl");
+  const first = await ttl.textContent();
+  await expect(ttl).not.toHaveText(first!, { timeout: 5000 }); // the status stream (key + token in the URL) flows
+  await page.getByRole("button", { name: "Add 10 minutes" }).click();
+  await expect(ttl).toHaveText(/^(39|40):\d\d$/);
+  await page.getByRole("button", { name: "End demo" }).click();
+  await expect(page.getByText("You ended the demo.")).toBeVisible();
+  // Without the token, the key alone cannot see the instance.
+  const probe = await request.get(`/api/v1/demo/${id}`, { headers: { "X-API-Key": key, Origin: "http://localhost:18080" } });
+  expect(probe.status()).toBe(404);
+});

@@ -61,8 +61,9 @@ mark_started() { echo "$2" >"$RUN/$1.pid"; STARTED_NOW+=("$1"); }
 
 start_docker() {
   if docker info >/dev/null 2>&1; then info "docker: already running"; return; fi
-  step "starting dockerd"
-  nohup dockerd >>"$LOGS/dockerd.log" 2>&1 &
+  step "starting dockerd (data in .data/docker)"
+  mkdir -p "$DATA/docker"
+  nohup dockerd --data-root "$DATA/docker" --pidfile "$RUN/dockerd.pid.internal" >>"$LOGS/dockerd.log" 2>&1 &
   mark_started dockerd $!
   wait_for dockerd 60 docker info
 }

@@ -89,8 +89,13 @@ async function authorize(
   const actor = await authenticate(ctx, request, url);
   if (actor.kind === "publishable") {
     if (!rule.publishable) throw new AppError("FORBIDDEN", "a publishable key may only start and follow demos");
+    // Browsers send Origin with every POST; a same-origin GET (the launch page's EventSource) has
+    // none, and there the instance token is the proof that counts.
     const origin = request.headers.get("origin")?.toLowerCase();
-    if (!origin || !actor.origins.includes(origin)) throw new AppError("FORBIDDEN", "this key may not be used from this origin");
+    const originNeeded = rule.publishable === "acquire";
+    if ((origin || originNeeded) && !actor.origins.includes(origin ?? "")) {
+      throw new AppError("FORBIDDEN", "this key may not be used from this origin");
+    }
     // The browser proves it holds this instance; any other id is indistinguishable from an unknown one.
     if (rule.publishable === "instance") {
       const token = request.headers.get("x-instance-token") ?? url.searchParams.get("token");
