@@ -180,7 +180,12 @@ async function parseBody<S extends z.ZodType>(request: Request, schema: S, maxBy
 async function readBounded(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? 0);
   if (declared > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `the body may be at most ${maxBytes} bytes`);
-  if (!request.body) return "";
+  if (!request.body) {
+    // No stream: an empty body, or the hot path's already-bounded buffer (see node-adapter.ts).
+    const text = await request.text();
+    if (Buffer.byteLength(text) > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `the body may be at most ${maxBytes} bytes`);
+    return text;
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
