@@ -15,7 +15,7 @@ import { shutdownWatchers } from "./lib/pool/watch";
  * sent, so the client-IP rule (DESIGN §10) starts from a fact, not from a claim.
  */
 const PEER_HEADER = "x-tin-peer-ip";
-const SHUTDOWN_DEADLINE_MS = 9000;
+const SHUTDOWN_DEADLINE_MS = 7000; // plus up to 2 s for handlers to settle: out within 10 s
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL, "web");
 const { PORT: port, HOST: host } = config;
@@ -31,9 +31,17 @@ const handle = app.getRequestHandler();
 const FAST_ROUTES = new Map([["POST /api/v1/demo/acquire", acquireRoute]]);
 
 let stopping = false;
+/** Handlers still running, also for clients that went away: the context stays open until they end. */
+let inFlight = 0;
 await app.prepare();
 const server = createServer((req, res) => {
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "0.0.0.0";
+  inFlight += 1;
+  let counted = true;
+  const done = () => {
+    if (counted) inFlight -= 1;
+    counted = false;
+  };
   if (stopping) res.setHeader("Connection", "close");
   const path = req.url?.split("?")[0] ?? "/";
   let served: Promise<unknown>;
@@ -44,14 +52,17 @@ const server = createServer((req, res) => {
   } catch {
     const body = { error: "malformed URL", code: "INVALID_REQUEST", request_id: null };
     res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify(body));
+    done();
     return;
   }
-  served.catch(async (error: unknown) => {
-    log.error({ err: error instanceof Error ? error.stack : error, url: req.url }, "unhandled request failure");
-    if (res.headersSent) return res.end();
-    const response = errorResponse(error, "unknown");
-    res.writeHead(response.status, { "content-type": "application/json" }).end(await response.text());
-  });
+  served
+    .catch(async (error: unknown) => {
+      log.error({ err: error instanceof Error ? error.stack : error, url: req.url }, "unhandled request failure");
+      if (res.headersSent) return res.end();
+      const response = errorResponse(error, "unknown");
+      res.writeHead(response.status, { "content-type": "application/json" }).end(await response.text());
+    })
+    .finally(done);
 });
 server.keepAliveTimeout = 65_000;
 server.listen(port, host, () => log.info(`web listening on http://${host}:${port}`));
@@ -65,7 +76,12 @@ const shutdown = (signal: string) => {
   stopping = true;
   const streams = shutdownWatchers();
   log.info({ signal, sseStreams: streams }, "stopping: no new connections, finishing in-flight requests");
+  let finishing = false;
   const finish = async (code: number) => {
+    if (finishing) return;
+    finishing = true;
+    const settleBy = Date.now() + 2000;
+    while (inFlight > 0 && Date.now() < settleBy) await new Promise((resolve) => setTimeout(resolve, 20));
     const ctx = webContext();
     await flushKeyUse(ctx).catch(() => undefined);
     await ctx.close().catch(() => undefined);
