@@ -119,6 +119,8 @@ describe("the demo lifecycle through HTTP", () => {
     const unknown = await acquire("no-such-app");
     expect(unknown.status).toBe(404);
     expect(unknown.json.code).toBe("NOT_FOUND");
+    // Made-up slugs never become metric labels (no cardinality to flood).
+    expect((await api("/metrics")).text).not.toContain('app="no-such-app"');
     const bad = await api("/api/v1/demo/acquire", { method: "POST", json: { app: "../etc" } });
     expect(bad.status).toBe(400);
     expect(bad.json.code).toBe("INVALID_REQUEST");

@@ -44,8 +44,9 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
     [keys.ready, keys.expiry, keys.cfg, keys.rateLimit(ipKey, `h${hourWindow}`), keys.rateLimit(ipKey, `d${dayWindow}`)],
     [now, input.clientIp, ctx.config.RATE_LIMIT_HOURLY, ctx.config.RATE_LIMIT_DAILY, hourResetMs, dayResetMs, keys.instPrefix],
   );
-  metrics.acquireDuration.observe({ app }, (performance.now() - started) / 1000);
   const status = String(reply[0]);
+  // Label values come only from apps that exist: a flood of made-up slugs cannot grow the metrics.
+  metrics.acquireDuration.observe({ app: status === "NO_APP" ? "unknown" : app }, (performance.now() - started) / 1000);
   if (status === "NO_APP") {
     metrics.acquisitions.inc({ app: "unknown", result: "unknown_app" });
     throw new AppError("NOT_FOUND", `app "${app}" not found`);
