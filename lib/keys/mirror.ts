@@ -1,5 +1,5 @@
 import type { Ctx } from "../context";
-import { type KeyRecord, recordOf } from "./model";
+import { recordOf } from "./model";
 import type { ApiKeyRow } from "../db/schema";
 
 /** Active keys by hash in one Redis hash, so the web process never reads MariaDB to authenticate. */
@@ -22,4 +22,3 @@ export async function syncKeyMirror(ctx: Ctx, active: ApiKeyRow[]): Promise<void
   await pipeline.exec();
 }
 
-export type { KeyRecord };

@@ -63,7 +63,7 @@ export class CaddyRoutes implements RouteTable {
     await this.call("GET", "/config/admin");
   }
 
-  serverConfig() {
+  private serverConfig() {
     const { baseDomain, proxyPort, webUpstream } = this.options;
     return {
       listen: [`:${proxyPort}`],

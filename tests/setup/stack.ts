@@ -201,18 +201,13 @@ export async function removeTestContainers(): Promise<void> {
   );
 }
 
-export async function webUp(): Promise<boolean> {
-  const response = await fetch(`http://127.0.0.1:${TEST_PORT}/health`, { signal: AbortSignal.timeout(2000) });
-  return response.status === 200;
-}
-
 /** Starts Caddy and web for a test run; returns the function that stops them. */
 export async function startStack(env: Record<string, string> = {}): Promise<() => Promise<void>> {
   await resetTestState();
   const caddy = startCaddy();
   await waitFor("test caddy", caddyUp, 20_000);
   const web = startWeb(env);
-  await waitFor("test web /health", webUp, 60_000, 250);
+  await waitFor("test web /health", () => webAnswers(TEST_PORT), 60_000, 250);
   return async () => {
     await web.stop();
     await stopCaddy();
