@@ -10,7 +10,12 @@ let ok = true;
 try {
   const vitest = JSON.parse(readFileSync(`${dir}/vitest.json`, "utf8"));
   passed += vitest.numPassedTests;
-  failed += vitest.numFailedTests + (vitest.numFailedTestSuites ?? 0);
+  // A file that fails before its tests run (an import error, a failing hook) has no failed test of
+  // its own: count such files, and not the files whose failures are already counted as tests.
+  const brokenFiles = (vitest.testResults ?? []).filter(
+    (file) => file.status === "failed" && !(file.assertionResults ?? []).some((test) => test.status === "failed"),
+  ).length;
+  failed += vitest.numFailedTests + brokenFiles;
   skipped += vitest.numPendingTests + vitest.numTodoTests;
 } catch {
   console.error("no vitest report");

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Proc, startWeb, startWorker, TEST_API_KEY, webAnswers } from "./setup/stack";
-import { acquire, api, createApp, removeApps, waitFor, waitReady } from "./helpers";
+import { STREAM_ADMIT } from "../lib/store/scripts";
+import { type Proc, startWeb, startWorker, TEST_API_KEY, TEST_PREFIX, webAnswers } from "./setup/stack";
+import { acquire, api, createApp, redis, removeApps, waitFor, waitReady } from "./helpers";
 
 let worker: Proc;
 const apps: string[] = [];
@@ -35,31 +36,60 @@ describe("request bodies", () => {
 });
 
 describe("SSE streams per client", () => {
-  it("caps concurrent status streams per IP (SSE_MAX_PER_IP=4) with 429 and Retry-After", async () => {
+  it("caps concurrent status streams per IP (SSE_MAX_PER_IP=4) across web processes, with 429 and Retry-After", async () => {
     const slug = await createApp("sse", { pool_target: 1 });
     apps.push(slug);
     await waitReady(slug, 1);
     const { json: instance } = await acquire(slug);
-    const open = async () =>
-      fetch(`http://127.0.0.1:18080/api/v1/demo/${instance.id}/status`, { headers: { "X-API-Key": TEST_API_KEY } });
-    const streams = await Promise.all([open(), open(), open(), open()]);
-    for (const stream of streams) expect(stream.status).toBe(200);
-    const refused = await open();
-    expect(refused.status).toBe(429);
-    expect(refused.headers.get("retry-after")).toBeTruthy();
-    expect((await refused.json()).code).toBe("RATE_LIMITED");
-    await streams[0].body?.cancel();
-    await waitFor(
-      "a slot to free up",
-      async () => {
-        const again = await open();
-        if (again.status === 200) await again.body?.cancel();
-        return again.status === 200;
-      },
-      5000,
-      100,
-    );
-    for (const stream of streams.slice(1)) await stream.body?.cancel();
+    const second = startWeb({ PORT: "18083" }, "web-sse");
+    try {
+      await waitFor("second web", () => webAnswers(18083), 60_000, 250);
+      const open = async (port: number) =>
+        fetch(`http://127.0.0.1:${port}/api/v1/demo/${instance.id}/status`, { headers: { "X-API-Key": TEST_API_KEY } });
+      // Two streams on each process: the client holds four, the cap, counted over both.
+      const streams = [await open(18080), await open(18080), await open(18083), await open(18083)];
+      for (const stream of streams) expect(stream.status).toBe(200);
+      for (const port of [18080, 18083]) {
+        const refused = await open(port);
+        expect(refused.status, `port ${port}`).toBe(429);
+        expect(refused.headers.get("retry-after")).toBeTruthy();
+        expect((await refused.json()).code).toBe("RATE_LIMITED");
+      }
+      // A stream closed on one process frees a slot that the other process can give out.
+      await streams[0].body?.cancel();
+      let again: Response | undefined;
+      await waitFor(
+        "a slot to free up",
+        async () => {
+          const attempt = await open(18083);
+          if (attempt.status !== 200) return false;
+          again = attempt;
+          return true;
+        },
+        5000,
+        100,
+      );
+      expect((await open(18080)).status).toBe(429);
+      await again?.body?.cancel();
+      for (const stream of streams.slice(1)) await stream.body?.cancel();
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
+describe("stream slots of a process that dies", () => {
+  it("lapse with their lease, so a crashed web process cannot lock a client out", async () => {
+    const key = `${TEST_PREFIX}sse:198.51.100.7`;
+    const admit = (slot: string, leaseMs: number) => redis.eval(STREAM_ADMIT, 1, key, String(Date.now()), slot, String(leaseMs), "2");
+    expect(await admit("dead:1", 300)).toBe(1);
+    expect(await admit("dead:2", 300)).toBe(1);
+    expect(await admit("live:1", 300)).toBe(0);
+    // Nobody renews the dead process's slots: after the lease the client is admitted again.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await admit("live:1", 30_000)).toBe(1);
+    expect(await redis.zrange(key, "0", "-1")).toEqual(["live:1"]);
+    await redis.del(key);
   });
 });
 

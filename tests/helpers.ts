@@ -88,7 +88,7 @@ export async function routeIds(): Promise<string[]> {
 export function throughProxy(id: string, path: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const request = http.get(
-      { host: "127.0.0.1", port: TEST_PROXY_PORT, path, headers: { Host: `${id}.localhost:${TEST_PROXY_PORT}` }, timeout: 5000 },
+      { host: "127.0.0.1", port: TEST_PROXY_PORT, path, headers: { Host: `${id}.localhost:${TEST_PROXY_PORT}` }, timeout: 5000, agent: false },
       (response) => {
         let text = "";
         response.setEncoding("utf8");

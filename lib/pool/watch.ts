@@ -2,12 +2,20 @@ import type { Ctx } from "../context";
 import type { Actor } from "../keys/authenticate";
 import { AppError } from "../errors";
 import { metrics } from "../metrics";
-import { createRedis, type Redis } from "../store/redis";
+import { newRecordId } from "../ids";
+import { createRedis, type Redis, runScript } from "../store/redis";
+import { clientKey } from "./client-key";
 import { getInstance } from "./get";
+
+/** A stream's slot in its client's count lapses this long after the process last renewed it. */
+const LEASE_MS = 30_000;
+const RENEW_EVERY_MS = 10_000;
 
 interface Stream {
   id: string;
-  ip: string;
+  /** Its slot: the client's sorted set and this stream's member in it. */
+  slotKey: string;
+  slot: string;
   expiresAtMs: number;
   openedAtMs: number;
   lastBeatMs: number;
@@ -24,7 +32,9 @@ const encoder = new TextEncoder();
  */
 class WatchHub {
   private readonly streams = new Map<string, Set<Stream>>();
-  private readonly perIp = new Map<string, number>();
+  private readonly process = newRecordId("web");
+  private slots = 0;
+  private lastRenewMs = Date.now();
   private closing = false;
   private timer?: NodeJS.Timeout;
   private subscriber?: Redis;
@@ -47,25 +57,38 @@ class WatchHub {
     this.timer ??= setInterval(() => this.tick(), 1000);
   }
 
-  /** Streams one client address may hold open at once in this process (SSE_MAX_PER_IP). */
-  admit(ip: string): void {
+  private refuseWhileClosing(): void {
     if (this.closing) throw new AppError("UNAVAILABLE", "the server is shutting down", { retryAfterSeconds: 2 });
-    if ((this.perIp.get(ip) ?? 0) >= this.ctx.config.SSE_MAX_PER_IP) {
-      throw new AppError("RATE_LIMITED", `at most ${this.ctx.config.SSE_MAX_PER_IP} status streams per client at once`, {
-        retryAfterSeconds: 5,
-      });
-    }
   }
 
-  open(id: string, ip: string, expiresAtMs: number): ReadableStream<Uint8Array> {
-    this.admit(ip);
-    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+  /**
+   * Takes one of the client's SSE_MAX_PER_IP slots, counted across every web process in Redis (one
+   * round trip); IPv6 clients share a slot count per /64, as they share a rate limit.
+   */
+  async claim(ip: string): Promise<{ slotKey: string; slot: string }> {
+    this.refuseWhileClosing();
+    const slotKey = this.ctx.keys.streams(clientKey(ip));
+    this.slots += 1;
+    const slot = `${this.process}:${this.slots}`;
+    const max = this.ctx.config.SSE_MAX_PER_IP;
+    const admitted = await runScript<number>(this.ctx.redis, "tinStreamAdmit", [slotKey], [Date.now(), slot, LEASE_MS, max]);
+    if (admitted !== 1) {
+      throw new AppError("RATE_LIMITED", `at most ${max} status streams per client at once`, { retryAfterSeconds: 5 });
+    }
+    return { slotKey, slot };
+  }
+
+  open(id: string, claimed: { slotKey: string; slot: string }, expiresAtMs: number): ReadableStream<Uint8Array> {
+    if (this.closing) {
+      this.releaseSlot(claimed.slotKey, claimed.slot);
+      this.refuseWhileClosing();
+    }
     this.ensureRunning();
     let stream: Stream;
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
         const now = Date.now();
-        stream = { id, ip, expiresAtMs, openedAtMs: now, lastBeatMs: now, eventId: 0, controller };
+        stream = { id, ...claimed, expiresAtMs, openedAtMs: now, lastBeatMs: now, eventId: 0, controller };
         const set = this.streams.get(id) ?? new Set<Stream>();
         this.streams.set(id, set);
         set.add(stream);
@@ -96,8 +119,27 @@ class WatchHub {
     this.send(stream, "ttl", { id: stream.id, ttl_remaining: ttl, state: "assigned" });
   }
 
+  private releaseSlot(slotKey: string, slot: string): void {
+    this.ctx.redis.zrem(slotKey, slot).catch((error) => this.ctx.log.warn({ err: error.message }, "stream slot release failed"));
+  }
+
+  /** Keeps the slots of this process's open streams alive; a process that dies stops renewing them. */
+  private renewSlots(now: number): void {
+    if (now - this.lastRenewMs < RENEW_EVERY_MS) return;
+    this.lastRenewMs = now;
+    const pipeline = this.ctx.redis.pipeline();
+    for (const set of this.streams.values()) {
+      for (const stream of set) {
+        pipeline.zadd(stream.slotKey, "XX", now + LEASE_MS, stream.slot);
+        pipeline.pexpire(stream.slotKey, LEASE_MS);
+      }
+    }
+    pipeline.exec().catch((error) => this.ctx.log.warn({ err: error.message }, "stream slot renewal failed"));
+  }
+
   private tick(): void {
     const now = Date.now();
+    this.renewSlots(now);
     for (const set of this.streams.values()) {
       for (const stream of set) {
         if (now - stream.openedAtMs >= this.ctx.config.SSE_MAX_DURATION) {
@@ -142,9 +184,7 @@ class WatchHub {
     const set = this.streams.get(stream.id);
     if (!set?.delete(stream)) return;
     if (!set.size) this.streams.delete(stream.id);
-    const left = (this.perIp.get(stream.ip) ?? 1) - 1;
-    if (left > 0) this.perIp.set(stream.ip, left);
-    else this.perIp.delete(stream.ip);
+    this.releaseSlot(stream.slotKey, stream.slot);
     if (endResponse) {
       try {
         stream.controller.close();
@@ -185,7 +225,7 @@ export function shutdownWatchers(): number {
 /** Opens a countdown stream for an assigned instance; 404 before any byte is sent when there is none. */
 export async function watch(ctx: Ctx, id: string, actor: Actor, clientIp: string): Promise<ReadableStream<Uint8Array>> {
   holder.__tinWatchHub ??= new WatchHub(ctx);
-  holder.__tinWatchHub.admit(clientIp);
+  const hub = holder.__tinWatchHub;
   const instance = await getInstance(ctx, id, actor);
-  return holder.__tinWatchHub.open(id, clientIp, Date.parse(instance.expires_at));
+  return hub.open(id, await hub.claim(clientIp), Date.parse(instance.expires_at));
 }

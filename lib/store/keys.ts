@@ -35,6 +35,8 @@ export function globalKeys(prefix: string) {
     apiKeys: `${prefix}api-keys`,
     /** The secret that signs instance tokens when AUTH_SECRET is not set (shared by all processes). */
     tokenSecret: `${prefix}token-secret`,
+    /** Open status streams of one client address (its rate-limit key), leased by the web processes. */
+    streams: (ipKey: string) => `${prefix}sse:${ipKey}`,
     /** Metric snapshots the workers publish for the web's /metrics. */
     workerMetrics: `${prefix}worker-metrics`,
   };

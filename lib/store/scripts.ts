@@ -143,6 +143,19 @@ redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return ids
 `;
 
+/**
+ * KEYS: streams (a sorted set per client address: member → lease deadline). ARGV: nowMs, member,
+ * leaseMs, max. Admits a status stream while the client holds fewer than max live ones across every
+ * web process; leases of a process that died lapse on their own.
+ */
+export const STREAM_ADMIT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
 export const SCRIPTS = {
   tinReserve: { lua: RESERVE, keys: 5 },
   tinAttach: { lua: ATTACH, keys: 1 },
@@ -152,5 +165,6 @@ export const SCRIPTS = {
   tinRemove: { lua: REMOVE, keys: 4 },
   tinExpire: { lua: EXPIRE, keys: 1 },
   tinDrain: { lua: DRAIN, keys: 4 },
+  tinStreamAdmit: { lua: STREAM_ADMIT, keys: 1 },
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
