@@ -3,7 +3,7 @@ import next from "next";
 import { POST as acquireRoute } from "./app/api/v1/demo/acquire/route";
 import { loadConfig } from "./lib/config";
 import { serveFetchHandler } from "./lib/http/node-adapter";
-import { errorResponse } from "./lib/http/route";
+import { errorResponse, requestIdOf } from "./lib/http/route";
 import { webContext } from "./lib/http/web-context";
 import { flushKeyUse } from "./lib/keys/usage";
 import { createLogger } from "./lib/log";
@@ -30,12 +30,31 @@ const handle = app.getRequestHandler();
  */
 const FAST_ROUTES = new Map([["POST /api/v1/demo/acquire", acquireRoute]]);
 
+/** Paths whose route handlers write their own request log line (withRoute); the rest are logged here. */
+const HANDLER_PATHS = /^\/(api\/|health$|metrics$)/;
+
+/** Next.js would fail on malformed percent-encoding: such URLs get a 400 here. */
+function wellFormed(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 let stopping = false;
 /** Handlers still running, also for clients that went away: the context stays open until they end. */
 let inFlight = 0;
 await app.prepare();
 const server = createServer((req, res) => {
+  const started = performance.now();
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "0.0.0.0";
+  // One request id for the whole request: route handlers read this header, every response echoes it.
+  const header = req.headers["x-request-id"];
+  const requestId = requestIdOf(Array.isArray(header) ? header[0] : header);
+  req.headers["x-request-id"] = requestId;
+  res.setHeader("X-Request-ID", requestId);
   inFlight += 1;
   let counted = true;
   const done = () => {
@@ -44,22 +63,28 @@ const server = createServer((req, res) => {
   };
   if (stopping) res.setHeader("Connection", "close");
   const path = req.url?.split("?")[0] ?? "/";
-  let served: Promise<unknown>;
-  try {
-    decodeURIComponent(path); // Next.js would fail on malformed percent-encoding
-    const fast = FAST_ROUTES.get(`${req.method} ${path}`);
-    served = fast ? serveFetchHandler(fast, req, res, config.MAX_BODY_BYTES) : handle(req, res);
-  } catch {
-    const body = { error: "malformed URL", code: "INVALID_REQUEST", request_id: null };
+  const valid = wellFormed(path);
+  // A malformed URL never reaches a route handler, so it is logged here too.
+  if (!HANDLER_PATHS.test(path) || !valid) {
+    res.once("finish", () => {
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      const outcome = res.statusCode < 400 ? "ok" : res.statusCode === 404 ? "NOT_FOUND" : "error";
+      log.info({ requestId, method: req.method, route: "page", path: path.slice(0, 200), status: res.statusCode, durationMs, outcome }, "request");
+    });
+  }
+  if (!valid) {
+    const body = { error: "malformed URL", code: "INVALID_REQUEST", request_id: requestId };
     res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify(body));
     done();
     return;
   }
+  const fast = FAST_ROUTES.get(`${req.method} ${path}`);
+  const served: Promise<unknown> = fast ? serveFetchHandler(fast, req, res, config.MAX_BODY_BYTES) : handle(req, res);
   served
     .catch(async (error: unknown) => {
       log.error({ err: error instanceof Error ? error.stack : error, url: req.url }, "unhandled request failure");
       if (res.headersSent) return res.end();
-      const response = errorResponse(error, "unknown");
+      const response = errorResponse(error, requestId);
       res.writeHead(response.status, { "content-type": "application/json" }).end(await response.text());
     })
     .finally(done);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Proc, startWorker } from "./setup/stack";
+import { readFileSync } from "node:fs";
+import { type Proc, startWorker, TEST_API_KEY } from "./setup/stack";
 import { acquire, api, containersOf, createApp, removeApps, routeIds, throughProxy, waitFor, waitReady } from "./helpers";
 
 let worker: Proc;
@@ -133,6 +134,35 @@ describe("the demo lifecycle through HTTP", () => {
     expect(sane.headers.get("x-request-id")).toBe("trace-123");
     const insane = await api("/api/v1/pool/stats", { headers: { "X-Request-ID": "x".repeat(500) } });
     expect(insane.headers.get("x-request-id")).not.toBe("x".repeat(500));
+  });
+
+  it("echoes the request id on every response, pages and static files too, and logs one line for each", async () => {
+    const paths = ["/", `/try/${slug}`, "/_next/static/missing.js", "/health", "/api/v1/pool/stats", "/api/v1/nothing-here"];
+    const ids = new Map<string, string>();
+    for (const path of paths) {
+      const requestId = `echo-${ids.size}-${Date.now()}`;
+      const response = await fetch(`http://127.0.0.1:18080${path}`, { headers: { "X-Request-ID": requestId, "X-API-Key": TEST_API_KEY } });
+      await response.arrayBuffer();
+      expect(response.headers.get("x-request-id"), path).toBe(requestId);
+      ids.set(requestId, path);
+    }
+    // The web's JSON log: exactly one request line per id, with method, route, status and duration.
+    await waitFor(
+      "request log lines",
+      async () => {
+        const lines = readFileSync(".data/logs/test-web.log", "utf8").split("\n").filter((line) => line.startsWith("{"));
+        const records = lines.map((line) => JSON.parse(line)).filter((record) => ids.has(record.requestId) && record.msg === "request");
+        if (records.length < ids.size) return false;
+        expect(records).toHaveLength(ids.size);
+        for (const record of records) {
+          expect(record, ids.get(record.requestId)).toMatchObject({ method: "GET", status: expect.any(Number), durationMs: expect.any(Number) });
+          expect(typeof record.route).toBe("string");
+        }
+        return true;
+      },
+      5000,
+      100,
+    );
   });
 });
 

@@ -11,6 +11,11 @@ import { webContext } from "./web-context";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The caller's `X-Request-ID` when it is sane (length and charset bounded), else a new one. */
+export function requestIdOf(incoming: string | null | undefined): string {
+  return incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
 export interface RouteArgs<I> {
   ctx: Ctx;
   actor: Actor;
@@ -46,8 +51,7 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
   return async (request: Request, context: { params?: Promise<Record<string, string>> }): Promise<Response> => {
     const started = performance.now();
     const ctx = webContext();
-    const incomingId = request.headers.get("x-request-id");
-    const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    const requestId = requestIdOf(request.headers.get("x-request-id"));
     const ip = clientIp(
       request.headers.get(PEER_HEADER) ?? "0.0.0.0",
       request.headers.get("x-forwarded-for"),
