@@ -143,16 +143,42 @@ start_caddy() {
   wait_for "$name" 20 curl -fsS -m 2 "http://$admin/config/"
 }
 
+# Caddy opens a new listening socket (SO_REUSEPORT) on every config change, i.e. on every instance
+# route, and closes the old one: connections queued on it would be reset. With tcp_migrate_req the
+# kernel hands them to the new socket. The old value is kept so `npm run down` can put it back.
+MIGRATE_REQ=/proc/sys/net/ipv4/tcp_migrate_req
+ensure_listener_handover() {
+  [ -e "$MIGRATE_REQ" ] || { info "kernel without net.ipv4.tcp_migrate_req: Caddy reloads may reset queued connections"; return; }
+  if [ "$(cat "$MIGRATE_REQ")" = "1" ]; then info "kernel: net.ipv4.tcp_migrate_req=1 (Caddy reloads drop no connection)"; return; fi
+  step "kernel: net.ipv4.tcp_migrate_req=1, so Caddy's config reloads reset no queued connection"
+  local before; before="$(cat "$MIGRATE_REQ")"
+  if echo 1 >"$MIGRATE_REQ" 2>/dev/null; then
+    echo "$before" >"$RUN/tcp_migrate_req.before"
+    STARTED_NOW+=(tcp_migrate_req)
+  else
+    info "could not set it (not root?): Caddy reloads may reset queued connections; run: sysctl -w net.ipv4.tcp_migrate_req=1"
+  fi
+}
+
 ensure_services() {
+  ensure_listener_handover
   start_docker
   start_redis
   start_mariadb
   start_nats
 }
 
-# stop_service NAME: stops a service we started (its pid file), waiting for it to exit.
+# stop_service NAME: stops a service we started (its pid file), waiting for it to exit. The kernel
+# setting we changed counts as one: it gets its old value back.
 stop_service() {
   local name="$1" file="$RUN/$1.pid" pid
+  if [ "$name" = tcp_migrate_req ]; then
+    [ -f "$RUN/tcp_migrate_req.before" ] || return 0
+    info "restoring net.ipv4.tcp_migrate_req=$(cat "$RUN/tcp_migrate_req.before")"
+    cat "$RUN/tcp_migrate_req.before" >"$MIGRATE_REQ" 2>/dev/null || true
+    rm -f "$RUN/tcp_migrate_req.before"
+    return 0
+  fi
   [ -f "$file" ] || return 0
   pid="$(cat "$file")"
   if kill -0 "$pid" 2>/dev/null; then

@@ -84,24 +84,8 @@ export async function routeIds(): Promise<string[]> {
   return routes.map((r) => r["@id"].slice(4));
 }
 
-/** Fetches a path of an instance through Caddy with its Host header, as a browser at its URL would. */
-/**
- * GET through the test Caddy with an instance's Host header, on a fresh connection. Caddy 2.6 opens
- * a new listening socket on every config change and resets connections queued on the old one
- * (ARCHITECTURE.md, "Caddy reloads"); the workers change routes while tests run, so a reset is
- * retried, up to three times, as routing is what the callers check.
- */
-export async function throughProxy(id: string, path: string): Promise<{ status: number; text: string }> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await proxyGet(id, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ECONNRESET" || attempt >= 3) throw error;
-    }
-  }
-}
-
-function proxyGet(id: string, path: string): Promise<{ status: number; text: string }> {
+/** GET through the test Caddy with an instance's Host header, on a fresh connection (as a new visitor). */
+export function throughProxy(id: string, path: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const request = http.get(
       { host: "127.0.0.1", port: TEST_PROXY_PORT, path, headers: { Host: `${id}.localhost:${TEST_PROXY_PORT}` }, timeout: 5000, agent: false },

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { ensureDefaultApp } from "../lib/apps/ensure-default";
 import { type AppSpec, specFromRow } from "../lib/apps/model";
@@ -49,6 +50,7 @@ async function main() {
   await syncApps();
   const startReport = await reconcile(ctx).catch((error: Error) => ({ failed: error.message }));
   log.info({ apps: apps.map((a) => a.slug), reconcile: startReport }, "worker started");
+  warnIfReloadsResetConnections(log);
 
   const replenisher = new Replenisher(ctx, workerId, config.PROVISION_CONCURRENCY);
   const stopWatching = ctx.runtime.watch((event) => {
@@ -107,3 +109,20 @@ main().catch((error) => {
   console.error(error);
   process.exit(1);
 });
+
+/**
+ * Every route this worker adds or removes is a Caddy config reload, which opens a new listening
+ * socket; without the kernel's request migration, connections queued on the old one are reset
+ * (ARCHITECTURE.md, "Caddy reloads"). The scripts set it; a hand-made set-up is told here.
+ */
+function warnIfReloadsResetConnections(log: { warn: (obj: object, msg: string) => void }): void {
+  let value: string;
+  try {
+    value = readFileSync("/proc/sys/net/ipv4/tcp_migrate_req", "utf8").trim();
+  } catch {
+    return; // not Linux, or a kernel without it: nothing to advise
+  }
+  if (value === "0") {
+    log.warn({ setting: "net.ipv4.tcp_migrate_req=0" }, "Caddy reloads will reset queued visitor connections; set net.ipv4.tcp_migrate_req=1");
+  }
+}

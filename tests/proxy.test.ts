@@ -1,0 +1,73 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { type Proc, startWorker, TEST_CADDY_ADMIN } from "./setup/stack";
+import { acquire, createApp, removeApps, throughProxy, waitReady } from "./helpers";
+
+const workers: Proc[] = [];
+const apps: string[] = [];
+afterAll(() => removeApps(apps, workers));
+
+/** One admin call; Caddy restarts its admin listener on a reload too, so a reset there is retried. */
+async function admin(method: string, path: string, body?: unknown): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const response = await fetch(`http://${TEST_CADDY_ADMIN}${path}`, {
+        method,
+        headers: body === undefined ? undefined : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return response.status;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+/** Adds and removes a route that serves nothing of ours: each call is one full Caddy config reload. */
+async function churnRoutes(until: () => boolean): Promise<number> {
+  let reloads = 0;
+  for (let i = 0; !until(); i += 1) {
+    const id = `tin-churn-${i}`;
+    const route = { "@id": id, match: [{ host: [`churn-${i}.invalid`] }], handle: [{ handler: "static_response", body: "x" }] };
+    expect(await admin("POST", "/id/tin-instances/routes", route)).toBe(200);
+    expect(await admin("DELETE", `/id/${id}`)).toBe(200);
+    reloads += 2;
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  return reloads;
+}
+
+describe("the proxy while routes change", () => {
+  it("resets no visitor connection while Caddy reloads its config for route changes", async () => {
+    const slug = await createApp("proxy", { pool_target: 1 });
+    apps.push(slug);
+    workers.push(startWorker("worker-proxy"));
+    await waitReady(slug, 1);
+    const { json: instance } = await acquire(slug);
+
+    // Fresh connections (new visitors) all the while Caddy swaps its listening socket on each reload.
+    const deadline = Date.now() + 5000;
+    const churn = churnRoutes(() => Date.now() > deadline);
+    const outcomes = new Map<string, number>();
+    while (Date.now() < deadline) {
+      const batch = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          throughProxy(instance.id, "/cgi-bin/whoami").then(
+            (response) => (response.status === 200 && response.text.trim() === instance.id ? "served" : `status ${response.status}`),
+            (error: NodeJS.ErrnoException) => error.message,
+          ),
+        ),
+      );
+      for (const outcome of batch) outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    const reloads = await churn;
+    expect(reloads).toBeGreaterThanOrEqual(20);
+    const served = outcomes.get("served") ?? 0;
+    expect(served).toBeGreaterThan(200);
+    // Without the kernel's request migration about 1 % of these connections are reset ("read/connect
+    // ECONNRESET"); with it, none. What may remain is Caddy 2.6 closing a connection its outgoing
+    // server had just accepted ("socket hang up"): measured at about 1 in 25,000 requests.
+    const { "socket hang up": hungUp = 0, ...rest } = Object.fromEntries(outcomes);
+    expect(rest).toEqual({ served });
+    expect(hungUp).toBeLessThanOrEqual(Math.max(1, Math.floor(served / 1000)));
+  });
+});
