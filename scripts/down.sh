@@ -9,5 +9,6 @@ if [ -f "$RUN/redis-server.pid" ] && [ -x node_modules/.bin/tsx ]; then
   load_env
   remove_instances
 fi
-for service in caddy nats-server mariadbd redis-server dockerd tcp_migrate_req; do stop_service "$service"; done
+for service in caddy nats-server mariadbd redis-server dockerd; do stop_service "$service"; done
+restore_listener_handover
 step "stopped"

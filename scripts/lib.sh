@@ -145,8 +145,10 @@ start_caddy() {
 
 # Caddy opens a new listening socket (SO_REUSEPORT) on every config change, i.e. on every instance
 # route, and closes the old one: connections queued on it would be reset. With tcp_migrate_req the
-# kernel hands them to the new socket. The old value is kept so `npm run down` can put it back.
+# kernel hands them to the new socket. The old value is kept so `npm run down` (or the end of the run
+# that set it) can put it back.
 MIGRATE_REQ=/proc/sys/net/ipv4/tcp_migrate_req
+HANDOVER_SET_NOW=""
 ensure_listener_handover() {
   [ -e "$MIGRATE_REQ" ] || { info "kernel without net.ipv4.tcp_migrate_req: Caddy reloads may reset queued connections"; return; }
   if [ "$(cat "$MIGRATE_REQ")" = "1" ]; then info "kernel: net.ipv4.tcp_migrate_req=1 (Caddy reloads drop no connection)"; return; fi
@@ -154,10 +156,17 @@ ensure_listener_handover() {
   local before; before="$(cat "$MIGRATE_REQ")"
   if echo 1 >"$MIGRATE_REQ" 2>/dev/null; then
     echo "$before" >"$RUN/tcp_migrate_req.before"
-    STARTED_NOW+=(tcp_migrate_req)
+    HANDOVER_SET_NOW=1
   else
     info "could not set it (not root?): Caddy reloads may reset queued connections; run: sysctl -w net.ipv4.tcp_migrate_req=1"
   fi
+}
+
+restore_listener_handover() {
+  [ -f "$RUN/tcp_migrate_req.before" ] || return 0
+  info "restoring net.ipv4.tcp_migrate_req=$(cat "$RUN/tcp_migrate_req.before")"
+  cat "$RUN/tcp_migrate_req.before" >"$MIGRATE_REQ" 2>/dev/null || true
+  rm -f "$RUN/tcp_migrate_req.before"
 }
 
 ensure_services() {
@@ -168,17 +177,9 @@ ensure_services() {
   start_nats
 }
 
-# stop_service NAME: stops a service we started (its pid file), waiting for it to exit. The kernel
-# setting we changed counts as one: it gets its old value back.
+# stop_service NAME: stops a service we started (its pid file), waiting for it to exit.
 stop_service() {
   local name="$1" file="$RUN/$1.pid" pid
-  if [ "$name" = tcp_migrate_req ]; then
-    [ -f "$RUN/tcp_migrate_req.before" ] || return 0
-    info "restoring net.ipv4.tcp_migrate_req=$(cat "$RUN/tcp_migrate_req.before")"
-    cat "$RUN/tcp_migrate_req.before" >"$MIGRATE_REQ" 2>/dev/null || true
-    rm -f "$RUN/tcp_migrate_req.before"
-    return 0
-  fi
   [ -f "$file" ] || return 0
   pid="$(cat "$file")"
   if kill -0 "$pid" 2>/dev/null; then
@@ -201,6 +202,7 @@ remove_instances() {
 stop_started_now() {
   local index
   for ((index = ${#STARTED_NOW[@]} - 1; index >= 0; index--)); do stop_service "${STARTED_NOW[$index]}"; done
+  if [ -n "$HANDOVER_SET_NOW" ]; then restore_listener_handover; fi
 }
 
 # ---------------------------------------------------------------- project steps
