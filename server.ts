@@ -2,7 +2,8 @@ import { createServer } from "node:http";
 import next from "next";
 import { POST as acquireRoute } from "./app/api/v1/demo/acquire/route";
 import { loadConfig } from "./lib/config";
-import { serveFetchHandler } from "./lib/http/node-adapter";
+import { PEER_HEADER } from "./lib/http/client-ip";
+import { serveRouteHandler } from "./lib/http/node-adapter";
 import { errorResponse, requestIdOf } from "./lib/http/route";
 import { webContext } from "./lib/http/web-context";
 import { flushKeyUse } from "./lib/keys/usage";
@@ -12,14 +13,13 @@ import { shutdownWatchers } from "./lib/pool/watch";
 /**
  * The web process: Next.js behind a plain Node server, because route handlers cannot see the
  * socket's address. The server writes it into a header of its own, overwriting whatever a client
- * sent, so the client-IP rule (DESIGN §10) starts from a fact, not from a claim.
+ * sent, so the client-IP rule (ARCHITECTURE.md, "HTTP API") starts from a fact, not from a claim.
  */
-const PEER_HEADER = "x-tin-peer-ip";
 const SHUTDOWN_DEADLINE_MS = 7000; // plus up to 2 s for handlers to settle: out within 10 s
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL, "web");
 const { PORT: port, HOST: host } = config;
-const dev = process.env.NODE_ENV === "development";
+const dev = config.NODE_ENV === "development";
 
 const app = next({ dev, hostname: host, port });
 const handle = app.getRequestHandler();
@@ -79,7 +79,7 @@ const server = createServer((req, res) => {
     return;
   }
   const fast = FAST_ROUTES.get(`${req.method} ${path}`);
-  const served: Promise<unknown> = fast ? serveFetchHandler(fast, req, res, config.MAX_BODY_BYTES) : handle(req, res);
+  const served: Promise<unknown> = fast ? serveRouteHandler(fast, req, res, config.MAX_BODY_BYTES) : handle(req, res);
   served
     .catch(async (error: unknown) => {
       log.error({ err: error instanceof Error ? error.stack : error, url: req.url }, "unhandled request failure");

@@ -6,14 +6,15 @@
  */
 import autocannon from "autocannon";
 import { newInstanceId } from "../lib/ids";
-import { appKeys } from "../lib/store/keys";
-import { createRedis, runScript } from "../lib/store/redis";
+import { redisKeys } from "../lib/store/keys";
+import { createRedis } from "../lib/store/redis";
+import { acquireScript, readyScript, reserveScript } from "../lib/store/scripts";
 import { benchConfig, report, spawnLogged, waitFor } from "./common";
 
 const APP = "bench";
 const config = benchConfig();
 const redis = createRedis(config);
-const keys = appKeys(config.VALKEY_PREFIX, APP);
+const keys = redisKeys(config.VALKEY_PREFIX).app(APP);
 const WEB = `http://127.0.0.1:${config.PORT}`;
 const FLOOR = "http://127.0.0.1:18092";
 
@@ -25,14 +26,20 @@ async function resetAndFill(count: number): Promise<void> {
     if (found.length) await redis.del(...found);
   } while (cursor !== "0");
   await redis.hset(keys.cfg, { default_ttl_ms: 1_800_000, max_ttl_ms: 7_200_000, rl_hourly: 0, rl_daily: 0, admin_path: "/", pool_target: count, pool_max: count * 2 });
+  await reserveScript.load(redis);
+  await readyScript.load(redis);
   for (let done = 0; done < count; done += 1000) {
     const pipeline = redis.pipeline();
     const batch = Math.min(1000, count - done);
     const ids = Array.from({ length: batch }, newInstanceId);
     const now = Date.now();
     for (const id of ids) {
-      (pipeline as any).tinReserve(keys.ready, keys.warming, keys.expiry, keys.inst(id), keys.cfg, count, count * 2, now, "bench", id);
-      (pipeline as any).tinReady(keys.warming, keys.ready, keys.inst(id), id, now);
+      reserveScript.queue(
+        pipeline,
+        { ready: keys.ready, warming: keys.warming, expiry: keys.expiry, inst: keys.inst(id), cfg: keys.cfg },
+        { target: count, max: count * 2, nowMs: now, workerId: "bench", id },
+      );
+      readyScript.queue(pipeline, { warming: keys.warming, ready: keys.ready, inst: keys.inst(id) }, { id, nowMs: now });
     }
     await pipeline.exec();
   }
@@ -67,8 +74,12 @@ async function load(url: string, connections: number, seconds: number) {
 async function main() {
   // Sanity: the script itself returns OK for a filled list.
   await resetAndFill(1);
-  const probe = await runScript<string[]>(redis, "tinAcquire", [keys.ready, keys.expiry, keys.cfg, "x", "y"], [Date.now(), "1", 0, 0, 1, 1, keys.instPrefix]);
-  if (probe[0] !== "OK") throw new Error(`acquire script answered ${probe[0]}`);
+  const probe = await acquireScript.run(
+    redis,
+    { ready: keys.ready, expiry: keys.expiry, cfg: keys.cfg, hourCounter: keys.rateLimit("probe", "h"), dayCounter: keys.rateLimit("probe", "d") },
+    { nowMs: Date.now(), clientIp: "1", defaultHourly: 0, defaultDaily: 0, hourResetMs: 1, dayResetMs: 1, instPrefix: keys.instPrefix },
+  );
+  if (probe.status !== "OK") throw new Error(`acquire script answered ${probe.status}`);
 
   const web = spawnLogged("web", process.execPath, [".next/tin-server.mjs"]);
   const floor = spawnLogged("floor", process.execPath, ["--import", "tsx", "bench/floor-server.ts"]);

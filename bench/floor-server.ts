@@ -3,15 +3,16 @@
  * the same Redis, with no framework, no auth, no validation. What Next.js adds is measured against it.
  */
 import { createServer } from "node:http";
-import { appKeys } from "../lib/store/keys";
-import { createRedis, runScript } from "../lib/store/redis";
+import { redisKeys } from "../lib/store/keys";
+import { createRedis } from "../lib/store/redis";
+import { acquireScript } from "../lib/store/scripts";
 import { benchConfig } from "./common";
 
 const config = benchConfig();
 const redis = createRedis(config);
 const port = Number(process.env.FLOOR_PORT ?? 18092);
 const app = process.env.BENCH_APP ?? "bench";
-const keys = appKeys(config.VALKEY_PREFIX, app);
+const keys = redisKeys(config.VALKEY_PREFIX).app(app);
 
 createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -21,14 +22,26 @@ createServer((req, res) => {
     const hour = Math.floor(now / 3_600_000);
     const day = Math.floor(now / 86_400_000);
     const ip = req.socket.remoteAddress ?? "";
-    const reply = await runScript<(string | number)[]>(
+    const reply = await acquireScript.run(
       redis,
-      "tinAcquire",
-      [keys.ready, keys.expiry, keys.cfg, keys.rateLimit(ip, `h${hour}`), keys.rateLimit(ip, `d${day}`)],
-      [now, ip, 0, 0, (hour + 1) * 3_600_000 - now, (day + 1) * 86_400_000 - now, keys.instPrefix],
+      {
+        ready: keys.ready,
+        expiry: keys.expiry,
+        cfg: keys.cfg,
+        hourCounter: keys.rateLimit(ip, `h${hour}`),
+        dayCounter: keys.rateLimit(ip, `d${day}`),
+      },
+      {
+        nowMs: now,
+        clientIp: ip,
+        defaultHourly: 0,
+        defaultDaily: 0,
+        hourResetMs: (hour + 1) * 3_600_000 - now,
+        dayResetMs: (day + 1) * 86_400_000 - now,
+        instPrefix: keys.instPrefix,
+      },
     );
-    const ok = reply[0] === "OK";
-    res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
-    res.end(JSON.stringify(ok ? { id: reply[1], expires_at: Number(reply[9]) } : { code: "POOL_EXHAUSTED" }));
+    res.writeHead(reply.status === "OK" ? 200 : 503, { "content-type": "application/json" });
+    res.end(JSON.stringify(reply.status === "OK" ? { id: reply.id, expires_at: reply.expiresAtMs } : { code: "POOL_EXHAUSTED" }));
   });
 }).listen(port, "127.0.0.1", () => console.log(`floor listening on ${port}`));

@@ -8,14 +8,13 @@
 import Docker from "dockerode";
 import { createApp } from "../lib/apps/create";
 import { mirrorApp } from "../lib/apps/mirror";
-import { type AppSpec, appDefaults } from "../lib/apps/model";
+import { type AppSpec, initialSpec } from "../lib/app-spec";
 import { removeApp } from "../lib/apps/remove";
 import { createContext } from "../lib/context";
-import { cleanupInstance } from "../lib/pool/cleanup";
-import { waitHealthy } from "../lib/pool/health";
-import { provision } from "../lib/pool/provision";
 import { removeRecord } from "../lib/pool/remove";
-import { appKeys } from "../lib/store/keys";
+import { cleanupInstance } from "../lib/upkeep/cleanup";
+import { provision } from "../lib/upkeep/provision";
+import { waitHealthy } from "../lib/upkeep/wait-healthy";
 import { benchConfig, caddyUp, percentile, report, spawnLogged, startBenchCaddy, waitFor } from "./common";
 
 const IMAGE = "tryitnow/hello:latest";
@@ -49,7 +48,7 @@ async function coldStart(spec: AppSpec) {
     const result = await provision(ctx, spec, { workerId: "bench", target: 1 });
     ours.push(performance.now() - started);
     if (result.status !== "ready") throw new Error(`provision answered ${result.status}`);
-    await removeRecord(ctx, appKeys(config.VALKEY_PREFIX, spec.slug), result.id, { event: "expired" });
+    await removeRecord(ctx, ctx.keys.app(spec.slug), result.id, { event: "expired" });
     await cleanupInstance(ctx, result.id);
     bare.push(await bareColdStart(spec, `tin-bench-bare-${i}`));
   }
@@ -66,7 +65,7 @@ async function refill() {
   const slug = `refill-${Date.now().toString(36)}`;
   const started = performance.now();
   await createApp(ctx, { slug, image: IMAGE, pool_target: 20, pool_min: 0, pool_max: 40 });
-  const keys = appKeys(config.VALKEY_PREFIX, slug);
+  const keys = ctx.keys.app(slug);
   await waitFor("20 ready", async () => (await ctx.redis.llen(keys.ready)) >= 20, 120_000);
   const wallMs = performance.now() - started;
   const ids = await ctx.redis.lrange(keys.ready, 0, -1);
@@ -78,7 +77,7 @@ async function refill() {
   await worker.stop();
 
   // Baseline: the same 20 containers, bare, at the worker's concurrency.
-  const spec = { ...appDefaults(config), slug: "bare", name: "bare", image: IMAGE };
+  const spec = { ...initialSpec(config, "bare"), image: IMAGE };
   const bareStarted = performance.now();
   let next = 0;
   await Promise.all(
@@ -112,7 +111,7 @@ async function main() {
     await waitFor("bench caddy", caddyUp, 20_000);
     await ctx.runtime.prepare();
     await ctx.routes.prepare();
-    const spec: AppSpec = { ...appDefaults(config), slug: "coldstart", name: "cold start", image: IMAGE, poolTarget: 1, poolMax: 5 };
+    const spec: AppSpec = { ...initialSpec(config, "coldstart"), name: "cold start", image: IMAGE, poolTarget: 1, poolMax: 5 };
     await mirrorApp(ctx, spec);
     await coldStart(spec);
     await refill();

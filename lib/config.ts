@@ -26,12 +26,38 @@ const list = z
       .filter(Boolean),
   );
 
-/** Every setting of web and worker. Names follow DESIGN §11; durations accept 90s, 10m, 1h. */
+/** An origin (scheme, host, optional port), written without a trailing slash. */
+const origin = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        ctx.addIssue({ code: "custom", message: `"${value}" is not a URL (e.g. https://demo.example.com)` });
+        return z.NEVER;
+      }
+      if ((url.protocol !== "http:" && url.protocol !== "https:") || url.pathname !== "/" || url.search || url.hash || url.username) {
+        ctx.addIssue({ code: "custom", message: `"${value}" must be an http(s) origin without path, query or credentials` });
+        return z.NEVER;
+      }
+      return url.origin;
+    });
+
+/**
+ * Every setting of web and worker (ARCHITECTURE.md, "Configuration"); names follow the reference
+ * implementation's where it has one. Durations accept 90s, 10m, 1h.
+ */
 export const Config = z.object({
   NODE_ENV: z.string().default("production"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   HOST: z.string().default("127.0.0.1"),
   PORT: int(8080),
+  /** The origin owners and visitors use for the web process: launch page, embed, sign-in, admin links. */
+  PUBLIC_URL: origin("http://localhost:8080"),
+  /** Scheme of the instances' URLs (`<scheme>://<id>.<BASE_DOMAIN>`), served by the proxy. */
   PUBLIC_SCHEME: z.enum(["http", "https"]).default("http"),
   BASE_DOMAIN: z.string().default("localhost"),
   PROXY_PORT: int(8081),

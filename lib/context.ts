@@ -7,7 +7,7 @@ import { CaddyRoutes } from "./proxy/caddy";
 import type { RouteTable } from "./proxy/types";
 import { DockerRuntime } from "./runtime/docker";
 import type { ContainerRuntime } from "./runtime/types";
-import { globalKeys, type GlobalKeys } from "./store/keys";
+import { type RedisKeys, redisKeys } from "./store/keys";
 import { createRedis, type Redis } from "./store/redis";
 
 /** Everything a verb of lib/ needs, built once per process (tests build their own). */
@@ -15,7 +15,8 @@ export interface Ctx {
   config: Config;
   log: Logger;
   redis: Redis;
-  keys: GlobalKeys;
+  /** Every Redis key name, built once: `keys.app(slug)` for an app's keys. */
+  keys: RedisKeys;
   db: Db;
   runtime: ContainerRuntime;
   routes: RouteTable;
@@ -34,7 +35,7 @@ export function createContext(config: Config, service: string): Ctx {
     config,
     log,
     redis,
-    keys: globalKeys(config.VALKEY_PREFIX),
+    keys: redisKeys(config.VALKEY_PREFIX),
     db,
     runtime: new DockerRuntime({
       socketPath: config.DOCKER_SOCKET,

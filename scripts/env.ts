@@ -1,17 +1,19 @@
 /** Prints the resolved addresses of the configuration as shell variables, for the set-up scripts. */
 import { loadConfig } from "../lib/config";
+import { splitAddr } from "../lib/store/redis";
 
 const config = loadConfig();
 const db = new URL(config.DATABASE_URL);
 const nats = new URL(config.NATS_URL);
 const caddy = new URL(config.CADDY_ADMIN_URL);
-const [redisHost, redisPort] = config.VALKEY_ADDR.split(":");
+const [redisHost, redisPort] = splitAddr(config.VALKEY_ADDR);
 const vars: Record<string, string | number> = {
   TIN_PORT: config.PORT,
   TIN_HOST: config.HOST,
   TIN_PROXY_PORT: config.PROXY_PORT,
+  TIN_PUBLIC_URL: config.PUBLIC_URL,
   TIN_REDIS_HOST: redisHost,
-  TIN_REDIS_PORT: redisPort ?? 6379,
+  TIN_REDIS_PORT: redisPort,
   TIN_REDIS_PASSWORD: config.VALKEY_PASSWORD,
   TIN_DB_HOST: db.hostname,
   TIN_DB_PORT: db.port || 3306,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared set-up steps of `npm start`, `npm run up`, `npm test` and `npm run bench` (DESIGN §12).
+# Shared set-up steps of `npm start`, `npm run up`, `npm test` and `npm run bench` (README, "Commands").
 # Each step prints what it does; each service is started only when nothing answers on its address,
 # with its data under .data/, and recorded in .data/run/ so `npm run down` stops only what we started.
 set -euo pipefail

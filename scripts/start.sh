@@ -25,5 +25,5 @@ trap cleanup INT TERM EXIT
 wait_for "web (/health)" 90 web_healthy
 step "ready"
 info "API:     http://127.0.0.1:$TIN_PORT/api/v1"
-info "Try it:  http://localhost:$TIN_PROXY_PORT/try/default"
+info "Try it:  $TIN_PUBLIC_URL/try/default"
 wait -n "$WEB" "$WORKER" || true

@@ -20,5 +20,5 @@ else
 fi
 step "ready"
 info "API:     http://127.0.0.1:$TIN_PORT/api/v1   (health: http://127.0.0.1:$TIN_PORT/health)"
-info "Try it:  http://localhost:$TIN_PROXY_PORT/try/default"
+info "Try it:  $TIN_PUBLIC_URL/try/default"
 info "logs:    $LOGS/web.log, $LOGS/worker.log     stop with: npm run down"

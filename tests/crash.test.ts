@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { appKeys } from "../lib/store/keys";
+import { redisKeys } from "../lib/store/keys";
 import { caddyUp, type Proc, startCaddy, startWorker, stopCaddy, TEST_PREFIX } from "./setup/stack";
 import {
   acquire,
@@ -14,6 +14,8 @@ import {
   waitFor,
   waitReady,
 } from "./helpers";
+
+const testKeys = redisKeys(TEST_PREFIX);
 
 const procs: Proc[] = [];
 const apps: string[] = [];
@@ -37,7 +39,7 @@ describe("crashes and restarts", () => {
     expect((await api(`/api/v1/apps/${slug}`, { method: "PATCH", json: { pool_target: 0 } })).status).toBe(200);
     const survivor = startWorker("worker-survivor");
     procs.push(survivor);
-    const keys = appKeys(TEST_PREFIX, slug);
+    const keys = testKeys.app(slug);
     await waitFor(
       "the abandoned instances to be cleaned up",
       async () => {
@@ -63,7 +65,7 @@ describe("crashes and restarts", () => {
     const survivor = startWorker("worker-survivor-2");
     procs.push(survivor);
     await waitReady(slug, 8);
-    const keys = appKeys(TEST_PREFIX, slug);
+    const keys = testKeys.app(slug);
     await waitFor(
       "containers, routes and records to agree",
       async () => {
@@ -154,7 +156,7 @@ describe("crashes and restarts", () => {
       "replacement",
       async () => {
         const containers = await containersOf(slug);
-        const ready = await redis.lrange(appKeys(TEST_PREFIX, slug).ready, 0, -1);
+        const ready = await redis.lrange(testKeys.app(slug).ready, 0, -1);
         return ready.length === 1 && ready[0] !== deadId && containers.every((c) => c.Labels["tryitnow.instance"] !== deadId);
       },
       30_000,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { STREAM_ADMIT } from "../lib/store/scripts";
+import { streamAdmitScript } from "../lib/store/scripts";
 import { type Proc, startWeb, startWorker, TEST_API_KEY, TEST_PREFIX, webAnswers } from "./setup/stack";
 import { acquire, api, createApp, redis, removeApps, waitFor, waitReady } from "./helpers";
 
@@ -81,13 +81,14 @@ describe("SSE streams per client", () => {
 describe("stream slots of a process that dies", () => {
   it("lapse with their lease, so a crashed web process cannot lock a client out", async () => {
     const key = `${TEST_PREFIX}sse:198.51.100.7`;
-    const admit = (slot: string, leaseMs: number) => redis.eval(STREAM_ADMIT, 1, key, String(Date.now()), slot, String(leaseMs), "2");
-    expect(await admit("dead:1", 300)).toBe(1);
-    expect(await admit("dead:2", 300)).toBe(1);
-    expect(await admit("live:1", 300)).toBe(0);
+    const admit = (slot: string, leaseMs: number) =>
+      streamAdmitScript.run(redis, { streams: key }, { nowMs: Date.now(), member: slot, leaseMs, max: 2 });
+    expect(await admit("dead:1", 300)).toBe(true);
+    expect(await admit("dead:2", 300)).toBe(true);
+    expect(await admit("live:1", 300)).toBe(false);
     // Nobody renews the dead process's slots: after the lease the client is admitted again.
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(await admit("live:1", 30_000)).toBe(1);
+    expect(await admit("live:1", 30_000)).toBe(true);
     expect(await redis.zrange(key, "0", "-1")).toEqual(["live:1"]);
     await redis.del(key);
   });

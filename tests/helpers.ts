@@ -1,6 +1,6 @@
 import http from "node:http";
 import { randomBytes } from "node:crypto";
-import { appKeys } from "../lib/store/keys";
+import { redisKeys } from "../lib/store/keys";
 import {
   docker,
   type Proc,
@@ -13,6 +13,8 @@ import {
   testRedis,
   waitFor,
 } from "./setup/stack";
+
+const testKeys = redisKeys(TEST_PREFIX);
 
 export { waitFor };
 export const redis = testRedis();
@@ -102,7 +104,7 @@ export function throughProxy(id: string, path: string): Promise<{ status: number
 }
 
 export async function recordOf(slug: string, id: string) {
-  return redis.hgetall(appKeys(TEST_PREFIX, slug).inst(id));
+  return redis.hgetall(testKeys.app(slug).inst(id));
 }
 
 export async function deleteApp(slug: string) {

@@ -1,8 +1,10 @@
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appKeys } from "../lib/store/keys";
+import { redisKeys } from "../lib/store/keys";
 import { docker, type Proc, startWorker, TEST_PREFIX } from "./setup/stack";
 import { acquire, api, containersOf, createApp, redis, removeApps, throughProxy, waitFor, waitReady } from "./helpers";
+
+const testKeys = redisKeys(TEST_PREFIX);
 
 /** Runs a busybox command inside a container (as its own unprivileged user unless told); exit code and output. */
 async function execIn(
@@ -146,7 +148,7 @@ describe("isolation probed from inside an instance", () => {
       "the hog's instance to be failed and replaced",
       async () => {
         const ids = (await containersOf(slug)).map((c) => c.Labels["tryitnow.instance"]);
-        const ready = await redis.lrange(appKeys(TEST_PREFIX, slug).ready, 0, -1);
+        const ready = await redis.lrange(testKeys.app(slug).ready, 0, -1);
         return !ids.includes(hogId) && ready.length === 2 && !ready.includes(hogId);
       },
       30_000,

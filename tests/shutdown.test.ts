@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { appKeys } from "../lib/store/keys";
+import { redisKeys } from "../lib/store/keys";
 import { startWeb, startWorker, TEST_API_KEY, TEST_PREFIX, webAnswers } from "./setup/stack";
 import { acquire, api, containersOf, createApp, redis, removeApps, waitFor, waitReady } from "./helpers";
+
+const testKeys = redisKeys(TEST_PREFIX);
 
 const apps: string[] = [];
 afterAll(() => removeApps(apps));
@@ -68,7 +70,7 @@ describe("graceful shutdown", () => {
     expect(code).toBe(0);
     expect(Date.now() - stoppedAt).toBeLessThan(10_000);
     expect(await containersOf(slug)).toHaveLength(0);
-    const keys = appKeys(TEST_PREFIX, slug);
+    const keys = testKeys.app(slug);
     expect(await redis.scard(keys.warming)).toBe(0);
     expect(await redis.llen(keys.ready)).toBe(0);
     const stats = (await api("/api/v1/pool/stats")).json.apps.find((a: { app: string }) => a.app === slug);

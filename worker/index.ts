@@ -1,25 +1,21 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import type { AppSpec } from "../lib/app-spec";
 import { ensureDefaultApp } from "../lib/apps/ensure-default";
-import { type AppSpec, specFromRow } from "../lib/apps/model";
-import { mirrorApp } from "../lib/apps/mirror";
 import { ensureStreams } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
-import { listAppRows } from "../lib/db/apps";
 import { newRecordId } from "../lib/ids";
 import { publishMetricsSnapshot, removeMetricsSnapshot } from "../lib/metrics-merge";
-import { activeKeyRows } from "../lib/db/api-keys";
-import { syncKeyMirror } from "../lib/keys/mirror";
-import { drainApp } from "../lib/pool/drain";
-import { failInstance } from "../lib/pool/fail";
-import { expireDue } from "../lib/pool/expire";
-import { reconcile } from "../lib/pool/reconcile";
-import { Replenisher } from "../lib/pool/replenish";
+import { expireDue } from "../lib/upkeep/expire";
+import { failInstance } from "../lib/upkeep/fail";
+import { reconcile } from "../lib/upkeep/reconcile";
+import { Replenisher } from "../lib/upkeep/replenish";
+import { syncApps } from "../lib/upkeep/sync-apps";
 import { every } from "./loop";
 
 /**
- * The worker: all slow work (DESIGN §7). Replenish, reap, reconcile and app sync run as loops;
+ * The worker: all slow work (ARCHITECTURE.md, "Worker loops"). Replenish, reap, reconcile and app sync run as loops;
  * several workers may run at once, coordinating only through Redis scripts.
  */
 async function main() {
@@ -37,17 +33,7 @@ async function main() {
     await ensureDefaultApp(ctx);
   });
 
-  let apps: AppSpec[] = [];
-  /** App settings and API keys: MariaDB → the Redis mirrors the web reads; deleted apps are drained. */
-  const syncApps = async () => {
-    await syncKeyMirror(ctx, await activeKeyRows(ctx.db));
-    const specs = (await listAppRows(ctx.db)).map(specFromRow);
-    await Promise.all(specs.map((spec) => mirrorApp(ctx, spec)));
-    const known = new Set(specs.map((spec) => spec.slug));
-    for (const slug of await ctx.redis.smembers(ctx.keys.apps)) if (!known.has(slug)) await drainApp(ctx, slug);
-    apps = specs;
-  };
-  await syncApps();
+  let apps: AppSpec[] = await syncApps(ctx);
   const startReport = await reconcile(ctx).catch((error: Error) => ({ failed: error.message }));
   log.info({ apps: apps.map((a) => a.slug), reconcile: startReport }, "worker started");
   warnIfReloadsResetConnections(log);
@@ -60,7 +46,9 @@ async function main() {
   });
   const loops = [
     every("lease", Math.max(200, Math.floor(config.WORKER_LEASE / 3)), log, renewLease),
-    every("apps", config.APP_SYNC_INTERVAL, log, syncApps),
+    every("apps", config.APP_SYNC_INTERVAL, log, async () => {
+      apps = await syncApps(ctx);
+    }),
     every("replenish", config.POOL_REPLENISH_INTERVAL, log, () => replenisher.tick(apps)),
     every("reap", 1000, log, () => Promise.all(apps.map((app) => expireDue(ctx, app.slug)))),
     every("reconcile", config.RECONCILE_INTERVAL, log, async () => {

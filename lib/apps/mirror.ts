@@ -1,13 +1,12 @@
+import type { AppSpec } from "../app-spec";
 import type { Ctx } from "../context";
-import { appKeys } from "../store/keys";
-import type { AppSpec } from "./model";
 
 /**
  * Mirrors the settings the acquire script needs into Redis (`tin:{app}:cfg`), so acquire never
  * reads MariaDB. The worker re-mirrors every app on each sync, so the mirror heals itself.
  */
 export async function mirrorApp(ctx: Ctx, spec: AppSpec): Promise<void> {
-  const keys = appKeys(ctx.config.VALKEY_PREFIX, spec.slug);
+  const keys = ctx.keys.app(spec.slug);
   await ctx.redis
     .pipeline()
     .hset(keys.cfg, {
@@ -26,5 +25,5 @@ export async function mirrorApp(ctx: Ctx, spec: AppSpec): Promise<void> {
 
 /** Stops acquires for a deleted app at once; the worker drains its instances. */
 export async function unmirrorApp(ctx: Ctx, slug: string): Promise<void> {
-  await ctx.redis.del(appKeys(ctx.config.VALKEY_PREFIX, slug).cfg);
+  await ctx.redis.del(ctx.keys.app(slug).cfg);
 }

@@ -1,7 +1,7 @@
 import { jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 
-/** Streams of DESIGN §8: jobs (work queue) and analytics events (limits). */
+/** The JetStream streams (ARCHITECTURE.md, "NATS"): jobs (work queue) and analytics events (limits). */
 export const STREAMS = {
   jobs: { name: "TRYIT_JOBS", subjects: ["tryit.jobs.>"], retention: RetentionPolicy.Workqueue },
   events: { name: "TRYIT_EVENTS", subjects: ["tryit.events.>"], retention: RetentionPolicy.Limits },

@@ -1,8 +1,11 @@
-import { drizzle, type MySql2Database } from "drizzle-orm/mysql2";
+import type { MySqlDatabase } from "drizzle-orm/mysql-core";
+import { drizzle, type MySql2Database, type MySql2PreparedQueryHKT, type MySql2QueryResultHKT } from "drizzle-orm/mysql2";
 import mysql from "mysql2/promise";
 import * as schema from "./schema";
 
 export type Db = MySql2Database<typeof schema>;
+/** The database or a transaction on it: what query functions take, so they run inside either. */
+export type Queryable = MySqlDatabase<MySql2QueryResultHKT, MySql2PreparedQueryHKT, typeof schema>;
 
 export function createDb(url: string): { db: Db; pool: mysql.Pool } {
   const pool = mysql.createPool({

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from "node:net";
+import { normalizeAddress as normalize } from "../net/address";
 
 /** Header the custom server sets from the socket (overwriting anything a client sent). */
 export const PEER_HEADER = "x-tin-peer-ip";
@@ -14,8 +15,6 @@ export function trustedProxies(entries: string[]): BlockList {
   }
   return list;
 }
-
-const normalize = (ip: string) => (ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip);
 
 function isTrusted(list: BlockList, ip: string): boolean {
   const family = isIP(ip) === 6 ? "ipv6" : "ipv4";

@@ -16,12 +16,31 @@ export function requestIdOf(incoming: string | null | undefined): string {
   return incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
+/**
+ * The part of a request that route handlers may read. Next.js's `Request` satisfies it, and so does
+ * the hot path's light view of Node's request (`node-adapter.ts`): the compiler keeps handlers
+ * off everything else, so a route stays servable both ways.
+ */
+export interface RequestView {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: { get(name: string): string | null };
+  /** The body as a stream, or null when it is already buffered (then `text()` has it). */
+  readonly body: ReadableStream<Uint8Array> | null;
+  text(): Promise<string>;
+}
+
+/** What Next.js passes as a route handler's second argument. */
+export interface RouteContext {
+  params?: Promise<Record<string, string>>;
+}
+
 export interface RouteArgs<I> {
   ctx: Ctx;
   actor: Actor;
   input: I;
   params: Record<string, string>;
-  request: Request;
+  request: RequestView;
   requestId: string;
   clientIp: string;
 }
@@ -48,7 +67,7 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
   options: RouteOptions<S>,
   handler: Handler<S extends z.ZodType ? z.infer<S> : undefined>,
 ) {
-  return async (request: Request, context: { params?: Promise<Record<string, string>> }): Promise<Response> => {
+  return async (request: RequestView, context: RouteContext): Promise<Response> => {
     const started = performance.now();
     const ctx = webContext();
     const requestId = requestIdOf(request.headers.get("x-request-id"));
@@ -85,7 +104,7 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
 
 async function authorize(
   ctx: Ctx,
-  request: Request,
+  request: RequestView,
   url: URL,
   rule: Exclude<RouteOptions<undefined>["auth"], "public">,
   params: Record<string, string>,
@@ -114,7 +133,7 @@ async function authorize(
 const CORS_EXPOSED = "X-Request-ID, Retry-After, RateLimit, RateLimit-Policy";
 
 /** CORS for exactly the origins of active publishable keys: the origin is echoed, never `*`. */
-async function addCorsHeaders(ctx: Ctx, request: Request, response: Response): Promise<void> {
+async function addCorsHeaders(ctx: Ctx, request: RequestView, response: Response): Promise<void> {
   const origin = request.headers.get("origin")?.toLowerCase();
   if (!origin) return;
   response.headers.append("Vary", "Origin");
@@ -153,7 +172,7 @@ function trusted(source: string[]) {
   return trustedCache.list;
 }
 
-async function parseBody<S extends z.ZodType>(request: Request, schema: S, maxBytes: number): Promise<z.infer<S>> {
+async function parseBody<S extends z.ZodType>(request: RequestView, schema: S, maxBytes: number): Promise<z.infer<S>> {
   const text = await readBounded(request, maxBytes);
   let value: unknown = {};
   if (text.trim()) {
@@ -181,7 +200,7 @@ async function parseBody<S extends z.ZodType>(request: Request, schema: S, maxBy
   return parsed.data;
 }
 
-async function readBounded(request: Request, maxBytes: number): Promise<string> {
+async function readBounded(request: RequestView, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? 0);
   if (declared > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `the body may be at most ${maxBytes} bytes`);
   if (!request.body) {

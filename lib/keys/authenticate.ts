@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Ctx } from "../context";
 import { AppError } from "../errors";
+import { parseJson } from "../store/messages";
 import { KeyRecord, type Scope } from "./model";
 import { hashKey, KEY_PREFIX } from "./secret";
 import { noteKeyUse } from "./usage";
@@ -52,10 +53,10 @@ class KeyCache {
     const byHash = new Map<string, KeyRecord>();
     const origins = new Set<string>();
     for (const [hash, json] of Object.entries(raw)) {
-      const parsed = KeyRecord.safeParse(JSON.parse(json));
-      if (!parsed.success) continue;
-      byHash.set(hash, parsed.data);
-      for (const origin of parsed.data.origins) origins.add(origin);
+      const record = parseJson(KeyRecord, json);
+      if (!record) continue; // the worker's next sync rewrites it
+      byHash.set(hash, record);
+      for (const origin of record.origins) origins.add(origin);
     }
     const snapshot = { loadedAtMs: Date.now(), byHash, origins };
     // A load that began before an invalidation may hold stale keys: use it once, do not keep it.
@@ -74,7 +75,7 @@ const UNAUTHORIZED = () => new AppError("UNAUTHORIZED", "a valid API key is requ
  * Resolves the caller. Every failure — missing, wrong, truncated, revoked — is the same 401.
  * A publishable key may also come as `?key=` (EventSource cannot send headers); a secret key never.
  */
-export async function authenticate(ctx: Ctx, request: Request, url: URL): Promise<Actor> {
+export async function authenticate(ctx: Ctx, request: { headers: { get(name: string): string | null } }, url: URL): Promise<Actor> {
   const snapshot = await cache().get(ctx);
   const configured = Boolean(ctx.config.API_KEY) || snapshot.byHash.size > 0;
   if (!configured) return { kind: "open", keyId: null, scopes: "all", apps: null, origins: [] };

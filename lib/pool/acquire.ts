@@ -1,14 +1,12 @@
 import { z } from "zod";
-import { Slug } from "../apps/model";
-import { DEFAULT_APP } from "../apps/ensure-default";
+import { DEFAULT_APP, Slug } from "../app-spec";
 import type { Ctx } from "../context";
 import { AppError } from "../errors";
 import { type Actor, mayUseApp } from "../keys/authenticate";
 import { instanceToken } from "../keys/instance-token";
 import { metrics } from "../metrics";
-import { appKeys } from "../store/keys";
-import { runScript } from "../store/redis";
-import { clientKey } from "./client-key";
+import { clientKey } from "../net/address";
+import { acquireScript } from "../store/scripts";
 import { instanceView } from "./view";
 
 export const AcquireInput = z.object({ app: Slug.optional() });
@@ -32,40 +30,51 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
   if (!mayUseApp(input.actor, app)) throw new AppError("FORBIDDEN", `this key may not start "${app}"`);
   const started = performance.now();
   const now = Date.now();
-  const keys = appKeys(ctx.config.VALKEY_PREFIX, app);
+  const keys = ctx.keys.app(app);
   const ipKey = clientKey(input.clientIp);
   const hourWindow = Math.floor(now / HOUR_MS);
   const dayWindow = Math.floor(now / DAY_MS);
   const hourResetMs = (hourWindow + 1) * HOUR_MS - now;
   const dayResetMs = (dayWindow + 1) * DAY_MS - now;
-  const reply = await runScript<(string | number)[]>(
+  const reply = await acquireScript.run(
     ctx.redis,
-    "tinAcquire",
-    [keys.ready, keys.expiry, keys.cfg, keys.rateLimit(ipKey, `h${hourWindow}`), keys.rateLimit(ipKey, `d${dayWindow}`)],
-    [now, input.clientIp, ctx.config.RATE_LIMIT_HOURLY, ctx.config.RATE_LIMIT_DAILY, hourResetMs, dayResetMs, keys.instPrefix],
+    {
+      ready: keys.ready,
+      expiry: keys.expiry,
+      cfg: keys.cfg,
+      hourCounter: keys.rateLimit(ipKey, `h${hourWindow}`),
+      dayCounter: keys.rateLimit(ipKey, `d${dayWindow}`),
+    },
+    {
+      nowMs: now,
+      clientIp: input.clientIp,
+      defaultHourly: ctx.config.RATE_LIMIT_HOURLY,
+      defaultDaily: ctx.config.RATE_LIMIT_DAILY,
+      hourResetMs,
+      dayResetMs,
+      instPrefix: keys.instPrefix,
+    },
   );
-  const status = String(reply[0]);
   // Label values come only from apps that exist: a flood of made-up slugs cannot grow the metrics.
-  metrics.acquireDuration.observe({ app: status === "NO_APP" ? "unknown" : app }, (performance.now() - started) / 1000);
-  if (status === "NO_APP") {
+  metrics.acquireDuration.observe({ app: reply.status === "NO_APP" ? "unknown" : app }, (performance.now() - started) / 1000);
+  if (reply.status === "NO_APP") {
     metrics.acquisitions.inc({ app: "unknown", result: "unknown_app" });
     throw new AppError("NOT_FOUND", `app "${app}" not found`);
   }
-  const [, second, hLimit, hUsed, hReset, dLimit, dUsed, dReset] = reply;
   const rateLimit: RateLimitState = {
-    hourly: { limit: Number(hLimit), used: Number(hUsed), resetMs: Number(hReset) },
-    daily: { limit: Number(dLimit), used: Number(dUsed), resetMs: Number(dReset) },
+    hourly: { ...reply.hourly, resetMs: hourResetMs },
+    daily: { ...reply.daily, resetMs: dayResetMs },
   };
-  if (status === "RATE_LIMITED") {
+  if (reply.status === "RATE_LIMITED") {
     metrics.acquisitions.inc({ app, result: "rate_limited" });
-    const window = second === "daily" ? rateLimit.daily : rateLimit.hourly;
-    throw new AppError("RATE_LIMITED", `too many demos from this address (${second} limit ${window.limit})`, {
+    const window = rateLimit[reply.window];
+    throw new AppError("RATE_LIMITED", `too many demos from this address (${reply.window} limit ${window.limit})`, {
       retryAfterSeconds: Math.ceil(window.resetMs / 1000),
-      details: { limit: second },
+      details: { limit: reply.window },
       headers: rateLimitHeaders(rateLimit),
     });
   }
-  if (status === "EMPTY") {
+  if (reply.status === "EMPTY") {
     metrics.acquisitions.inc({ app, result: "exhausted" });
     throw new AppError("POOL_EXHAUSTED", "no demo instance is ready right now; try again shortly", {
       retryAfterSeconds: 5,
@@ -73,15 +82,14 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
     });
   }
   metrics.acquisitions.inc({ app, result: "ok" });
-  const [createdAt, expiresAt, ttlMs, adminPath] = reply.slice(8).map(String);
   const view = instanceView(
     ctx.config,
-    { id: String(second), app, createdAtMs: Number(createdAt), assignedAtMs: now, expiresAtMs: Number(expiresAt), adminPath },
+    { id: reply.id, app, createdAtMs: reply.createdAtMs, assignedAtMs: now, expiresAtMs: reply.expiresAtMs, adminPath: reply.adminPath },
     now,
   );
   return {
     // The token lets a browser (publishable key) follow, extend and end this instance, and no other.
-    instance: { ...view, ttl_seconds: Math.round(Number(ttlMs) / 1000), token: await instanceToken(ctx, view.id) },
+    instance: { ...view, ttl_seconds: Math.round(reply.ttlMs / 1000), token: await instanceToken(ctx, view.id) },
     headers: rateLimitHeaders(rateLimit),
   };
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Ctx } from "../context";
 import { AppError, notFound } from "../errors";
 import type { Actor } from "../keys/authenticate";
-import { runScript } from "../store/redis";
+import { extendScript } from "../store/scripts";
 import { locate } from "./locate";
 
 export const ExtendInput = z.object({
@@ -14,20 +14,18 @@ export type ExtendInput = z.infer<typeof ExtendInput>;
 export async function extend(ctx: Ctx, id: string, input: ExtendInput, actor: Actor) {
   const { keys } = await locate(ctx, id, actor);
   const now = Date.now();
-  const reply = await runScript<string[]>(
+  const reply = await extendScript.run(
     ctx.redis,
-    "tinExtend",
-    [keys.inst(id), keys.expiry, keys.cfg],
-    [id, now, input.minutes * 60_000, ctx.config.POOL_MAX_TTL, ctx.keys.events],
+    { inst: keys.inst(id), expiry: keys.expiry, cfg: keys.cfg },
+    { id, nowMs: now, addMs: input.minutes * 60_000, defaultMaxTtlMs: ctx.config.POOL_MAX_TTL, channel: ctx.keys.events },
   );
-  if (reply[0] === "NOT_FOUND") throw notFound();
-  if (reply[0] === "MAX_TTL_EXCEEDED") {
-    const maxTtlSeconds = Math.round(Number(reply[1]) / 1000);
-    const remainingSeconds = Math.max(0, Math.floor((Number(reply[2]) - now) / 1000));
+  if (reply.status === "NOT_FOUND") throw notFound();
+  if (reply.status === "MAX_TTL_EXCEEDED") {
+    const maxTtlSeconds = Math.round(reply.maxTtlMs / 1000);
+    const remainingSeconds = Math.max(0, Math.floor((reply.expiresAtMs - now) / 1000));
     throw new AppError("MAX_TTL_EXCEEDED", `an instance may have at most ${maxTtlSeconds} seconds remaining`, {
       details: { max_ttl_seconds: maxTtlSeconds, ttl_remaining: remainingSeconds },
     });
   }
-  const expiresAtMs = Number(reply[1]);
-  return { id, ttl_remaining: Math.floor((expiresAtMs - now) / 1000), expires_at: new Date(expiresAtMs).toISOString() };
+  return { id, ttl_remaining: Math.floor((reply.expiresAtMs - now) / 1000), expires_at: new Date(reply.expiresAtMs).toISOString() };
 }

@@ -2,9 +2,9 @@ import type { Ctx } from "../context";
 import { notFound } from "../errors";
 import type { Actor } from "../keys/authenticate";
 import { metrics } from "../metrics";
+import type { TrashEntry } from "../store/messages";
 import { locate } from "./locate";
 import { removeRecord } from "./remove";
-import { trashEntry } from "./trash";
 
 /**
  * Ends a visitor's instance now. The record leaves every list at once (a second call is 404); the
@@ -14,7 +14,8 @@ export async function release(ctx: Ctx, id: string, actor: Actor, requestId: str
   const { app, keys } = await locate(ctx, id, actor);
   const state = await removeRecord(ctx, keys, id, { expected: "assigned", event: "released", nowMs: Date.now() });
   if (!state) throw notFound();
-  await ctx.redis.pipeline().rpush(keys.trash, trashEntry(id, requestId)).del(ctx.keys.loc(id)).exec();
+  const entry: TrashEntry = { id, request_id: requestId };
+  await ctx.redis.pipeline().rpush(keys.trash, JSON.stringify(entry)).del(ctx.keys.loc(id)).exec();
   metrics.released.inc({ app });
   return { id, status: "released" as const, message: "instance released; it is being destroyed" };
 }

@@ -1,24 +1,22 @@
 import type { Ctx } from "../context";
 import type { AppKeys } from "../store/keys";
-import { runScript } from "../store/redis";
+import { type InstanceState, removeScript } from "../store/scripts";
 
-export type InstanceState = "warming" | "ready" | "assigned";
+export type { InstanceState };
 
 /**
  * Takes an instance out of every list and deletes its record in one script. `expected` restricts
  * which state may be removed; returns the state it had, or null when nothing was removed.
  */
-export async function removeRecord(
+export function removeRecord(
   ctx: Ctx,
   keys: AppKeys,
   id: string,
   options: { expected?: InstanceState; event: "released" | "expired"; nowMs?: number },
 ): Promise<InstanceState | null> {
-  const state = await runScript<string | null>(
+  return removeScript.run(
     ctx.redis,
-    "tinRemove",
-    [keys.ready, keys.warming, keys.expiry, keys.inst(id)],
-    [id, options.expected ?? "", options.nowMs ?? 0, ctx.keys.events, options.event],
+    { ready: keys.ready, warming: keys.warming, expiry: keys.expiry, inst: keys.inst(id) },
+    { id, expectedState: options.expected ?? "", nowMs: options.nowMs ?? 0, channel: ctx.keys.events, eventType: options.event },
   );
-  return (state as InstanceState | null) ?? null;
 }

@@ -1,6 +1,6 @@
 import type { Ctx } from "../context";
 import { metrics } from "../metrics";
-import { appKeys } from "../store/keys";
+import { readPoolLevels } from "../store/pool-levels";
 
 export interface AppStats {
   app: string;
@@ -13,33 +13,24 @@ export interface AppStats {
   last_error: string | null;
 }
 
-/** Pool figures per app and in total; `capacity` is the most instances an app may hold at once (POOL_MAX_SIZE). */
+/** Pool figures per app and in total; `capacity` is the most instances an app may hold at once (pool_max). */
 export async function poolStats(ctx: Ctx) {
   const slugs = (await ctx.redis.smembers(ctx.keys.apps)).sort();
-  const pipeline = ctx.redis.pipeline();
-  for (const slug of slugs) {
-    const keys = appKeys(ctx.config.VALKEY_PREFIX, slug);
-    pipeline.llen(keys.ready).scard(keys.warming).zcard(keys.expiry).hmget(keys.cfg, "pool_target", "pool_max");
-    pipeline.hmget(keys.health, "consecutive_failures", "last_error");
-  }
-  const replies = (await pipeline.exec()) ?? [];
+  const levels = await readPoolLevels(ctx.redis, slugs.map((slug) => ctx.keys.app(slug)));
   const apps: AppStats[] = [];
-  slugs.forEach((slug, index) => {
-    const at = (offset: number) => replies[index * 5 + offset]?.[1];
-    const [target, max] = at(3) as (string | null)[];
-    if (target === null) return; // deleted, still draining
-    const [failures, lastError] = at(4) as (string | null)[];
+  for (const level of levels) {
+    if (!level.sizing) continue; // deleted, still draining
     apps.push({
-      app: slug,
-      ready: Number(at(0)),
-      warming: Number(at(1)),
-      assigned: Number(at(2)),
-      target: Number(target),
-      capacity: Number(max),
-      consecutive_failures: Number(failures ?? 0),
-      last_error: lastError,
+      app: level.app,
+      ready: level.ready,
+      warming: level.warming,
+      assigned: level.assigned,
+      target: level.sizing.target,
+      capacity: level.sizing.max,
+      consecutive_failures: level.health.consecutiveFailures,
+      last_error: level.health.lastError,
     });
-  });
+  }
   for (const stats of apps) {
     for (const state of ["ready", "warming", "assigned"] as const) metrics.pool.set({ app: stats.app, state }, stats[state]);
   }

@@ -1,10 +1,12 @@
 import type { Ctx } from "../context";
-import type { Actor } from "../keys/authenticate";
 import { AppError } from "../errors";
-import { metrics } from "../metrics";
 import { newRecordId } from "../ids";
-import { createRedis, type Redis, runScript } from "../store/redis";
-import { clientKey } from "./client-key";
+import type { Actor } from "../keys/authenticate";
+import { metrics } from "../metrics";
+import { clientKey } from "../net/address";
+import { InstanceEvent, parseJson } from "../store/messages";
+import { createRedis, type Redis } from "../store/redis";
+import { streamAdmitScript } from "../store/scripts";
 import { getInstance } from "./get";
 
 /** A stream's slot in its client's count lapses this long after the process last renewed it. */
@@ -26,7 +28,8 @@ interface Stream {
 const encoder = new TextEncoder();
 
 /**
- * Serves every SSE countdown of a process from one timer and one Redis subscription (DESIGN §10):
+ * Serves every SSE countdown of a process from one timer and one Redis subscription (ARCHITECTURE.md,
+ * "HTTP API"):
  * nothing polls Redis per stream. Extend, release and expire made by any process arrive as
  * messages on the events channel.
  */
@@ -71,8 +74,8 @@ class WatchHub {
     this.slots += 1;
     const slot = `${this.process}:${this.slots}`;
     const max = this.ctx.config.SSE_MAX_PER_IP;
-    const admitted = await runScript<number>(this.ctx.redis, "tinStreamAdmit", [slotKey], [Date.now(), slot, LEASE_MS, max]);
-    if (admitted !== 1) {
+    const admitted = await streamAdmitScript.run(this.ctx.redis, { streams: slotKey }, { nowMs: Date.now(), member: slot, leaseMs: LEASE_MS, max });
+    if (!admitted) {
       throw new AppError("RATE_LIMITED", `at most ${max} status streams per client at once`, { retryAfterSeconds: 5 });
     }
     return { slotKey, slot };
@@ -161,19 +164,18 @@ class WatchHub {
   }
 
   private onEvent(message: string): void {
-    let event: { type?: string; id?: string; expires_at?: number };
-    try {
-      event = JSON.parse(message);
-    } catch {
+    const event = parseJson(InstanceEvent, message);
+    if (!event) {
+      this.ctx.log.warn({ message: message.slice(0, 200) }, "malformed instance event ignored");
       return;
     }
-    const set = event.id ? this.streams.get(event.id) : undefined;
+    const set = this.streams.get(event.id);
     if (!set) return;
     for (const stream of set) {
-      if (event.type === "extended" && event.expires_at) {
-        stream.expiresAtMs = Number(event.expires_at);
+      if (event.type === "extended") {
+        stream.expiresAtMs = event.expires_at;
         this.sendTtl(stream, Date.now());
-      } else if (event.type === "released" || event.type === "expired") {
+      } else {
         this.send(stream, "expired", { id: stream.id, ttl_remaining: 0, state: event.type });
         this.close(stream, true);
       }

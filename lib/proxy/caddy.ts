@@ -28,7 +28,7 @@ function isMissing(error: unknown): boolean {
 }
 
 /**
- * RouteTable on Caddy's admin API (DESIGN §6). The server holds one route group matching
+ * RouteTable on Caddy's admin API (ARCHITECTURE.md, "Routes"). The server holds one route group matching
  * `*.<BASE_DOMAIN>`: instance routes (`@id tin-<id>`) are appended to it; a host with no instance
  * gets a plain 404; everything else goes to the web process.
  */

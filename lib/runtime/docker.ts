@@ -1,5 +1,5 @@
 import Docker from "dockerode";
-import type { AppSpec } from "../apps/model";
+import type { AppSpec } from "../app-spec";
 import type { ContainerRuntime, RuntimeEvent, RuntimeInstance, StartedContainer } from "./types";
 
 export const LABEL = {
@@ -23,7 +23,7 @@ function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
 
-/** ContainerRuntime on a Docker engine through dockerode (DESIGN §5). */
+/** ContainerRuntime on a Docker engine through dockerode (ARCHITECTURE.md, "Containers"). */
 export class DockerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
 

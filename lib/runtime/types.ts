@@ -1,4 +1,4 @@
-import type { AppSpec } from "../apps/model";
+import type { AppSpec } from "../app-spec";
 
 /** What exists on the container host, as its labels say. */
 export interface RuntimeInstance {
@@ -20,7 +20,7 @@ export interface StartedContainer {
   hostPort: number;
 }
 
-/** The seam between the pool and where containers run: Docker now, Kubernetes next (DESIGN §13). */
+/** The seam between the pool and where containers run: Docker now, Kubernetes next (ARCHITECTURE.md, "Scale-out"). */
 export interface ContainerRuntime {
   /** Creates whatever shared resources instances need (the private network). Idempotent. */
   prepare(): Promise<void>;

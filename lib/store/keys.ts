@@ -1,10 +1,11 @@
 /**
- * Redis key names (DESIGN §4). Keys of one app share the hash tag `{<app>}` so each script touches
- * one slot and runs on Valkey/Redis Cluster unchanged.
+ * Redis key names (ARCHITECTURE.md, "Redis"). Keys of one app share the hash tag `{<app>}` so each
+ * script touches one slot and runs on Valkey/Redis Cluster unchanged.
  */
-export function appKeys(prefix: string, app: string) {
+function appKeysOf(prefix: string, app: string) {
   const base = `${prefix}{${app}}:`;
   return {
+    app,
     ready: `${base}ready`,
     warming: `${base}warming`,
     expiry: `${base}expiry`,
@@ -18,10 +19,25 @@ export function appKeys(prefix: string, app: string) {
     rateLimit: (ipKey: string, window: string) => `${base}rl:${ipKey}:${window}`,
   };
 }
-export type AppKeys = ReturnType<typeof appKeys>;
+export type AppKeys = ReturnType<typeof appKeysOf>;
 
-export function globalKeys(prefix: string) {
+/** Built key sets kept per app; past this many (made-up slugs in a flood) they are built per call. */
+const APP_KEY_CACHE = 1024;
+
+/** Every key name of a deployment, built once per process from its prefix. */
+export function redisKeys(prefix: string) {
+  const perApp = new Map<string, AppKeys>();
   return {
+    prefix,
+    /** The keys of one app. */
+    app(app: string): AppKeys {
+      let keys = perApp.get(app);
+      if (!keys) {
+        keys = appKeysOf(prefix, app);
+        if (perApp.size < APP_KEY_CACHE) perApp.set(app, keys);
+      }
+      return keys;
+    },
     /** The app of an instance, so GET/extend/release by id find its keys. */
     loc: (id: string) => `${prefix}loc:${id}`,
     locPattern: `${prefix}loc:*`,
@@ -41,4 +57,4 @@ export function globalKeys(prefix: string) {
     workerMetrics: `${prefix}worker-metrics`,
   };
 }
-export type GlobalKeys = ReturnType<typeof globalKeys>;
+export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -1,170 +1,278 @@
 /**
- * The Lua scripts of the pool (DESIGN §4). Each is one round trip and atomic; all keys of a call
- * share the app's hash tag. Instance hashes are addressed as `instPrefix .. id` inside a script
- * because the id is only known there (same slot, so Cluster-safe). Times are epoch milliseconds.
+ * The Lua scripts of the pool (ARCHITECTURE.md, "Redis"). Each is one round trip and atomic; all
+ * keys of a call share the app's hash tag. Instance hashes are addressed as `instPrefix .. id`
+ * inside a script because the id is only known there (same slot, so Cluster-safe). Times are epoch
+ * milliseconds. Each script names its keys and arguments and decodes its reply into a union.
  */
+import { defineScript, reply } from "./script";
+
+export type InstanceState = "warming" | "ready" | "assigned";
+const STATES: readonly string[] = ["warming", "ready", "assigned"];
 
 /**
- * KEYS: ready, warming, expiry, inst, cfg. ARGV: target, max, nowMs, workerId, id.
- * Adds a warming record only below target and max, and only while the app exists (a drain deletes cfg).
+ * Adds a warming record only below target and max, and only while the app exists (a drain deletes
+ * cfg). The only path that creates instances.
  */
-export const RESERVE = `
-if redis.call('EXISTS', KEYS[5]) == 0 then return 0 end
-local ready = redis.call('LLEN', KEYS[1])
-local warming = redis.call('SCARD', KEYS[2])
-local assigned = redis.call('ZCARD', KEYS[3])
-if ready + warming >= tonumber(ARGV[1]) then return 0 end
-if ready + warming + assigned >= tonumber(ARGV[2]) then return 0 end
-if redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
-redis.call('SADD', KEYS[2], ARGV[5])
-redis.call('HSET', KEYS[4], 'state', 'warming', 'created_at', ARGV[3], 'worker', ARGV[4])
-return 1
-`;
+export const reserveScript = defineScript({
+  name: "reserve",
+  keys: ["ready", "warming", "expiry", "inst", "cfg"],
+  args: ["target", "max", "nowMs", "workerId", "id"],
+  lua: `
+if redis.call('EXISTS', cfg) == 0 then return 'no_app' end
+local readyCount = redis.call('LLEN', ready)
+local warmingCount = redis.call('SCARD', warming)
+local assignedCount = redis.call('ZCARD', expiry)
+if readyCount + warmingCount >= tonumber(target) then return 'at_target' end
+if readyCount + warmingCount + assignedCount >= tonumber(max) then return 'at_max' end
+if redis.call('EXISTS', inst) == 1 then return 'exists' end
+redis.call('SADD', warming, id)
+redis.call('HSET', inst, 'state', 'warming', 'created_at', nowMs, 'worker', workerId)
+return 'reserved'
+`,
+  decode: (value, fail) => {
+    switch (value) {
+      case "reserved":
+        return { status: "reserved" } as const;
+      case "no_app":
+      case "at_target":
+      case "at_max":
+      case "exists":
+        return { status: "refused", reason: value } as const;
+      default:
+        return fail("unknown outcome");
+    }
+  },
+});
 
-/** KEYS: inst. ARGV: containerId, hostPort. Records the container of a warming instance. */
-export const ATTACH = `
-if redis.call('HGET', KEYS[1], 'state') ~= 'warming' then return 0 end
-redis.call('HSET', KEYS[1], 'container_id', ARGV[1], 'host_port', ARGV[2])
+/** Records the container of a warming instance; false when the record went away meanwhile. */
+export const attachScript = defineScript({
+  name: "attach",
+  keys: ["inst"],
+  args: ["containerId", "hostPort"],
+  lua: `
+if redis.call('HGET', inst, 'state') ~= 'warming' then return 0 end
+redis.call('HSET', inst, 'container_id', containerId, 'host_port', hostPort)
 return 1
-`;
+`,
+  decode: (value) => value === 1,
+});
 
-/** KEYS: warming, ready, inst. ARGV: id, nowMs. warming → ready; 0 when the record went away meanwhile. */
-export const READY = `
-if redis.call('HGET', KEYS[3], 'state') ~= 'warming' then return 0 end
-if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[3], 'state', 'ready', 'ready_at', ARGV[2])
-redis.call('RPUSH', KEYS[2], ARGV[1])
+/** warming → ready, pushed on the ready list; false when the record went away meanwhile. */
+export const readyScript = defineScript({
+  name: "ready",
+  keys: ["warming", "ready", "inst"],
+  args: ["id", "nowMs"],
+  lua: `
+if redis.call('HGET', inst, 'state') ~= 'warming' then return 0 end
+if redis.call('SREM', warming, id) == 0 then return 0 end
+redis.call('HSET', inst, 'state', 'ready', 'ready_at', nowMs)
+redis.call('RPUSH', ready, id)
 return 1
-`;
+`,
+  decode: (value) => value === 1,
+});
+
+/** A client's use of one quota window after an acquire attempt (limit 0: unlimited). */
+export interface Quota {
+  limit: number;
+  used: number;
+}
+
+export type AcquireReply =
+  | { status: "NO_APP" }
+  | { status: "RATE_LIMITED"; window: "hourly" | "daily"; hourly: Quota; daily: Quota }
+  | { status: "EMPTY"; hourly: Quota; daily: Quota }
+  | {
+      status: "OK";
+      id: string;
+      hourly: Quota;
+      daily: Quota;
+      createdAtMs: number;
+      expiresAtMs: number;
+      ttlMs: number;
+      adminPath: string;
+    };
 
 /**
- * KEYS: ready, expiry, cfg, hourCounter, dayCounter.
- * ARGV: nowMs, clientIp, defaultHourly, defaultDaily, hourResetMs, dayResetMs, instPrefix.
- * Checks the per-IP limits, pops the oldest ready id, assigns it and counts the IP.
- * An empty pool consumes no quota. Returns {status, ...}.
+ * Checks the client's hourly and daily limits, pops the oldest ready id, assigns it and counts the
+ * client. An empty pool consumes no quota. The app's limits (`-1`: the environment's) and TTL come
+ * from its settings mirror `cfg`.
  */
-export const ACQUIRE = `
-local cfg = redis.call('HMGET', KEYS[3], 'default_ttl_ms', 'rl_hourly', 'rl_daily', 'admin_path')
-if not cfg[1] then return {'NO_APP'} end
-local now = tonumber(ARGV[1])
-local hourly = tonumber(cfg[2]) or -1
-if hourly < 0 then hourly = tonumber(ARGV[3]) end
-local daily = tonumber(cfg[3]) or -1
-if daily < 0 then daily = tonumber(ARGV[4]) end
-local usedHour = tonumber(redis.call('GET', KEYS[4]) or '0')
-local usedDay = tonumber(redis.call('GET', KEYS[5]) or '0')
-local limits = {hourly, usedHour, tonumber(ARGV[5]), daily, usedDay, tonumber(ARGV[6])}
+export const acquireScript = defineScript({
+  name: "acquire",
+  keys: ["ready", "expiry", "cfg", "hourCounter", "dayCounter"],
+  args: ["nowMs", "clientIp", "defaultHourly", "defaultDaily", "hourResetMs", "dayResetMs", "instPrefix"],
+  lua: `
+local settings = redis.call('HMGET', cfg, 'default_ttl_ms', 'rl_hourly', 'rl_daily', 'admin_path')
+if not settings[1] then return {'NO_APP'} end
+local now = tonumber(nowMs)
+local hourly = tonumber(settings[2]) or -1
+if hourly < 0 then hourly = tonumber(defaultHourly) end
+local daily = tonumber(settings[3]) or -1
+if daily < 0 then daily = tonumber(defaultDaily) end
+local usedHour = tonumber(redis.call('GET', hourCounter) or '0')
+local usedDay = tonumber(redis.call('GET', dayCounter) or '0')
 if hourly > 0 and usedHour >= hourly then
-  return {'RATE_LIMITED', 'hourly', unpack(limits)}
+  return {'RATE_LIMITED', 'hourly', hourly, usedHour, daily, usedDay}
 end
 if daily > 0 and usedDay >= daily then
-  return {'RATE_LIMITED', 'daily', unpack(limits)}
+  return {'RATE_LIMITED', 'daily', hourly, usedHour, daily, usedDay}
 end
-local id = redis.call('LPOP', KEYS[1])
-if not id then return {'EMPTY', '', unpack(limits)} end
-local inst = ARGV[7] .. id
-local ttl = tonumber(cfg[1])
+local id = redis.call('LPOP', ready)
+if not id then return {'EMPTY', '', hourly, usedHour, daily, usedDay} end
+local inst = instPrefix .. id
+local ttl = tonumber(settings[1])
 local expires = now + ttl
-redis.call('HSET', inst, 'state', 'assigned', 'assigned_at', now, 'expires_at', expires, 'client_ip', ARGV[2])
-redis.call('ZADD', KEYS[2], expires, id)
-redis.call('INCR', KEYS[4])
-redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[5]) + 1000)
-redis.call('INCR', KEYS[5])
-redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6]) + 1000)
-limits[2] = usedHour + 1
-limits[5] = usedDay + 1
+redis.call('HSET', inst, 'state', 'assigned', 'assigned_at', now, 'expires_at', expires, 'client_ip', clientIp)
+redis.call('ZADD', expiry, expires, id)
+redis.call('INCR', hourCounter)
+redis.call('PEXPIRE', hourCounter, tonumber(hourResetMs) + 1000)
+redis.call('INCR', dayCounter)
+redis.call('PEXPIRE', dayCounter, tonumber(dayResetMs) + 1000)
 local created = redis.call('HGET', inst, 'created_at') or now
--- (unpack expands only in the last position of a table constructor, so the limits are spelled out)
-return {'OK', id, limits[1], limits[2], limits[3], limits[4], limits[5], limits[6],
-  tostring(created), tostring(expires), tostring(ttl), cfg[4] or '/'}
-`;
+return {'OK', id, hourly, usedHour + 1, daily, usedDay + 1, tostring(created), tostring(expires), tostring(ttl), settings[4] or '/'}
+`,
+  decode: (value, fail): AcquireReply => {
+    const parts = reply.list(value, fail, "reply");
+    const status = parts[0];
+    if (status === "NO_APP") return { status };
+    if (status !== "RATE_LIMITED" && status !== "EMPTY" && status !== "OK") return fail("unknown status");
+    const hourly = { limit: reply.number(parts[2], fail, "hourly limit"), used: reply.number(parts[3], fail, "hourly use") };
+    const daily = { limit: reply.number(parts[4], fail, "daily limit"), used: reply.number(parts[5], fail, "daily use") };
+    if (status === "RATE_LIMITED") {
+      const window = parts[1] === "daily" ? "daily" : parts[1] === "hourly" ? "hourly" : fail("unknown window");
+      return { status, window, hourly, daily };
+    }
+    if (status === "EMPTY") return { status, hourly, daily };
+    return {
+      status,
+      id: reply.string(parts[1], fail, "id"),
+      hourly,
+      daily,
+      createdAtMs: reply.number(parts[6], fail, "created_at"),
+      expiresAtMs: reply.number(parts[7], fail, "expires_at"),
+      ttlMs: reply.number(parts[8], fail, "ttl"),
+      adminPath: reply.string(parts[9], fail, "admin_path"),
+    };
+  },
+});
 
-/**
- * KEYS: inst, expiry, cfg. ARGV: id, nowMs, addMs, defaultMaxTtlMs, channel.
- * The new remaining time may not exceed the app's max TTL.
- */
-export const EXTEND = `
-local st = redis.call('HMGET', KEYS[1], 'state', 'expires_at')
-local now = tonumber(ARGV[2])
+export type ExtendReply =
+  | { status: "OK"; expiresAtMs: number }
+  | { status: "NOT_FOUND" }
+  | { status: "MAX_TTL_EXCEEDED"; maxTtlMs: number; expiresAtMs: number };
+
+/** Adds time to an assigned instance; the new remaining time may not exceed the app's max TTL. */
+export const extendScript = defineScript({
+  name: "extend",
+  keys: ["inst", "expiry", "cfg"],
+  args: ["id", "nowMs", "addMs", "defaultMaxTtlMs", "channel"],
+  lua: `
+local st = redis.call('HMGET', inst, 'state', 'expires_at')
+local now = tonumber(nowMs)
 if st[1] ~= 'assigned' or tonumber(st[2]) <= now then return {'NOT_FOUND'} end
-local maxTtl = tonumber(redis.call('HGET', KEYS[3], 'max_ttl_ms') or ARGV[4])
-local expires = tonumber(st[2]) + tonumber(ARGV[3])
+local maxTtl = tonumber(redis.call('HGET', cfg, 'max_ttl_ms') or defaultMaxTtlMs)
+local expires = tonumber(st[2]) + tonumber(addMs)
 if expires - now > maxTtl then return {'MAX_TTL_EXCEEDED', tostring(maxTtl), st[2]} end
-redis.call('HSET', KEYS[1], 'expires_at', expires)
-redis.call('ZADD', KEYS[2], 'XX', expires, ARGV[1])
-redis.call('PUBLISH', ARGV[5], cjson.encode({type = 'extended', id = ARGV[1], expires_at = expires}))
+redis.call('HSET', inst, 'expires_at', expires)
+redis.call('ZADD', expiry, 'XX', expires, id)
+redis.call('PUBLISH', channel, cjson.encode({type = 'extended', id = id, expires_at = expires}))
 return {'OK', tostring(expires)}
-`;
+`,
+  decode: (value, fail): ExtendReply => {
+    const parts = reply.list(value, fail, "reply");
+    if (parts[0] === "NOT_FOUND") return { status: "NOT_FOUND" };
+    if (parts[0] === "OK") return { status: "OK", expiresAtMs: reply.number(parts[1], fail, "expires_at") };
+    if (parts[0] === "MAX_TTL_EXCEEDED") {
+      return { status: "MAX_TTL_EXCEEDED", maxTtlMs: reply.number(parts[1], fail, "max ttl"), expiresAtMs: reply.number(parts[2], fail, "expires_at") };
+    }
+    return fail("unknown status");
+  },
+});
 
 /**
- * KEYS: ready, warming, expiry, inst. ARGV: id, expectedState ('' = any), nowMs (0 = ignore expiry),
- * channel, eventType. Takes an instance out of every list at once and deletes its record.
- * Returns the state it had, or false when it was absent, in another state, or already expired.
+ * Takes an instance out of every list at once and deletes its record. `expectedState` ('' = any)
+ * restricts what may be removed; `nowMs` (0 = ignore) refuses an assigned instance already expired
+ * (the reaper owns it). Returns the state it had, or null when nothing was removed.
  */
-export const REMOVE = `
-local st = redis.call('HMGET', KEYS[4], 'state', 'expires_at')
+export const removeScript = defineScript({
+  name: "remove",
+  keys: ["ready", "warming", "expiry", "inst"],
+  args: ["id", "expectedState", "nowMs", "channel", "eventType"],
+  lua: `
+local st = redis.call('HMGET', inst, 'state', 'expires_at')
 local state = st[1]
 if not state then return false end
-if ARGV[2] ~= '' and state ~= ARGV[2] then return false end
-local now = tonumber(ARGV[3])
+if expectedState ~= '' and state ~= expectedState then return false end
+local now = tonumber(nowMs)
 if now > 0 and state == 'assigned' and tonumber(st[2]) <= now then return false end
-redis.call('LREM', KEYS[1], 0, ARGV[1])
-redis.call('SREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('DEL', KEYS[4])
+redis.call('LREM', ready, 0, id)
+redis.call('SREM', warming, id)
+redis.call('ZREM', expiry, id)
+redis.call('DEL', inst)
 if state == 'assigned' then
-  redis.call('PUBLISH', ARGV[4], cjson.encode({type = ARGV[5], id = ARGV[1]}))
+  redis.call('PUBLISH', channel, cjson.encode({type = eventType, id = id}))
 end
 return state
-`;
+`,
+  decode: (value, fail): InstanceState | null => {
+    if (value === null) return null;
+    return typeof value === "string" && STATES.includes(value) ? (value as InstanceState) : fail("unknown state");
+  },
+});
 
-/** KEYS: expiry. ARGV: nowMs, batch, instPrefix, channel. Expires assigned instances whose time has passed. */
-export const EXPIRE = `
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+/** Expires assigned instances whose time has passed; each id is returned to one caller only. */
+export const expireScript = defineScript({
+  name: "expire",
+  keys: ["expiry"],
+  args: ["nowMs", "batch", "instPrefix", "channel"],
+  lua: `
+local ids = redis.call('ZRANGEBYSCORE', expiry, '-inf', nowMs, 'LIMIT', 0, tonumber(batch))
 for _, id in ipairs(ids) do
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('DEL', ARGV[3] .. id)
-  redis.call('PUBLISH', ARGV[4], cjson.encode({type = 'expired', id = id}))
+  redis.call('ZREM', expiry, id)
+  redis.call('DEL', instPrefix .. id)
+  redis.call('PUBLISH', channel, cjson.encode({type = 'expired', id = id}))
 end
 return ids
-`;
+`,
+  decode: (value, fail) => reply.strings(value, fail, "ids"),
+});
 
-/** KEYS: ready, warming, expiry, cfg. ARGV: instPrefix, channel. Removes every instance of a deleted app. */
-export const DRAIN = `
+/** Removes every instance record of a deleted app and its settings mirror; returns their ids. */
+export const drainScript = defineScript({
+  name: "drain",
+  keys: ["ready", "warming", "expiry", "cfg"],
+  args: ["instPrefix", "channel"],
+  lua: `
 local ids = {}
-for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do table.insert(ids, id) end
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do table.insert(ids, id) end
-for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+for _, id in ipairs(redis.call('LRANGE', ready, 0, -1)) do table.insert(ids, id) end
+for _, id in ipairs(redis.call('SMEMBERS', warming)) do table.insert(ids, id) end
+for _, id in ipairs(redis.call('ZRANGE', expiry, 0, -1)) do
   table.insert(ids, id)
-  redis.call('PUBLISH', ARGV[2], cjson.encode({type = 'expired', id = id}))
+  redis.call('PUBLISH', channel, cjson.encode({type = 'expired', id = id}))
 end
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+for _, id in ipairs(ids) do redis.call('DEL', instPrefix .. id) end
+redis.call('DEL', ready, warming, expiry, cfg)
 return ids
-`;
+`,
+  decode: (value, fail) => reply.strings(value, fail, "ids"),
+});
 
 /**
- * KEYS: streams (a sorted set per client address: member → lease deadline). ARGV: nowMs, member,
- * leaseMs, max. Admits a status stream while the client holds fewer than max live ones across every
- * web process; leases of a process that died lapse on their own.
+ * Admits a status stream while the client (its sorted set of open streams: member → lease
+ * deadline) holds fewer than max live ones across every web process; leases of a process that
+ * died lapse on their own.
  */
-export const STREAM_ADMIT = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
-redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[3]), ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
+export const streamAdmitScript = defineScript({
+  name: "streamAdmit",
+  keys: ["streams"],
+  args: ["nowMs", "member", "leaseMs", "max"],
+  lua: `
+redis.call('ZREMRANGEBYSCORE', streams, '-inf', nowMs)
+if redis.call('ZCARD', streams) >= tonumber(max) then return 0 end
+redis.call('ZADD', streams, tonumber(nowMs) + tonumber(leaseMs), member)
+redis.call('PEXPIRE', streams, leaseMs)
 return 1
-`;
-
-export const SCRIPTS = {
-  tinReserve: { lua: RESERVE, keys: 5 },
-  tinAttach: { lua: ATTACH, keys: 1 },
-  tinReady: { lua: READY, keys: 3 },
-  tinAcquire: { lua: ACQUIRE, keys: 5 },
-  tinExtend: { lua: EXTEND, keys: 3 },
-  tinRemove: { lua: REMOVE, keys: 4 },
-  tinExpire: { lua: EXPIRE, keys: 1 },
-  tinDrain: { lua: DRAIN, keys: 4 },
-  tinStreamAdmit: { lua: STREAM_ADMIT, keys: 1 },
-} as const;
-export type ScriptName = keyof typeof SCRIPTS;
+`,
+  decode: (value) => value === 1,
+});

@@ -9,6 +9,7 @@ import { Redis } from "ioredis";
 import Docker from "dockerode";
 import mysql from "mysql2/promise";
 import { loadConfig } from "../../lib/config";
+import { splitAddr } from "../../lib/store/redis";
 
 const base = loadConfig();
 const testDatabaseUrl = (() => {
@@ -33,6 +34,7 @@ export const TEST_ENV: Record<string, string> = {
   CONTAINER_NETWORK: "tin-test-net",
   BASE_DOMAIN: "localhost",
   PUBLIC_SCHEME: "http",
+  PUBLIC_URL: `http://localhost:${TEST_PORT}`,
   API_KEY: TEST_API_KEY,
   POOL_TARGET_SIZE: "0",
   POOL_MIN_SIZE: "0",
@@ -168,8 +170,8 @@ export function startWorker(name = "worker", env: Record<string, string> = {}): 
 export const docker = new Docker({ socketPath: "/var/run/docker.sock" });
 
 export function testRedis(): Redis {
-  const [host, port] = base.VALKEY_ADDR.split(":");
-  return new Redis({ host, port: Number(port), password: base.VALKEY_PASSWORD || undefined, db: base.VALKEY_DB });
+  const [host, port] = splitAddr(base.VALKEY_ADDR);
+  return new Redis({ host, port, password: base.VALKEY_PASSWORD || undefined, db: base.VALKEY_DB });
 }
 
 /** Leaves nothing of an earlier test run: keys, containers, app rows. */
@@ -186,6 +188,7 @@ export async function resetTestState(): Promise<void> {
   const connection = await mysql.createConnection(testDatabaseUrl);
   await connection.query("DELETE FROM apps");
   await connection.query("DELETE FROM api_keys");
+  await connection.query("DELETE FROM settings");
   await connection.end();
 }
 

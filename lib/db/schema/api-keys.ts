@@ -1,6 +1,6 @@
 import { index, json, mysqlTable, timestamp, uniqueIndex, varchar } from "drizzle-orm/mysql-core";
 
-/** API keys (DESIGN §9): the prefix and SHA-256 of each key, never the key itself. */
+/** API keys (ARCHITECTURE.md, "MariaDB"): the prefix and SHA-256 of each key, never the key itself. */
 export const apiKeys = mysqlTable(
   "api_keys",
   {

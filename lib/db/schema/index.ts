@@ -1,2 +1,3 @@
 export * from "./apps";
 export * from "./api-keys";
+export * from "./settings";

@@ -1,13 +1,12 @@
-import type { AppSpec } from "../apps/model";
+import type { AppSpec } from "../app-spec";
 import type { Ctx } from "../context";
 import { newInstanceId } from "../ids";
 import { metrics } from "../metrics";
-import { appKeys } from "../store/keys";
-import { runScript } from "../store/redis";
+import { removeRecord } from "../pool/remove";
+import { instanceUrl } from "../pool/view";
+import { attachScript, readyScript, reserveScript } from "../store/scripts";
 import { cleanupInstance } from "./cleanup";
-import { waitHealthy } from "./health";
-import { removeRecord } from "./remove";
-import { instanceUrl } from "./view";
+import { waitHealthy } from "./wait-healthy";
 
 export type ProvisionResult = { status: "ready"; id: string } | { status: "full" } | { status: "dropped"; id: string };
 
@@ -21,27 +20,25 @@ export async function provision(
   app: AppSpec,
   options: { workerId: string; target: number; signal?: AbortSignal },
 ): Promise<ProvisionResult> {
-  const keys = appKeys(ctx.config.VALKEY_PREFIX, app.slug);
+  const keys = ctx.keys.app(app.slug);
   const id = newInstanceId();
-  const reserved = await runScript<number>(
+  const reserved = await reserveScript.run(
     ctx.redis,
-    "tinReserve",
-    [keys.ready, keys.warming, keys.expiry, keys.inst(id), keys.cfg],
-    [options.target, app.poolMax, Date.now(), options.workerId, id],
+    { ready: keys.ready, warming: keys.warming, expiry: keys.expiry, inst: keys.inst(id), cfg: keys.cfg },
+    { target: options.target, max: app.poolMax, nowMs: Date.now(), workerId: options.workerId, id },
   );
-  if (reserved !== 1) return { status: "full" };
+  if (reserved.status === "refused") return { status: "full" };
   const started = performance.now();
   const log = ctx.log.child({ app: app.slug, instance: id });
   try {
     await ctx.redis.set(ctx.keys.loc(id), app.slug);
     const env = { ...app.env, TRYIT_INSTANCE_ID: id, TRYIT_URL: instanceUrl(ctx.config, id) };
     const { containerId, hostPort } = await ctx.runtime.start(app, id, env);
-    const attached = await runScript<number>(ctx.redis, "tinAttach", [keys.inst(id)], [containerId, hostPort]);
-    if (attached !== 1) throw new DroppedError();
+    if (!(await attachScript.run(ctx.redis, { inst: keys.inst(id) }, { containerId, hostPort }))) throw new DroppedError();
     await waitHealthy(hostPort, app.healthPath, ctx.config.HEALTH_TIMEOUT, options.signal);
     await ctx.routes.add(id, hostPort);
-    const ready = await runScript<number>(ctx.redis, "tinReady", [keys.warming, keys.ready, keys.inst(id)], [id, Date.now()]);
-    if (ready !== 1) throw new DroppedError();
+    const ready = await readyScript.run(ctx.redis, { warming: keys.warming, ready: keys.ready, inst: keys.inst(id) }, { id, nowMs: Date.now() });
+    if (!ready) throw new DroppedError();
     const seconds = (performance.now() - started) / 1000;
     metrics.provisionDuration.observe({ app: app.slug }, seconds);
     log.info({ durationMs: Math.round(seconds * 1000), hostPort }, "instance ready");

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { clientKey } from "./client-key";
+import { clientKey, normalizeAddress } from "./address";
+
+describe("normalizeAddress", () => {
+  it("unmaps IPv4-mapped IPv6 and leaves everything else alone", () => {
+    expect(normalizeAddress("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(normalizeAddress("203.0.113.7")).toBe("203.0.113.7");
+    expect(normalizeAddress("::ffff:1")).toBe("::ffff:1");
+    expect(normalizeAddress("2001:db8::1")).toBe("2001:db8::1");
+  });
+});
 
 describe("clientKey", () => {
   it("keeps IPv4 as is, also when mapped into IPv6", () => {

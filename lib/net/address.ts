@@ -1,8 +1,13 @@
 import { isIPv6 } from "node:net";
 
+/** An IPv4 address mapped into IPv6 (`::ffff:1.2.3.4`, as dual-stack sockets report it) as plain IPv4. */
+export function normalizeAddress(ip: string): string {
+  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+}
+
 /** The rate-limit key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's prefix). */
 export function clientKey(ip: string): string {
-  const address = ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+  const address = normalizeAddress(ip);
   if (!isIPv6(address)) return address;
   const [head, tail = ""] = address.split("::");
   const left = head ? head.split(":") : [];

@@ -1,8 +1,7 @@
 import type { Ctx } from "../context";
 import { metrics } from "../metrics";
-import { appKeys } from "../store/keys";
+import { removeRecord } from "../pool/remove";
 import { cleanupInstance } from "./cleanup";
-import { removeRecord } from "./remove";
 
 /**
  * An instance whose container was OOM-killed or died: reported (log, metric), taken out of the pool
@@ -10,7 +9,7 @@ import { removeRecord } from "./remove";
  * A container we removed ourselves has no record any more, so its `die` changes nothing.
  */
 export async function failInstance(ctx: Ctx, app: string, id: string, reason: "oom" | "die"): Promise<boolean> {
-  const state = await removeRecord(ctx, appKeys(ctx.config.VALKEY_PREFIX, app), id, { event: "expired" });
+  const state = await removeRecord(ctx, ctx.keys.app(app), id, { event: "expired" });
   if (!state) return false;
   metrics.failed.inc({ app, reason });
   ctx.log.warn({ app, instance: id, reason, state }, "instance failed; replacing it");

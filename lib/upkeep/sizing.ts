@@ -1,4 +1,4 @@
-import type { AppSpec } from "../apps/model";
+import type { AppSpec } from "../app-spec";
 
 /**
  * How many instances an app keeps ready + warming: its target, never under its minimum and never

@@ -1,6 +1,6 @@
-import type { AppSpec } from "../apps/model";
+import type { AppSpec } from "../app-spec";
 import type { Ctx } from "../context";
-import { appKeys } from "../store/keys";
+import { readPoolLevels } from "../store/pool-levels";
 import { provision } from "./provision";
 import { backoffMs, warmTarget } from "./sizing";
 
@@ -25,20 +25,13 @@ export class Replenisher {
 
   async tick(apps: AppSpec[]): Promise<void> {
     if (this.abort.signal.aborted || !apps.length) return;
-    const pipeline = this.ctx.redis.pipeline();
-    for (const app of apps) {
-      const keys = appKeys(this.ctx.config.VALKEY_PREFIX, app.slug);
-      pipeline.llen(keys.ready).scard(keys.warming).hget(keys.health, "backoff_until");
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    const levels = await readPoolLevels(this.ctx.redis, apps.map((app) => this.ctx.keys.app(app.slug)));
     const now = Date.now();
     apps.forEach((app, index) => {
-      const ready = Number(replies[index * 3]?.[1] ?? 0);
-      const warming = Number(replies[index * 3 + 1]?.[1] ?? 0);
-      const backoffUntil = Number(replies[index * 3 + 2]?.[1] ?? 0);
-      if (backoffUntil > now) return;
+      const level = levels[index];
+      if (level.health.backoffUntilMs > now) return;
       const target = warmTarget(app);
-      let missing = target - ready - warming;
+      let missing = target - level.ready - level.warming;
       while (missing > 0 && this.inFlight.size < this.concurrency) {
         missing -= 1;
         this.launch(app, target);
@@ -47,7 +40,7 @@ export class Replenisher {
   }
 
   private launch(app: AppSpec, target: number): void {
-    const keys = appKeys(this.ctx.config.VALKEY_PREFIX, app.slug);
+    const keys = this.ctx.keys.app(app.slug);
     const job = provision(this.ctx, app, { workerId: this.workerId, target, signal: this.abort.signal })
       .then(async (result) => {
         if (result.status === "ready") await this.ctx.redis.hdel(keys.health, "consecutive_failures", "backoff_until");

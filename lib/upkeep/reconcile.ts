@@ -1,8 +1,8 @@
 import type { Ctx } from "../context";
 import { metrics } from "../metrics";
-import { appKeys } from "../store/keys";
+import { removeRecord } from "../pool/remove";
+import { as, execPipeline } from "../store/pipeline";
 import { cleanupInstance } from "./cleanup";
-import { removeRecord } from "./remove";
 
 interface RecordInfo {
   app: string;
@@ -22,7 +22,7 @@ export interface ReconcileReport {
 }
 
 /**
- * Makes Docker (by label), Redis and Caddy agree (DESIGN §7). Level-triggered: it reads what
+ * Makes Docker (by label), Redis and Caddy agree (ARCHITECTURE.md, "Worker loops"). Level-triggered: it reads what
  * exists and repairs it. Containers and routes are listed before records are read, so anything a
  * worker creates while this runs already has its record (reserve comes first) and is left alone.
  */
@@ -47,7 +47,7 @@ async function reconcileOnce(ctx: Ctx): Promise<ReconcileReport> {
   const routeIds = new Set(routes.map((r) => r.id));
 
   for (const [id, record] of records) {
-    const keys = appKeys(ctx.config.VALKEY_PREFIX, record.app);
+    const keys = ctx.keys.app(record.app);
     const container = containerById.get(id);
     if (record.state === "warming") {
       if (record.worker && liveWorkers.has(record.worker)) continue; // still being provisioned
@@ -93,24 +93,24 @@ async function reconcileOnce(ctx: Ctx): Promise<ReconcileReport> {
 async function readRecords(ctx: Ctx, slugs: string[]): Promise<Map<string, RecordInfo>> {
   const listing = ctx.redis.pipeline();
   for (const slug of slugs) {
-    const keys = appKeys(ctx.config.VALKEY_PREFIX, slug);
+    const keys = ctx.keys.app(slug);
     listing.lrange(keys.ready, 0, -1).smembers(keys.warming).zrange(keys.expiry, "0", "-1");
   }
-  const lists = (await listing.exec()) ?? [];
+  const lists = slugs.length ? await execPipeline(listing) : [];
   const ids: { id: string; app: string }[] = [];
   slugs.forEach((app, index) => {
     for (let offset = 0; offset < 3; offset += 1) {
-      for (const id of (lists[index * 3 + offset]?.[1] as string[]) ?? []) ids.push({ id, app });
+      for (const id of as.members(lists[index * 3 + offset])) ids.push({ id, app });
     }
   });
   const reading = ctx.redis.pipeline();
-  for (const { id, app } of ids) reading.hmget(appKeys(ctx.config.VALKEY_PREFIX, app).inst(id), "state", "worker", "host_port", "ready_at");
-  const fields = (await reading.exec()) ?? [];
+  for (const { id, app } of ids) reading.hmget(ctx.keys.app(app).inst(id), "state", "worker", "host_port", "ready_at");
+  const fields = ids.length ? await execPipeline(reading) : [];
   const records = new Map<string, RecordInfo>();
   ids.forEach(({ id, app }, index) => {
-    const [state, worker, hostPort, readyAt] = (fields[index]?.[1] as (string | null)[]) ?? [];
+    const [state, worker, hostPort, readyAt] = as.fields(fields[index]);
     if (!state) return;
-    records.set(id, { app, state, worker, hostPort: hostPort ? Number(hostPort) : null, readyAtMs: Number(readyAt ?? 0) });
+    records.set(id, { app, state, worker: worker ?? null, hostPort: hostPort ? Number(hostPort) : null, readyAtMs: Number(readyAt ?? 0) });
   });
   return records;
 }
@@ -136,7 +136,7 @@ async function sweepLookups(ctx: Ctx, records: Map<string, RecordInfo>): Promise
       for (const [index, id] of candidates.entries()) {
         const app = apps[index];
         if (!app) continue;
-        if (await ctx.redis.exists(appKeys(ctx.config.VALKEY_PREFIX, app).inst(id))) continue;
+        if (await ctx.redis.exists(ctx.keys.app(app).inst(id))) continue;
         removed += await ctx.redis.del(ctx.keys.loc(id));
       }
     }

@@ -1,0 +1,269 @@
+/**
+ * The app's settings, each declared once: its API name and zod type, its MariaDB column, its value
+ * for a new app (from the environment where a variable exists) and, where the two differ, how the
+ * API's value maps onto the stored one. The drizzle table, the API's schemas and views, and the
+ * seeding of the app `default` are all derived from this table (ARCHITECTURE.md, "App settings").
+ * Adding a field is one entry here plus a generated migration.
+ *
+ * A leaf module: it imports nothing of lib/ but the config type, so the database schema, the
+ * container runtime and the API model can all depend on it.
+ */
+import { boolean, int, json, varchar } from "drizzle-orm/mysql-core";
+import { z } from "zod";
+import type { Config } from "./config";
+
+/** Capabilities an app may add back after CapDrop ALL: Docker's default set, nothing beyond it. */
+export const CAPABILITIES = [
+  "AUDIT_WRITE",
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "MKNOD",
+  "NET_BIND_SERVICE",
+  "NET_RAW",
+  "SETFCAP",
+  "SETGID",
+  "SETPCAP",
+  "SETUID",
+  "SYS_CHROOT",
+] as const;
+
+/** The app an acquire without `app` starts; seeded from the environment (CONTAINER_IMAGE and friends). */
+export const DEFAULT_APP = "default";
+
+export const Slug = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, "slug: lowercase letters, digits and dashes, 1-32 characters");
+
+const EnvMap = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "env names: letters, digits, underscore"), z.string().max(4096))
+  .refine((env) => Object.keys(env).length <= 100, "at most 100 env variables")
+  .refine((env) => !Object.keys(env).some((k) => k.startsWith("TRYIT_")), "TRYIT_* variables are set by the pool");
+
+const Path = z.string().max(500).regex(/^\/[^\s]*$/, "a path starting with /");
+
+interface FieldDef<Api extends string, Schema extends z.ZodType, Value, Column> {
+  /** The name in the API's JSON (snake_case). */
+  api: Api;
+  /** What the API accepts for it. */
+  schema: Schema;
+  /** Its MariaDB column (drizzle); the stored value is the spec's value. */
+  column: Column;
+  /** The variable that seeds it for new apps and for the app `default`, where there is one. */
+  env?: keyof Config;
+  /** Its value in an app that does not set it. */
+  initial: (config: Config, slug: string) => Value;
+  /** API value → spec value; identity when absent. */
+  fromApi?: (value: z.output<Schema>) => Value;
+  /** Spec value → API value; identity when absent. */
+  toApi?: (value: Value) => z.output<Schema>;
+}
+
+function field<const Api extends string, Schema extends z.ZodType, Column, Value = z.output<Schema>>(
+  def: FieldDef<Api, Schema, Value, Column>,
+) {
+  return def;
+}
+
+const int32 = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** Every setting of an app except its slug. Keys are the spec's (camelCase) names. */
+export const APP_FIELDS = {
+  name: field({
+    api: "name",
+    schema: z.string().min(1).max(200),
+    column: varchar("name", { length: 200 }).notNull(),
+    initial: (_config, slug) => slug,
+  }),
+  image: field({
+    api: "image",
+    schema: z.string().min(1).max(500).regex(/^[a-zA-Z0-9][a-zA-Z0-9._\-/:@]*$/, "a Docker image reference"),
+    column: varchar("image", { length: 500 }).notNull(),
+    env: "CONTAINER_IMAGE",
+    initial: (config) => config.CONTAINER_IMAGE,
+  }),
+  containerPort: field({
+    api: "container_port",
+    schema: int32(1, 65535),
+    column: int("container_port").notNull(),
+    env: "CONTAINER_PORT",
+    initial: (config) => config.CONTAINER_PORT,
+  }),
+  healthPath: field({
+    api: "health_path",
+    schema: Path,
+    column: varchar("health_path", { length: 500 }).notNull(),
+    env: "HEALTH_PATH",
+    initial: (config) => config.HEALTH_PATH,
+  }),
+  env: field({
+    api: "env",
+    schema: EnvMap,
+    column: json("env").$type<Record<string, string>>().notNull(),
+    initial: (): Record<string, string> => ({}),
+  }),
+  poolTarget: field({
+    api: "pool_target",
+    schema: int32(0, 1000),
+    column: int("pool_target").notNull(),
+    env: "POOL_TARGET_SIZE",
+    initial: (config) => config.POOL_TARGET_SIZE,
+  }),
+  poolMin: field({
+    api: "pool_min",
+    schema: int32(0, 1000),
+    column: int("pool_min").notNull(),
+    env: "POOL_MIN_SIZE",
+    initial: (config) => config.POOL_MIN_SIZE,
+  }),
+  poolMax: field({
+    api: "pool_max",
+    schema: int32(0, 10000),
+    column: int("pool_max").notNull(),
+    env: "POOL_MAX_SIZE",
+    initial: (config) => config.POOL_MAX_SIZE,
+  }),
+  defaultTtlSeconds: field({
+    api: "default_ttl_seconds",
+    schema: int32(5, 7 * 86400),
+    column: int("default_ttl_seconds").notNull(),
+    env: "POOL_DEFAULT_TTL",
+    initial: (config) => Math.round(config.POOL_DEFAULT_TTL / 1000),
+  }),
+  maxTtlSeconds: field({
+    api: "max_ttl_seconds",
+    schema: int32(5, 7 * 86400),
+    column: int("max_ttl_seconds").notNull(),
+    env: "POOL_MAX_TTL",
+    initial: (config) => Math.round(config.POOL_MAX_TTL / 1000),
+  }),
+  adminPath: field({
+    api: "admin_path",
+    schema: Path,
+    column: varchar("admin_path", { length: 500 }).notNull(),
+    initial: () => "/",
+  }),
+  memoryMb: field({
+    api: "memory_mb",
+    schema: int32(16, 65536),
+    column: int("memory_mb").notNull(),
+    env: "CONTAINER_MEMORY_MB",
+    initial: (config) => config.CONTAINER_MEMORY_MB,
+  }),
+  cpuMillis: field({
+    api: "cpus",
+    schema: z.number().min(0.01).max(64),
+    column: int("cpu_millis").notNull(),
+    env: "CONTAINER_CPUS",
+    initial: (config) => Math.round(config.CONTAINER_CPUS * 1000),
+    fromApi: (cpus) => Math.round(cpus * 1000),
+    toApi: (millis) => millis / 1000,
+  }),
+  pidsLimit: field({
+    api: "pids_limit",
+    schema: int32(16, 65536),
+    column: int("pids_limit").notNull(),
+    env: "CONTAINER_PIDS_LIMIT",
+    initial: (config) => config.CONTAINER_PIDS_LIMIT,
+  }),
+  readOnlyRoot: field({
+    api: "read_only_root",
+    schema: z.boolean(),
+    column: boolean("read_only_root").notNull(),
+    initial: () => true,
+  }),
+  capAdd: field({
+    api: "cap_add",
+    schema: z.array(z.enum(CAPABILITIES)).max(CAPABILITIES.length),
+    column: json("cap_add").$type<string[]>().notNull(),
+    initial: (): string[] => [],
+  }),
+  rateLimitHourly: field({
+    api: "rate_limit_hourly",
+    schema: z.number().int().min(0).nullable(),
+    column: int("rate_limit_hourly"),
+    initial: (): number | null => null,
+  }),
+  rateLimitDaily: field({
+    api: "rate_limit_daily",
+    schema: z.number().int().min(0).nullable(),
+    column: int("rate_limit_daily"),
+    initial: (): number | null => null,
+  }),
+};
+
+type Fields = typeof APP_FIELDS;
+export type AppFieldName = keyof Fields;
+type ValueOf<F> = F extends FieldDef<string, z.ZodType, infer V, unknown> ? V : never;
+
+/** An app as the pool uses it. */
+export type AppSpec = { slug: string } & { [K in AppFieldName]: ValueOf<Fields[K]> };
+
+/** The API's JSON names of the fields, with their zod types. */
+export type AppApiShape = { [K in AppFieldName as Fields[K]["api"]]: Fields[K]["schema"] };
+
+/** The drizzle columns of the fields, under the spec's names. */
+export type AppColumns = { [K in AppFieldName]: Fields[K]["column"] };
+
+export const FIELD_NAMES = Object.keys(APP_FIELDS) as AppFieldName[];
+
+/** A loosely typed view of one entry, for the generic mappings below. */
+function def(name: AppFieldName): FieldDef<string, z.ZodType, unknown, unknown> {
+  return APP_FIELDS[name] as FieldDef<string, z.ZodType, unknown, unknown>;
+}
+
+export function appColumns(): AppColumns {
+  return Object.fromEntries(FIELD_NAMES.map((name) => [name, def(name).column])) as AppColumns;
+}
+
+export function apiShape(): AppApiShape {
+  return Object.fromEntries(FIELD_NAMES.map((name) => [def(name).api, def(name).schema])) as AppApiShape;
+}
+
+/** The settings of an app that sets nothing: the environment's where a variable exists. */
+export function initialSpec(config: Config, slug: string): AppSpec {
+  const spec: Record<string, unknown> = { slug };
+  for (const name of FIELD_NAMES) spec[name] = def(name).initial(config, slug);
+  return spec as AppSpec;
+}
+
+/** The fields the environment seeds, with the values the given configuration gives them. */
+export function envSeeded(config: Config): Partial<Record<AppFieldName, { variable: string; value: unknown }>> {
+  const seeded: Partial<Record<AppFieldName, { variable: string; value: unknown }>> = {};
+  for (const name of FIELD_NAMES) {
+    const entry = def(name);
+    if (entry.env) seeded[name] = { variable: entry.env, value: entry.initial(config, "") };
+  }
+  return seeded;
+}
+
+/** Applies API fields (snake_case JSON) onto a spec; absent fields keep their value. */
+export function applyApiFields(spec: AppSpec, input: Record<string, unknown>): AppSpec {
+  const next: Record<string, unknown> = { ...spec };
+  for (const name of FIELD_NAMES) {
+    const entry = def(name);
+    const value = input[entry.api];
+    if (value === undefined) continue;
+    next[name] = entry.fromApi ? entry.fromApi(value) : value;
+  }
+  return next as AppSpec;
+}
+
+/** A spec as the API shows it (snake_case JSON), slug first. */
+export function apiFields(spec: AppSpec): { slug: string } & { [K in keyof AppApiShape]: z.output<AppApiShape[K]> } {
+  const view: Record<string, unknown> = { slug: spec.slug };
+  for (const name of FIELD_NAMES) {
+    const entry = def(name);
+    view[entry.api] = entry.toApi ? entry.toApi(spec[name]) : spec[name];
+  }
+  return view as { slug: string } & { [K in keyof AppApiShape]: z.output<AppApiShape[K]> };
+}
+
+/** The spec's fields out of anything that has them (a database row, a wider object). */
+export function pickSpec(source: AppSpec): AppSpec {
+  const spec: Record<string, unknown> = { slug: source.slug };
+  for (const name of FIELD_NAMES) spec[name] = source[name];
+  return spec as AppSpec;
+}

@@ -1,0 +1,15 @@
+import type { Config } from "./config";
+
+/**
+ * Absolute URLs of the web process as owners and visitors reach it: `PUBLIC_URL` joined with a path.
+ * Links that leave the page (canonical and share links, and later the embed's script URL, sign-in
+ * redirects and admin links) come from here, never from the request's Host header, which a client
+ * chooses (ARCHITECTURE.md, "Configuration").
+ */
+export function publicUrl(config: Pick<Config, "PUBLIC_URL">, path: string): string {
+  return `${config.PUBLIC_URL}${path.startsWith("/") ? path : `/${path}`}`;
+}
+
+export function launchPageUrl(config: Pick<Config, "PUBLIC_URL">, app: string): string {
+  return publicUrl(config, `/try/${encodeURIComponent(app)}`);
+}
