@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import next from "next";
 import { POST as acquireRoute } from "./app/api/v1/demo/acquire/route";
 import { loadConfig } from "./lib/config";
+import { AcquisitionHistory } from "./lib/admin/history";
 import { PEER_HEADER } from "./lib/http/client-ip";
 import { serveRouteHandler } from "./lib/http/node-adapter";
 import { errorResponse, requestIdOf } from "./lib/http/route";
@@ -30,8 +31,11 @@ const handle = app.getRequestHandler();
  */
 const FAST_ROUTES = new Map([["POST /api/v1/demo/acquire", acquireRoute]]);
 
-/** Paths whose route handlers write their own request log line (withRoute); the rest are logged here. */
-const HANDLER_PATHS = /^\/(api\/|health$|metrics$)/;
+/**
+ * Paths whose route handlers write their own request log line (withRoute); the rest — pages, static
+ * files, next-auth's /api/auth — are logged here.
+ */
+const HANDLER_PATHS = /^\/(api\/(?!auth\/)|admin\/api\/|health$|metrics$)/;
 
 /** Next.js would fail on malformed percent-encoding: such URLs get a 400 here. */
 function wellFormed(path: string): boolean {
@@ -90,6 +94,11 @@ const server = createServer((req, res) => {
     .finally(done);
 });
 server.keepAliveTimeout = 65_000;
+
+// The dashboard's acquisitions per minute: this process's counter gains, flushed off the request path.
+const history = new AcquisitionHistory();
+const flushHistory = () => history.flush(webContext()).catch((error: Error) => log.warn({ err: error.message }, "history flush failed"));
+setInterval(flushHistory, 5000).unref();
 server.listen(port, host, () => log.info(`web listening on http://${host}:${port}`));
 
 /**
@@ -109,6 +118,7 @@ const shutdown = (signal: string) => {
     while (inFlight > 0 && Date.now() < settleBy) await new Promise((resolve) => setTimeout(resolve, 20));
     const ctx = webContext();
     await flushKeyUse(ctx).catch(() => undefined);
+    await flushHistory();
     await ctx.close().catch(() => undefined);
     log.info("web stopped");
     log.flush();

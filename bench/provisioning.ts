@@ -10,6 +10,7 @@ import { createApp } from "../lib/apps/create";
 import { mirrorApp } from "../lib/apps/mirror";
 import { type AppSpec, initialSpec } from "../lib/app-spec";
 import { removeApp } from "../lib/apps/remove";
+import { cliCaller } from "../lib/audit/model";
 import { createContext } from "../lib/context";
 import { removeRecord } from "../lib/pool/remove";
 import { cleanupInstance } from "../lib/upkeep/cleanup";
@@ -22,6 +23,7 @@ const config = benchConfig();
 const ctx = createContext(config, "bench");
 const docker = new Docker({ socketPath: config.DOCKER_SOCKET });
 const round = (ms: number) => Math.round(ms);
+const BENCH = cliCaller("npm run bench");
 
 async function bareColdStart(spec: AppSpec, name: string): Promise<number> {
   const started = performance.now();
@@ -64,7 +66,7 @@ async function refill() {
   await waitFor("worker lease", async () => (await ctx.redis.keys(`${config.VALKEY_PREFIX}worker:*`)).length > 0, 60_000);
   const slug = `refill-${Date.now().toString(36)}`;
   const started = performance.now();
-  await createApp(ctx, { slug, image: IMAGE, pool_target: 20, pool_min: 0, pool_max: 40 });
+  await createApp(ctx, { slug, image: IMAGE, pool_target: 20, pool_min: 0, pool_max: 40 }, BENCH);
   const keys = ctx.keys.app(slug);
   await waitFor("20 ready", async () => (await ctx.redis.llen(keys.ready)) >= 20, 120_000);
   const wallMs = performance.now() - started;
@@ -72,7 +74,7 @@ async function refill() {
   const times = await Promise.all(ids.map((id) => ctx.redis.hmget(keys.inst(id), "created_at", "ready_at")));
   const first = Math.min(...times.map((t) => Number(t[0])));
   const last = Math.max(...times.map((t) => Number(t[1])));
-  await removeApp(ctx, slug);
+  await removeApp(ctx, slug, BENCH);
   await waitFor("drained", async () => (await docker.listContainers({ all: true, filters: { label: [`tryitnow.app=${slug}`] } })).length === 0, 60_000);
   await worker.stop();
 

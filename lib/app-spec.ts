@@ -44,9 +44,18 @@ const EnvMap = z
 
 const Path = z.string().max(500).regex(/^\/[^\s]*$/, "a path starting with /");
 
+/** How the dashboard's form edits a field. */
+export type FieldInput = "text" | "number" | "decimal" | "checkbox" | "env" | "capabilities" | "limit";
+
 interface FieldDef<Api extends string, Schema extends z.ZodType, Value, Column> {
   /** The name in the API's JSON (snake_case). */
   api: Api;
+  /** The dashboard form's label, help line and control. */
+  label: string;
+  help?: string;
+  input: FieldInput;
+  /** Shown under "Advanced" in the form. */
+  advanced?: boolean;
   /** What the API accepts for it. */
   schema: Schema;
   /** Its MariaDB column (drizzle); the stored value is the spec's value. */
@@ -73,12 +82,18 @@ const int32 = (min: number, max: number) => z.number().int().min(min).max(max);
 export const APP_FIELDS = {
   name: field({
     api: "name",
+    label: "Name",
+    help: "Shown to visitors on the launch page.",
+    input: "text",
     schema: z.string().min(1).max(200),
     column: varchar("name", { length: 200 }).notNull(),
     initial: (_config, slug) => slug,
   }),
   image: field({
     api: "image",
+    label: "Image",
+    help: "A Docker image on this host (nothing is pulled), e.g. tryitnow/hello:latest.",
+    input: "text",
     schema: z.string().min(1).max(500).regex(/^[a-zA-Z0-9][a-zA-Z0-9._\-/:@]*$/, "a Docker image reference"),
     column: varchar("image", { length: 500 }).notNull(),
     env: "CONTAINER_IMAGE",
@@ -86,6 +101,9 @@ export const APP_FIELDS = {
   }),
   containerPort: field({
     api: "container_port",
+    label: "Container port",
+    help: "The port the app listens on inside its container.",
+    input: "number",
     schema: int32(1, 65535),
     column: int("container_port").notNull(),
     env: "CONTAINER_PORT",
@@ -93,6 +111,9 @@ export const APP_FIELDS = {
   }),
   healthPath: field({
     api: "health_path",
+    label: "Health path",
+    help: "An instance is ready once a GET here answers 2xx or 3xx.",
+    input: "text",
     schema: Path,
     column: varchar("health_path", { length: 500 }).notNull(),
     env: "HEALTH_PATH",
@@ -100,12 +121,19 @@ export const APP_FIELDS = {
   }),
   env: field({
     api: "env",
+    label: "Environment",
+    help: "One NAME=value per line, given to every instance (TRYIT_* are set by the pool).",
+    input: "env",
+    advanced: true,
     schema: EnvMap,
     column: json("env").$type<Record<string, string>>().notNull(),
     initial: (): Record<string, string> => ({}),
   }),
   poolTarget: field({
     api: "pool_target",
+    label: "Pool target",
+    help: "Ready + warming instances kept for visitors.",
+    input: "number",
     schema: int32(0, 1000),
     column: int("pool_target").notNull(),
     env: "POOL_TARGET_SIZE",
@@ -113,6 +141,9 @@ export const APP_FIELDS = {
   }),
   poolMin: field({
     api: "pool_min",
+    label: "Pool minimum",
+    help: "The target never goes below this.",
+    input: "number",
     schema: int32(0, 1000),
     column: int("pool_min").notNull(),
     env: "POOL_MIN_SIZE",
@@ -120,6 +151,9 @@ export const APP_FIELDS = {
   }),
   poolMax: field({
     api: "pool_max",
+    label: "Pool maximum",
+    help: "Most instances at once: ready + warming + assigned.",
+    input: "number",
     schema: int32(0, 10000),
     column: int("pool_max").notNull(),
     env: "POOL_MAX_SIZE",
@@ -127,6 +161,9 @@ export const APP_FIELDS = {
   }),
   defaultTtlSeconds: field({
     api: "default_ttl_seconds",
+    label: "Demo length (seconds)",
+    help: "How long a visitor's copy lives before extensions.",
+    input: "number",
     schema: int32(5, 7 * 86400),
     column: int("default_ttl_seconds").notNull(),
     env: "POOL_DEFAULT_TTL",
@@ -134,6 +171,9 @@ export const APP_FIELDS = {
   }),
   maxTtlSeconds: field({
     api: "max_ttl_seconds",
+    label: "Longest remaining time (seconds)",
+    help: "An extension may not take the time left beyond this.",
+    input: "number",
     schema: int32(5, 7 * 86400),
     column: int("max_ttl_seconds").notNull(),
     env: "POOL_MAX_TTL",
@@ -141,12 +181,20 @@ export const APP_FIELDS = {
   }),
   adminPath: field({
     api: "admin_path",
+    label: "Admin path",
+    help: "Where the app's own admin lives; the API answers admin_url with it.",
+    input: "text",
+    advanced: true,
     schema: Path,
     column: varchar("admin_path", { length: 500 }).notNull(),
     initial: () => "/",
   }),
   memoryMb: field({
     api: "memory_mb",
+    label: "Memory (MB)",
+    help: "Memory limit per instance.",
+    input: "number",
+    advanced: true,
     schema: int32(16, 65536),
     column: int("memory_mb").notNull(),
     env: "CONTAINER_MEMORY_MB",
@@ -154,6 +202,10 @@ export const APP_FIELDS = {
   }),
   cpuMillis: field({
     api: "cpus",
+    label: "CPUs",
+    help: "CPU limit per instance, e.g. 0.5.",
+    input: "decimal",
+    advanced: true,
     schema: z.number().min(0.01).max(64),
     column: int("cpu_millis").notNull(),
     env: "CONTAINER_CPUS",
@@ -163,6 +215,10 @@ export const APP_FIELDS = {
   }),
   pidsLimit: field({
     api: "pids_limit",
+    label: "Process limit",
+    help: "Most processes per instance.",
+    input: "number",
+    advanced: true,
     schema: int32(16, 65536),
     column: int("pids_limit").notNull(),
     env: "CONTAINER_PIDS_LIMIT",
@@ -170,27 +226,52 @@ export const APP_FIELDS = {
   }),
   readOnlyRoot: field({
     api: "read_only_root",
+    label: "Read-only root file system",
+    help: "Turn off only for apps that must write outside /tmp.",
+    input: "checkbox",
+    advanced: true,
     schema: z.boolean(),
     column: boolean("read_only_root").notNull(),
     initial: () => true,
   }),
   capAdd: field({
     api: "cap_add",
+    label: "Added capabilities",
+    help: "Linux capabilities given back after dropping all (Docker's default set at most).",
+    input: "capabilities",
+    advanced: true,
     schema: z.array(z.enum(CAPABILITIES)).max(CAPABILITIES.length),
     column: json("cap_add").$type<string[]>().notNull(),
     initial: (): string[] => [],
   }),
   rateLimitHourly: field({
     api: "rate_limit_hourly",
+    label: "Demos per visitor per hour",
+    help: "Empty: the server's default; 0: unlimited.",
+    input: "limit",
+    advanced: true,
     schema: z.number().int().min(0).nullable(),
     column: int("rate_limit_hourly"),
     initial: (): number | null => null,
   }),
   rateLimitDaily: field({
     api: "rate_limit_daily",
+    label: "Demos per visitor per day",
+    help: "Empty: the server's default; 0: unlimited.",
+    input: "limit",
+    advanced: true,
     schema: z.number().int().min(0).nullable(),
     column: int("rate_limit_daily"),
     initial: (): number | null => null,
+  }),
+  paused: field({
+    api: "paused",
+    label: "Paused",
+    help: "While paused, visitors are told the demo is paused; the pool stays warm.",
+    input: "checkbox",
+    schema: z.boolean(),
+    column: boolean("paused").notNull().default(false),
+    initial: () => false,
   }),
 };
 
@@ -216,6 +297,22 @@ function def(name: AppFieldName): FieldDef<string, z.ZodType, unknown, unknown> 
 
 export function appColumns(): AppColumns {
   return Object.fromEntries(FIELD_NAMES.map((name) => [name, def(name).column])) as AppColumns;
+}
+
+/** What the dashboard's form needs of each field, in table order (plain data, safe to send to a browser). */
+export function formFields(): FormField[] {
+  return FIELD_NAMES.map((name) => {
+    const entry = def(name);
+    return { name, api: entry.api, label: entry.label, help: entry.help, input: entry.input, advanced: entry.advanced ?? false };
+  });
+}
+export interface FormField {
+  name: AppFieldName;
+  api: string;
+  label: string;
+  help?: string;
+  input: FieldInput;
+  advanced: boolean;
 }
 
 export function apiShape(): AppApiShape {

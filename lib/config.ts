@@ -62,7 +62,16 @@ export const Config = z.object({
   BASE_DOMAIN: z.string().default("localhost"),
   PROXY_PORT: int(8081),
   API_KEY: z.string().default(""),
-  AUTH_SECRET: z.string().default(""),
+  /** The deployment's one secret; sessions and instance tokens use keys derived from it. Unset: generated once, kept in MariaDB. */
+  AUTH_SECRET: z
+    .string()
+    .default("")
+    .refine((value) => value === "" || value.length >= 32, "at least 32 characters (e.g. openssl rand -base64 32)"),
+  /** With ADMIN_PASSWORD: the admin a first start creates (and whose password follows the variable when it changes). */
+  ADMIN_EMAIL: z.string().default(""),
+  ADMIN_PASSWORD: z.string().default(""),
+  /** How long a dashboard sign-in lasts. */
+  ADMIN_SESSION_TTL: duration("12h"),
   KEY_CACHE_TTL: duration("5s"),
   SSE_MAX_PER_IP: int(10),
   TRUSTED_PROXIES: list,

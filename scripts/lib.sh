@@ -211,6 +211,13 @@ migrate() {
   node_modules/.bin/tsx scripts/migrate.ts
 }
 
+# ensure_admin: a first start gets a dashboard admin (its password printed once and kept in
+# .data/admin-password), or the one ADMIN_EMAIL / ADMIN_PASSWORD name.
+ensure_admin() {
+  step "dashboard users"
+  node_modules/.bin/tsx scripts/admin.ts ensure
+}
+
 # build_image NAME TAG: builds examples/NAME locally (nothing is pulled); skipped when unchanged.
 build_image() {
   local name="$1" image="$2"
@@ -254,6 +261,7 @@ prepare_stack() {
   prepare
   start_caddy "$TIN_CADDY_ADMIN" caddy
   migrate
+  ensure_admin
   build_image hello tryitnow/hello:latest
   build_next
 }

@@ -26,4 +26,5 @@ wait_for "web (/health)" 90 web_healthy
 step "ready"
 info "API:     http://127.0.0.1:$TIN_PORT/api/v1"
 info "Try it:  $TIN_PUBLIC_URL/try/default"
+info "Admin:   $TIN_PUBLIC_URL/admin   (first sign-in: .data/admin-password)"
 wait -n "$WEB" "$WORKER" || true

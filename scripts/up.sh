@@ -21,4 +21,5 @@ fi
 step "ready"
 info "API:     http://127.0.0.1:$TIN_PORT/api/v1   (health: http://127.0.0.1:$TIN_PORT/health)"
 info "Try it:  $TIN_PUBLIC_URL/try/default"
+info "Admin:   $TIN_PUBLIC_URL/admin   (first sign-in: .data/admin-password)"
 info "logs:    $LOGS/web.log, $LOGS/worker.log     stop with: npm run down"

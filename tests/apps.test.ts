@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Proc, startWorker } from "./setup/stack";
-import { acquire, api, appStats, containersOf, uniqueSlug, waitFor, waitReady } from "./helpers";
+import { acquire, api, appStats, containersOf, createApp, removeApps, uniqueSlug, waitFor, waitReady } from "./helpers";
 
 let worker: Proc;
+const apps: string[] = [];
 beforeAll(() => {
   worker = startWorker("worker-apps");
 });
-afterAll(async () => {
-  await worker.stop();
-});
+afterAll(() => removeApps(apps, [worker]));
 
 describe("/api/v1/apps", () => {
   it("creates with defaults, lists, gets, patches, deletes (draining instances)", async () => {
@@ -73,6 +72,21 @@ describe("/api/v1/apps", () => {
       expect(response.json.request_id).toBeTruthy();
     }
     expect((await api("/api/v1/apps/no-such-app", { method: "PATCH", json: { pool_target: 1 } })).status).toBe(404);
+  });
+
+  it("a paused app answers 503 APP_PAUSED, costs no quota, and keeps its pool warm; resuming serves again", async () => {
+    const slug = await createApp("paused", { pool_target: 1, rate_limit_hourly: 1 });
+    apps.push(slug);
+    await waitReady(slug, 1, 30_000);
+    expect((await api(`/api/v1/apps/${slug}`, { method: "PATCH", json: { paused: true } })).json.paused).toBe(true);
+    const refused = await acquire(slug);
+    expect(refused.status).toBe(503);
+    expect(refused.json).toMatchObject({ code: "APP_PAUSED" });
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await acquire(slug)).status).toBe(503); // a second try: still no quota spent
+    expect((await appStats(slug))?.ready).toBe(1);
+    await api(`/api/v1/apps/${slug}`, { method: "PATCH", json: { paused: false } });
+    expect((await acquire(slug)).status).toBe(200); // the hourly limit of 1 was not used up while paused
   });
 
   it("requires the API key", async () => {

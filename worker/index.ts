@@ -6,7 +6,9 @@ import { ensureStreams } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
 import { newRecordId } from "../lib/ids";
+import { recordPoolLevels } from "../lib/admin/history";
 import { publishMetricsSnapshot, removeMetricsSnapshot } from "../lib/metrics-merge";
+import { readPoolLevels } from "../lib/store/pool-levels";
 import { expireDue } from "../lib/upkeep/expire";
 import { failInstance } from "../lib/upkeep/fail";
 import { reconcile } from "../lib/upkeep/reconcile";
@@ -56,6 +58,10 @@ async function main() {
       if (Object.values(report).some(Boolean)) log.info({ report }, "reconciled");
     }),
     every("metrics", 5000, log, () => publishMetricsSnapshot(ctx, workerId)),
+    // The dashboard's per-minute pool levels (several workers write the same sample: harmless).
+    every("history", 10_000, log, async () =>
+      recordPoolLevels(ctx, await readPoolLevels(ctx.redis, apps.map((app) => ctx.keys.app(app.slug)))),
+    ),
   ];
 
   let stopping = false;

@@ -1,15 +1,17 @@
 import { initialSpec } from "../app-spec";
+import type { Caller } from "../audit/model";
+import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
 import { findAppRow, insertAppRow } from "../db/apps";
 import { AppError } from "../errors";
 import { newRecordId } from "../ids";
 import { mirrorApp } from "./mirror";
-import { type AppCreateInput, appView, applyFields, specProblems } from "./model";
+import { type AppCreateInput, appView, applyFields, auditView, invalidSpec, specProblems } from "./model";
 
-export async function createApp(ctx: Ctx, input: AppCreateInput) {
+export async function createApp(ctx: Ctx, input: AppCreateInput, caller: Caller) {
   const spec = applyFields(initialSpec(ctx.config, input.slug), input);
   const problems = specProblems(spec);
-  if (problems.length) throw new AppError("INVALID_REQUEST", problems.join("; "), { details: problems });
+  if (problems.length) throw invalidSpec(problems);
   if (await findAppRow(ctx.db, spec.slug)) throw new AppError("CONFLICT", `app "${spec.slug}" already exists`);
   try {
     await insertAppRow(ctx.db, newRecordId("app"), spec);
@@ -18,6 +20,7 @@ export async function createApp(ctx: Ctx, input: AppCreateInput) {
     throw error;
   }
   await mirrorApp(ctx, spec);
+  await recordAudit(ctx, caller, { action: "app.create", targetKind: "app", target: spec.slug, summary: { after: auditView(spec) } });
   const row = await findAppRow(ctx.db, spec.slug);
   return appView(spec, row);
 }

@@ -18,6 +18,7 @@ export async function mirrorApp(ctx: Ctx, spec: AppSpec): Promise<void> {
       pool_target: spec.poolTarget,
       pool_min: spec.poolMin,
       pool_max: spec.poolMax,
+      paused: spec.paused ? 1 : 0,
     })
     .sadd(ctx.keys.apps, spec.slug)
     .exec();

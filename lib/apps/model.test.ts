@@ -19,8 +19,11 @@ describe("app settings", () => {
   });
 
   it("reports cross-field problems", () => {
-    expect(specProblems(applyFields(base, { pool_min: 5, pool_target: 2 }))).toContain("pool_min may not exceed pool_target");
-    expect(specProblems(applyFields(base, { pool_target: 30, pool_max: 10 }))).toContain("pool_target may not exceed pool_max");
+    expect(specProblems(applyFields(base, { pool_min: 5, pool_target: 2 }))).toContainEqual({ path: "pool_min", message: "pool_min may not exceed pool_target" });
+    expect(specProblems(applyFields(base, { pool_target: 30, pool_max: 10 }))).toContainEqual({
+      path: "pool_target",
+      message: "pool_target may not exceed pool_max",
+    });
   });
 
   it("validates slugs, capabilities and env names", () => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type AppSpec, apiFields, apiShape, applyApiFields, pickSpec, Slug } from "../app-spec";
 import type { AppRow } from "../db/schema";
+import { AppError } from "../errors";
 
 export { Slug };
 export type { AppSpec };
@@ -19,13 +20,25 @@ export function applyFields(spec: AppSpec, input: AppPatchInput): AppSpec {
   return applyApiFields(spec, input);
 }
 
+/** A problem with one field, as the API's INVALID_REQUEST details list them (the form shows it beside the field). */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
 /** Rules across fields; returns the problems (empty when the spec holds together). */
-export function specProblems(spec: AppSpec): string[] {
-  const problems: string[] = [];
-  if (spec.poolMin > spec.poolTarget) problems.push("pool_min may not exceed pool_target");
-  if (spec.poolTarget > spec.poolMax) problems.push("pool_target may not exceed pool_max");
-  if (spec.defaultTtlSeconds > spec.maxTtlSeconds) problems.push("default_ttl_seconds may not exceed max_ttl_seconds");
+export function specProblems(spec: AppSpec): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (spec.poolMin > spec.poolTarget) problems.push({ path: "pool_min", message: "pool_min may not exceed pool_target" });
+  if (spec.poolTarget > spec.poolMax) problems.push({ path: "pool_target", message: "pool_target may not exceed pool_max" });
+  if (spec.defaultTtlSeconds > spec.maxTtlSeconds) {
+    problems.push({ path: "default_ttl_seconds", message: "default_ttl_seconds may not exceed max_ttl_seconds" });
+  }
   return problems;
+}
+
+export function invalidSpec(problems: FieldProblem[]): AppError {
+  return new AppError("INVALID_REQUEST", problems.map((problem) => problem.message).join("; "), { details: problems });
 }
 
 export function specFromRow(row: AppRow): AppSpec {
@@ -40,3 +53,9 @@ export function appView(spec: AppSpec, row?: Pick<AppRow, "createdAt" | "updated
   };
 }
 export type AppView = ReturnType<typeof appView>;
+
+/** An app's settings as the audit log keeps them: env values may be secrets, so only their names. */
+export function auditView(spec: AppSpec): Record<string, unknown> {
+  const { env, ...rest } = apiFields(spec);
+  return { ...rest, env: Object.keys(env).sort() };
+}

@@ -1,3 +1,5 @@
+import type { Caller } from "../audit/model";
+import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
 import { deleteAppRow } from "../db/apps";
 import { notFound } from "../errors";
@@ -5,9 +7,10 @@ import { unmirrorApp } from "./mirror";
 import { Slug } from "./model";
 
 /** Deletes an app: acquires stop at once, and the worker drains and removes its instances. */
-export async function removeApp(ctx: Ctx, slug: string) {
+export async function removeApp(ctx: Ctx, slug: string, caller: Caller) {
   if (!Slug.safeParse(slug).success) throw notFound("app");
   if (!(await deleteAppRow(ctx.db, slug))) throw notFound("app");
   await unmirrorApp(ctx, slug);
+  await recordAudit(ctx, caller, { action: "app.delete", targetKind: "app", target: slug });
   return { slug, status: "deleted", message: "app deleted; its instances are being drained" };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
+import type { AuditActor, Caller } from "../audit/model";
 import type { Ctx } from "../context";
 import { AppError, ERROR_STATUS } from "../errors";
 import { metrics } from "../metrics";
@@ -38,6 +39,8 @@ export interface RouteContext {
 export interface RouteArgs<I> {
   ctx: Ctx;
   actor: Actor;
+  /** Who made the request, as the audit log records it. */
+  caller: Caller;
   input: I;
   params: Record<string, string>;
   request: RequestView;
@@ -51,8 +54,10 @@ interface RouteOptions<S extends z.ZodType | undefined> {
   /**
    * "public", or the scope a secret key needs. `publishable` opens the route to publishable keys:
    * "acquire" (from their allowed origins), or "instance" (also needs the instance's token).
+   * `session` is for the dashboard's own routes (never /api/v1): a signed-in user with that role
+   * ("viewer": any user; "admin": admins only).
    */
-  auth: "public" | { scope: Scope; publishable?: "acquire" | "instance" };
+  auth: "public" | { scope: Scope; publishable?: "acquire" | "instance" } | { session: "viewer" | "admin" };
   /** zod schema of the JSON body; absent for routes without one. */
   body?: S;
 }
@@ -83,10 +88,13 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
       const params = (await context.params) ?? {};
       const actor: Actor =
         options.auth === "public"
-          ? { kind: "open", keyId: null, scopes: new Set(), apps: null, origins: [] }
-          : await authorize(ctx, request, url, options.auth, params);
+          ? { kind: "open", keyId: null, label: "anonymous", scopes: new Set(), apps: null, origins: [] }
+          : "session" in options.auth
+            ? await sessionActor(ctx, request, options.auth.session)
+            : await authorize(ctx, request, url, options.auth, params);
       const input = options.body ? await parseBody(request, options.body, ctx.config.MAX_BODY_BYTES) : undefined;
-      response = await handler({ ctx, actor, input: input as never, params, request, requestId, clientIp: ip });
+      const caller: Caller = { actor: auditActorOf(actor), requestId };
+      response = await handler({ ctx, actor, caller, input: input as never, params, request, requestId, clientIp: ip });
     } catch (error) {
       failure = error;
       response = errorResponse(error, requestId);
@@ -102,11 +110,40 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
   };
 }
 
+/**
+ * The dashboard user behind a session route. A mutation must come from the dashboard's own origin
+ * (PUBLIC_URL): with SameSite=Lax cookies a cross-site form cannot carry the session anyway, and
+ * this refuses whatever else could.
+ */
+async function sessionActor(ctx: Ctx, request: RequestView, role: "viewer" | "admin"): Promise<Actor> {
+  if (request.method !== "GET" && request.method !== "HEAD" && request.headers.get("origin") !== ctx.config.PUBLIC_URL) {
+    throw new AppError("FORBIDDEN", "cross-site request refused");
+  }
+  // Loaded on use: the hot path's bundle never needs next-auth.
+  const { currentAdmin } = await import("../admin/session");
+  const user = await currentAdmin(ctx);
+  if (!user) throw new AppError("UNAUTHORIZED", "sign in first");
+  if (role === "admin" && user.role !== "admin") throw new AppError("FORBIDDEN", "your role may only look, not change");
+  return { kind: "user", keyId: null, label: user.email, scopes: "all", apps: null, origins: [] };
+}
+
+function auditActorOf(actor: Actor): AuditActor {
+  switch (actor.kind) {
+    case "user":
+      return { kind: "user", label: actor.label };
+    case "secret":
+    case "publishable":
+      return { kind: "key", label: actor.label };
+    default:
+      return { kind: actor.kind, label: actor.label };
+  }
+}
+
 async function authorize(
   ctx: Ctx,
   request: RequestView,
   url: URL,
-  rule: Exclude<RouteOptions<undefined>["auth"], "public">,
+  rule: { scope: Scope; publishable?: "acquire" | "instance" },
   params: Record<string, string>,
 ): Promise<Actor> {
   const actor = await authenticate(ctx, request, url);

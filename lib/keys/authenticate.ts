@@ -6,10 +6,15 @@ import { KeyRecord, type Scope } from "./model";
 import { hashKey, KEY_PREFIX } from "./secret";
 import { noteKeyUse } from "./usage";
 
-/** Who is calling: the environment's API_KEY, a key made through the API, or anyone (no keys configured). */
+/**
+ * Who is calling: the environment's API_KEY, a key made through the API, anyone (no keys
+ * configured), or a dashboard user (admin routes only, never /api/v1).
+ */
 export interface Actor {
-  kind: "open" | "env" | "secret" | "publishable";
+  kind: "open" | "env" | "secret" | "publishable" | "user";
   keyId: string | null;
+  /** How the audit log names it: a key's prefix, `API_KEY`, a user's email. */
+  label: string;
   scopes: ReadonlySet<string> | "all";
   /** Apps the key may use; null for all. */
   apps: string[] | null;
@@ -68,6 +73,9 @@ class KeyCache {
 const holder = globalThis as unknown as { __tinKeyCache?: KeyCache };
 const cache = () => (holder.__tinKeyCache ??= new KeyCache());
 
+/** Anyone, while no key is configured. */
+export const OPEN_ACTOR: Actor = { kind: "open", keyId: null, label: "open API (no key configured)", scopes: "all", apps: null, origins: [] };
+
 const digest = (value: string) => createHash("sha256").update(value).digest();
 const UNAUTHORIZED = () => new AppError("UNAUTHORIZED", "a valid API key is required (X-API-Key or Authorization: Bearer)");
 
@@ -78,20 +86,27 @@ const UNAUTHORIZED = () => new AppError("UNAUTHORIZED", "a valid API key is requ
 export async function authenticate(ctx: Ctx, request: { headers: { get(name: string): string | null } }, url: URL): Promise<Actor> {
   const snapshot = await cache().get(ctx);
   const configured = Boolean(ctx.config.API_KEY) || snapshot.byHash.size > 0;
-  if (!configured) return { kind: "open", keyId: null, scopes: "all", apps: null, origins: [] };
+  if (!configured) return OPEN_ACTOR;
   const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
   const fromQuery = url.searchParams.get("key");
   const presented =
     request.headers.get("x-api-key") ?? bearer ?? (fromQuery?.startsWith(KEY_PREFIX.publishable) ? fromQuery : null);
   if (!presented) throw UNAUTHORIZED();
   if (ctx.config.API_KEY && timingSafeEqual(digest(presented), digest(ctx.config.API_KEY))) {
-    return { kind: "env", keyId: null, scopes: "all", apps: null, origins: [] };
+    return { kind: "env", keyId: null, label: "API_KEY", scopes: "all", apps: null, origins: [] };
   }
   const hash = hashKey(presented);
   const record = snapshot.byHash.get(hash);
   if (!record) throw UNAUTHORIZED();
   noteKeyUse(ctx, record.id);
-  return { kind: record.kind, keyId: record.id, scopes: new Set(record.scopes), apps: record.apps, origins: record.origins };
+  return {
+    kind: record.kind,
+    keyId: record.id,
+    label: record.prefix ?? record.id,
+    scopes: new Set(record.scopes),
+    apps: record.apps,
+    origins: record.origins,
+  };
 }
 
 export function invalidateKeyCache(): void {

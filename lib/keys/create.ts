@@ -1,3 +1,5 @@
+import type { Caller } from "../audit/model";
+import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
 import { findKeyRow, insertKeyRow } from "../db/api-keys";
 import { newRecordId } from "../ids";
@@ -7,7 +9,7 @@ import { type KeyCreateInput, keyView } from "./model";
 import { newKey } from "./secret";
 
 /** Makes a key; the answer is the only time the key itself is shown. */
-export async function createKey(ctx: Ctx, input: KeyCreateInput) {
+export async function createKey(ctx: Ctx, input: KeyCreateInput, caller: Caller) {
   const { key, prefix, hash } = newKey(input.kind);
   const id = newRecordId("key");
   await insertKeyRow(ctx.db, {
@@ -23,5 +25,7 @@ export async function createKey(ctx: Ctx, input: KeyCreateInput) {
   const row = (await findKeyRow(ctx.db, id))!;
   await mirrorKey(ctx, row);
   invalidateKeyCache();
+  const { id: _id, created_at: _at, last_used_at: _used, revoked_at: _revoked, ...summary } = keyView(row);
+  await recordAudit(ctx, caller, { action: "key.create", targetKind: "key", target: id, summary: { after: summary } });
   return { ...keyView(row), key };
 }

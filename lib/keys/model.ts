@@ -34,6 +34,8 @@ export type KeyCreateInput = z.infer<typeof KeyCreateInput>;
 /** What the hot path knows of a key: mirrored in Redis, cached in memory. */
 export const KeyRecord = z.object({
   id: z.string(),
+  /** The key's visible start, for the audit log (absent in records mirrored before it existed). */
+  prefix: z.string().optional(),
   kind: z.enum(["secret", "publishable"]),
   scopes: z.array(z.string()),
   apps: z.array(z.string()).nullable(),
@@ -42,7 +44,7 @@ export const KeyRecord = z.object({
 export type KeyRecord = z.infer<typeof KeyRecord>;
 
 export function recordOf(row: ApiKeyRow): KeyRecord {
-  return { id: row.id, kind: row.kind, scopes: row.scopes, apps: row.apps ?? null, origins: row.allowedOrigins };
+  return { id: row.id, prefix: row.prefix, kind: row.kind, scopes: row.scopes, apps: row.apps ?? null, origins: row.allowedOrigins };
 }
 
 export function keyView(row: ApiKeyRow) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clientKey, normalizeAddress } from "./address";
+import { clientKey, maskAddress, normalizeAddress } from "./address";
 
 describe("normalizeAddress", () => {
   it("unmaps IPv4-mapped IPv6 and leaves everything else alone", () => {
@@ -7,6 +7,16 @@ describe("normalizeAddress", () => {
     expect(normalizeAddress("203.0.113.7")).toBe("203.0.113.7");
     expect(normalizeAddress("::ffff:1")).toBe("::ffff:1");
     expect(normalizeAddress("2001:db8::1")).toBe("2001:db8::1");
+  });
+});
+
+describe("maskAddress", () => {
+  it("shows IPv4 by /24 and IPv6 by /48", () => {
+    expect(maskAddress("203.0.113.77")).toBe("203.0.113.0/24");
+    expect(maskAddress("::ffff:203.0.113.77")).toBe("203.0.113.0/24");
+    expect(maskAddress("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1::/48");
+    expect(maskAddress("2001:db8::1")).toBe("2001:db8:0::/48");
+    expect(maskAddress("garbage")).toBe("unknown");
   });
 });
 

@@ -61,6 +61,10 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
     metrics.acquisitions.inc({ app: "unknown", result: "unknown_app" });
     throw new AppError("NOT_FOUND", `app "${app}" not found`);
   }
+  if (reply.status === "PAUSED") {
+    metrics.acquisitions.inc({ app, result: "paused" });
+    throw new AppError("APP_PAUSED", "this demo is paused right now; try again later", { retryAfterSeconds: 60 });
+  }
   const rateLimit: RateLimitState = {
     hourly: { ...reply.hourly, resetMs: hourResetMs },
     daily: { ...reply.daily, resetMs: dayResetMs },

@@ -49,12 +49,19 @@ export function redisKeys(prefix: string) {
     workerLease: (workerId: string) => `${prefix}worker:${workerId}`,
     /** Active API keys: SHA-256 → record (JSON), mirrored from MariaDB. */
     apiKeys: `${prefix}api-keys`,
-    /** The secret that signs instance tokens when AUTH_SECRET is not set (shared by all processes). */
-    tokenSecret: `${prefix}token-secret`,
+    /** Sign-in attempts of one (email, client) pair; one hash tag, so the limiter is one script. */
+    signinPair: (emailHash: string, ipKey: string) => `${prefix}{signin}:pair:${emailHash}:${ipKey}`,
+    /** Sign-in attempts of one client address, whatever the email. */
+    signinClient: (ipKey: string) => `${prefix}{signin}:client:${ipKey}`,
     /** Open status streams of one client address (its rate-limit key), leased by the web processes. */
     streams: (ipKey: string) => `${prefix}sse:${ipKey}`,
     /** Metric snapshots the workers publish for the web's /metrics. */
     workerMetrics: `${prefix}worker-metrics`,
+    workerLeasePattern: `${prefix}worker:*`,
+    /** The dashboard's per-minute history: pool levels and acquisitions by outcome, per app (kept 25 h). */
+    history: (minuteMs: number) => `${prefix}history:${minuteMs}`,
+    /** The latest failures (provision errors, OOM kills, dead containers), newest first, capped. */
+    failures: `${prefix}failures`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -15,6 +15,16 @@ export type InstanceEvent = z.infer<typeof InstanceEvent>;
 export const TrashEntry = z.object({ id: z.string(), request_id: z.string().nullable() });
 export type TrashEntry = z.infer<typeof TrashEntry>;
 
+/** A failure the worker handled, for the dashboard's overview. */
+export const FailureEntry = z.object({
+  at: z.number(),
+  app: z.string(),
+  instance: z.string().nullable(),
+  reason: z.enum(["provision", "oom", "die", "lost"]),
+  error: z.string().nullable(),
+});
+export type FailureEntry = z.infer<typeof FailureEntry>;
+
 /** prom-client's JSON of one metric (`getMetricsAsJSON`), as far as merging needs it. */
 const MetricJson = z.looseObject({
   name: z.string(),

@@ -80,6 +80,7 @@ export interface Quota {
 
 export type AcquireReply =
   | { status: "NO_APP" }
+  | { status: "PAUSED" }
   | { status: "RATE_LIMITED"; window: "hourly" | "daily"; hourly: Quota; daily: Quota }
   | { status: "EMPTY"; hourly: Quota; daily: Quota }
   | {
@@ -95,7 +96,7 @@ export type AcquireReply =
 
 /**
  * Checks the client's hourly and daily limits, pops the oldest ready id, assigns it and counts the
- * client. An empty pool consumes no quota. The app's limits (`-1`: the environment's) and TTL come
+ * client. An empty pool and a paused app consume no quota. The app's limits (`-1`: the environment's) and TTL come
  * from its settings mirror `cfg`.
  */
 export const acquireScript = defineScript({
@@ -103,8 +104,9 @@ export const acquireScript = defineScript({
   keys: ["ready", "expiry", "cfg", "hourCounter", "dayCounter"],
   args: ["nowMs", "clientIp", "defaultHourly", "defaultDaily", "hourResetMs", "dayResetMs", "instPrefix"],
   lua: `
-local settings = redis.call('HMGET', cfg, 'default_ttl_ms', 'rl_hourly', 'rl_daily', 'admin_path')
+local settings = redis.call('HMGET', cfg, 'default_ttl_ms', 'rl_hourly', 'rl_daily', 'admin_path', 'paused')
 if not settings[1] then return {'NO_APP'} end
+if settings[5] == '1' then return {'PAUSED'} end
 local now = tonumber(nowMs)
 local hourly = tonumber(settings[2]) or -1
 if hourly < 0 then hourly = tonumber(defaultHourly) end
@@ -135,7 +137,7 @@ return {'OK', id, hourly, usedHour + 1, daily, usedDay + 1, tostring(created), t
   decode: (value, fail): AcquireReply => {
     const parts = reply.list(value, fail, "reply");
     const status = parts[0];
-    if (status === "NO_APP") return { status };
+    if (status === "NO_APP" || status === "PAUSED") return { status };
     if (status !== "RATE_LIMITED" && status !== "EMPTY" && status !== "OK") return fail("unknown status");
     const hourly = { limit: reply.number(parts[2], fail, "hourly limit"), used: reply.number(parts[3], fail, "hourly use") };
     const daily = { limit: reply.number(parts[4], fail, "daily limit"), used: reply.number(parts[5], fail, "daily use") };
@@ -175,6 +177,7 @@ local maxTtl = tonumber(redis.call('HGET', cfg, 'max_ttl_ms') or defaultMaxTtlMs
 local expires = tonumber(st[2]) + tonumber(addMs)
 if expires - now > maxTtl then return {'MAX_TTL_EXCEEDED', tostring(maxTtl), st[2]} end
 redis.call('HSET', inst, 'expires_at', expires)
+redis.call('HINCRBY', inst, 'extensions', 1)
 redis.call('ZADD', expiry, 'XX', expires, id)
 redis.call('PUBLISH', channel, cjson.encode({type = 'extended', id = id, expires_at = expires}))
 return {'OK', tostring(expires)}
@@ -275,4 +278,33 @@ redis.call('PEXPIRE', streams, leaseMs)
 return 1
 `,
   decode: (value) => value === 1,
+});
+
+export type SigninReply = { status: "OK" } | { status: "LIMITED"; retryAfterMs: number };
+
+/**
+ * Counts one sign-in attempt against the (email, client) pair and the client, unless one of them is
+ * already at its limit: then it refuses with the time until that window ends. Counting before the
+ * password is checked means concurrent guesses cannot slip past the limit; a success gives its
+ * count back (see `lib/admin/sign-in.ts`).
+ */
+export const signinAttemptScript = defineScript({
+  name: "signinAttempt",
+  keys: ["pair", "client"],
+  args: ["pairMax", "clientMax", "pairWindowMs", "clientWindowMs"],
+  lua: `
+local pairCount = tonumber(redis.call('GET', pair) or '0')
+if pairCount >= tonumber(pairMax) then return {'LIMITED', redis.call('PTTL', pair)} end
+local clientCount = tonumber(redis.call('GET', client) or '0')
+if clientCount >= tonumber(clientMax) then return {'LIMITED', redis.call('PTTL', client)} end
+if redis.call('INCR', pair) == 1 then redis.call('PEXPIRE', pair, pairWindowMs) end
+if redis.call('INCR', client) == 1 then redis.call('PEXPIRE', client, clientWindowMs) end
+return {'OK'}
+`,
+  decode: (value, fail): SigninReply => {
+    const parts = reply.list(value, fail, "reply");
+    if (parts[0] === "OK") return { status: "OK" };
+    if (parts[0] === "LIMITED") return { status: "LIMITED", retryAfterMs: Math.max(0, reply.number(parts[1], fail, "pttl")) };
+    return fail("unknown status");
+  },
 });

@@ -1,3 +1,4 @@
+import { recordFailure } from "../admin/history";
 import type { Ctx } from "../context";
 import { metrics } from "../metrics";
 import { removeRecord } from "../pool/remove";
@@ -13,6 +14,7 @@ export async function failInstance(ctx: Ctx, app: string, id: string, reason: "o
   if (!state) return false;
   metrics.failed.inc({ app, reason });
   ctx.log.warn({ app, instance: id, reason, state }, "instance failed; replacing it");
+  await recordFailure(ctx, { app, instance: id, reason, error: reason === "oom" ? "out of memory" : "container exited" });
   await cleanupInstance(ctx, id);
   return true;
 }

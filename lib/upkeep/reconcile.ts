@@ -1,3 +1,4 @@
+import { recordFailure } from "../admin/history";
 import type { Ctx } from "../context";
 import { metrics } from "../metrics";
 import { removeRecord } from "../pool/remove";
@@ -64,6 +65,7 @@ async function reconcileOnce(ctx: Ctx): Promise<ReconcileReport> {
       // The container died or vanished (OOM, manual removal): fail the record; replenish replaces it.
       if (await removeRecord(ctx, keys, id, { event: "expired" })) {
         report.lost += 1;
+        await recordFailure(ctx, { app: record.app, instance: id, reason: "lost", error: "container gone or not running" });
         records.delete(id);
         await cleanupInstance(ctx, id);
       }

@@ -1,5 +1,6 @@
 import type { AppSpec } from "../app-spec";
 import type { Ctx } from "../context";
+import { recordFailure } from "../admin/history";
 import { readPoolLevels } from "../store/pool-levels";
 import { provision } from "./provision";
 import { backoffMs, warmTarget } from "./sizing";
@@ -54,6 +55,7 @@ export class Replenisher {
           backoff_until: Date.now() + backoffMs(failures),
         });
         this.ctx.log.warn({ app: app.slug, err: error.message, consecutiveFailures: failures }, "provision failed");
+        await recordFailure(this.ctx, { app: app.slug, instance: null, reason: "provision", error: error.message });
       })
       .finally(() => this.inFlight.delete(job));
     this.inFlight.add(job);

@@ -3,7 +3,7 @@
  * database and Docker network, beside whatever `npm start` runs. Services themselves (dockerd,
  * Redis, MariaDB, NATS) are started by scripts/test.sh. Workers are started by each test file.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { closeSync, createWriteStream, mkdirSync, openSync } from "node:fs";
 import { Redis } from "ioredis";
 import Docker from "dockerode";
@@ -167,6 +167,18 @@ export function startWorker(name = "worker", env: Record<string, string> = {}): 
   return startProcess(name, process.execPath, ["--import", "tsx", "worker/index.ts"], env);
 }
 
+/** `npm run admin -- …` against the test stack's database; returns its output, throws on failure. */
+export function adminCli(args: string[], options: { input?: string; env?: Record<string, string> } = {}): string {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/admin.ts", ...args], {
+    env: { ...process.env, ...TEST_ENV, ...options.env },
+    input: options.input,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  if (result.status !== 0) throw new Error(`admin ${args.join(" ")} failed: ${result.stderr || result.stdout}`);
+  return result.stdout;
+}
+
 export const docker = new Docker({ socketPath: "/var/run/docker.sock" });
 
 export function testRedis(): Redis {
@@ -189,6 +201,8 @@ export async function resetTestState(): Promise<void> {
   await connection.query("DELETE FROM apps");
   await connection.query("DELETE FROM api_keys");
   await connection.query("DELETE FROM settings");
+  await connection.query("DELETE FROM admin_users");
+  await connection.query("DELETE FROM audit_log");
   await connection.end();
 }
 

@@ -1,3 +1,5 @@
-export * from "./apps";
+export * from "./admin-users";
 export * from "./api-keys";
+export * from "./apps";
+export * from "./audit-log";
 export * from "./settings";

@@ -7,8 +7,8 @@ export const dynamic = "force-dynamic";
 
 export const GET = withRoute({ name: "apps.list", auth: { scope: "apps:read" } }, async ({ ctx }) => json(await listApps(ctx)));
 
-export const POST = withRoute({ name: "apps.create", auth: { scope: "apps:write" }, body: AppCreateInput }, async ({ ctx, input }) =>
-  json(await createApp(ctx, input), { status: 201 }),
+export const POST = withRoute({ name: "apps.create", auth: { scope: "apps:write" }, body: AppCreateInput }, async ({ ctx, input, caller }) =>
+  json(await createApp(ctx, input, caller), { status: 201 }),
 );
 
 export { methodNotAllowed as DELETE, methodNotAllowed as PATCH, methodNotAllowed as PUT };

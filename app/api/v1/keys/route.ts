@@ -7,8 +7,8 @@ export const dynamic = "force-dynamic";
 
 export const GET = withRoute({ name: "keys.list", auth: { scope: "keys:write" } }, async ({ ctx }) => json(await listKeys(ctx)));
 
-export const POST = withRoute({ name: "keys.create", auth: { scope: "keys:write" }, body: KeyCreateInput }, async ({ ctx, input }) =>
-  json(await createKey(ctx, input), { status: 201 }),
+export const POST = withRoute({ name: "keys.create", auth: { scope: "keys:write" }, body: KeyCreateInput }, async ({ ctx, input, caller }) =>
+  json(await createKey(ctx, input, caller), { status: 201 }),
 );
 
 export { methodNotAllowed as DELETE, methodNotAllowed as PATCH, methodNotAllowed as PUT };

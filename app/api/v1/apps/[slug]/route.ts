@@ -12,11 +12,11 @@ export const GET = withRoute({ name: "apps.get", auth: { scope: "apps:read" } },
 
 export const PATCH = withRoute(
   { name: "apps.update", auth: { scope: "apps:write" }, body: AppPatchInput },
-  async ({ ctx, params, input }) => json(await updateApp(ctx, params.slug, input)),
+  async ({ ctx, params, input, caller }) => json(await updateApp(ctx, params.slug, input, caller)),
 );
 
-export const DELETE = withRoute({ name: "apps.delete", auth: { scope: "apps:write" } }, async ({ ctx, params }) =>
-  json(await removeApp(ctx, params.slug)),
+export const DELETE = withRoute({ name: "apps.delete", auth: { scope: "apps:write" } }, async ({ ctx, params, caller }) =>
+  json(await removeApp(ctx, params.slug, caller)),
 );
 
 export { methodNotAllowed as POST, methodNotAllowed as PUT };

@@ -3,8 +3,8 @@ import { revokeKey } from "@/lib/keys/revoke";
 
 export const dynamic = "force-dynamic";
 
-export const DELETE = withRoute({ name: "keys.revoke", auth: { scope: "keys:write" } }, async ({ ctx, params }) =>
-  json(await revokeKey(ctx, params.id)),
+export const DELETE = withRoute({ name: "keys.revoke", auth: { scope: "keys:write" } }, async ({ ctx, params, caller }) =>
+  json(await revokeKey(ctx, params.id, caller)),
 );
 
 export { methodNotAllowed as GET, methodNotAllowed as PATCH, methodNotAllowed as POST, methodNotAllowed as PUT };

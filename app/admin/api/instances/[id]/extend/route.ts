@@ -1,0 +1,10 @@
+import { json, withRoute } from "@/lib/http/route";
+import { ExtendInput } from "@/lib/pool/extend";
+import { extendByAdmin } from "@/lib/pool/extend-by-admin";
+
+export const dynamic = "force-dynamic";
+
+export const POST = withRoute(
+  { name: "admin.instances.extend", auth: { session: "admin" }, body: ExtendInput },
+  async ({ ctx, actor, params, input, caller }) => json(await extendByAdmin(ctx, params.id, input, actor, caller)),
+);

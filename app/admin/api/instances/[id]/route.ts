@@ -1,0 +1,8 @@
+import { json, withRoute } from "@/lib/http/route";
+import { terminateInstance } from "@/lib/pool/terminate";
+
+export const dynamic = "force-dynamic";
+
+export const DELETE = withRoute({ name: "admin.instances.terminate", auth: { session: "admin" } }, async ({ ctx, actor, params, caller }) =>
+  json(await terminateInstance(ctx, params.id, actor, caller)),
+);

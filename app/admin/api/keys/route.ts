@@ -1,0 +1,9 @@
+import { json, withRoute } from "@/lib/http/route";
+import { createKey } from "@/lib/keys/create";
+import { KeyCreateInput } from "@/lib/keys/model";
+
+export const dynamic = "force-dynamic";
+
+export const POST = withRoute({ name: "admin.keys.create", auth: { session: "admin" }, body: KeyCreateInput }, async ({ ctx, input, caller }) =>
+  json(await createKey(ctx, input, caller), { status: 201 }),
+);

@@ -1,0 +1,9 @@
+import { createAdminUser } from "@/lib/admin/users/create";
+import { UserCreateInput } from "@/lib/admin/users/model";
+import { json, withRoute } from "@/lib/http/route";
+
+export const dynamic = "force-dynamic";
+
+export const POST = withRoute({ name: "admin.users.create", auth: { session: "admin" }, body: UserCreateInput }, async ({ ctx, input, caller }) =>
+  json(await createAdminUser(ctx, input, caller), { status: 201 }),
+);

@@ -1,0 +1,235 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import http from "node:http";
+import { type Browser, expect, type Page, test } from "@playwright/test";
+import { adminCli } from "../tests/setup/stack";
+
+/**
+ * The dashboard as its owners use it, in Debian's Chromium against the real stack: sign-in, roles,
+ * apps and their pools, running demos, keys, the brute-force limit and the audit log.
+ */
+const BASE = "http://localhost:18080";
+const ADMIN = { email: `owner-${randomBytes(3).toString("hex")}@example.com`, password: "owner-password-0123" };
+const VIEWER = { email: `viewer-${randomBytes(3).toString("hex")}@example.com`, password: "viewer-password-0123" };
+const SLUG = `dash-${randomBytes(3).toString("hex")}`;
+const SHOTS = ".data/test-results/screenshots";
+
+test.describe.configure({ mode: "serial" });
+
+test.beforeAll(() => {
+  adminCli(["add", ADMIN.email, "--role", "admin", "--password-stdin"], { input: ADMIN.password });
+  adminCli(["add", VIEWER.email, "--role", "viewer", "--password-stdin"], { input: VIEWER.password });
+});
+
+/** The status an instance's URL answers through the proxy (0: no answer), on a fresh connection. */
+function statusThroughProxy(url: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const request = http.get({ host: "127.0.0.1", port, path: "/", headers: { Host: `${hostname}:${port}` }, timeout: 5000, agent: false }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on("timeout", () => request.destroy());
+    request.on("error", () => resolve(0));
+  });
+}
+
+async function signIn(page: Page, who: { email: string; password: string }) {
+  await page.goto("/admin/sign-in");
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(`${BASE}/admin`);
+}
+
+async function signedIn(browser: Browser, who: { email: string; password: string }) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, who);
+  return { context, page };
+}
+
+test("an unsigned visit goes to sign-in and back; a wrong password is refused, the right one lets in", async ({ page }) => {
+  await page.goto("/admin/apps");
+  await expect(page).toHaveURL(`${BASE}/admin/sign-in?next=%2Fadmin%2Fapps`);
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("sign-in-error")).toHaveText("wrong email or password");
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(`${BASE}/admin/apps`);
+  await expect(page.getByRole("heading", { name: "Apps", level: 1 })).toBeVisible();
+});
+
+test("a viewer sees everything, and a mutation posted directly gets 403 and changes nothing", async ({ browser, request }) => {
+  const { context, page } = await signedIn(browser, VIEWER);
+  await page.goto("/admin/apps/default");
+  await expect(page.getByText("Your role may look but not change.")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Save changes" })).toHaveCount(0);
+  const before = (await (await request.get("/api/v1/apps/default")).json()).pool_target;
+
+  const created = await page.request.post("/admin/api/apps", { data: { slug: "viewer-made", image: "tryitnow/hello:latest" }, headers: { Origin: BASE } });
+  expect(created.status()).toBe(403);
+  const patched = await page.request.patch("/admin/api/apps/default", { data: { pool_target: before + 5 }, headers: { Origin: BASE } });
+  expect(patched.status()).toBe(403);
+  expect((await patched.json()).code).toBe("FORBIDDEN");
+  expect((await request.get("/api/v1/apps/viewer-made")).status()).toBe(404);
+  expect((await (await request.get("/api/v1/apps/default")).json()).pool_target).toBe(before);
+
+  // No session at all: 401. And the admin session is no API key: /api/v1 does not accept it.
+  expect((await request.post("/admin/api/apps", { data: { slug: "anon", image: "x" }, headers: { Origin: BASE } })).status()).toBe(401);
+  await context.close();
+});
+
+test("creating an app fills its pool and the overview shows it live; raising the target moves the pool", async ({ browser }) => {
+  const { context, page } = await signedIn(browser, ADMIN);
+  await page.goto("/admin/apps/new");
+  await page.getByLabel("Slug").fill(SLUG);
+  await page.getByLabel("Name").fill("Dashboard test app with a long name that must not break the layout");
+  await page.getByLabel("Image").fill("tryitnow/hello-alt:latest");
+  await page.getByLabel("Pool target").fill("2");
+  await page.getByLabel("Pool minimum").fill("0");
+  await page.getByLabel("Pool maximum").fill("5");
+  // A cross-field mistake is shown beside its field, and nothing is created.
+  await page.getByLabel("Demo length (seconds)").fill("999999");
+  await page.getByRole("button", { name: "Create app" }).click();
+  await expect(page.locator("#field-default_ttl_seconds-error")).toBeVisible();
+  await page.getByLabel("Demo length (seconds)").fill("600");
+  await page.getByRole("button", { name: "Create app" }).click();
+  await expect(page).toHaveURL(`${BASE}/admin/apps/${SLUG}`);
+
+  await page.goto("/admin");
+  // The overview polls: the pool fills without a reload.
+  await expect(page.getByTestId(`${SLUG}-ready`)).toHaveText("2", { timeout: 60_000 });
+
+  await page.goto(`/admin/apps/${SLUG}`);
+  await page.getByLabel("Pool target").fill("3");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  await expect(page.getByTestId("pool-counts")).toContainText("3 ready", { timeout: 60_000 });
+  await context.close();
+});
+
+test("terminating a running demo makes its URL stop serving", async ({ browser, request }) => {
+  const acquired = await request.post("/api/v1/demo/acquire", { data: { app: SLUG } });
+  expect(acquired.status()).toBe(200);
+  const instance = await acquired.json();
+  expect(await statusThroughProxy(instance.url)).toBe(200);
+
+  const { context, page } = await signedIn(browser, ADMIN);
+  await page.goto(`/admin/apps/${SLUG}`);
+  await expect(page.getByRole("cell", { name: instance.id, exact: true })).toBeVisible();
+  await page.getByRole("button", { name: `+10 min for ${instance.id}` }).click();
+  await expect(page.getByRole("row", { name: new RegExp(instance.id) })).toContainText("1×");
+  await page.getByRole("button", { name: `Terminate ${instance.id}` }).click();
+  await page.getByRole("button", { name: "Terminate demo" }).click();
+  await expect(page.getByRole("cell", { name: instance.id, exact: true })).toHaveCount(0);
+  await expect.poll(() => statusThroughProxy(instance.url), { timeout: 20_000 }).not.toBe(200);
+  expect((await request.get(`/api/v1/demo/${instance.id}`)).status()).toBe(404);
+  await context.close();
+});
+
+test("a key is shown once and then only its prefix; revoking it makes the API refuse it", async ({ browser, request }) => {
+  const { context, page } = await signedIn(browser, ADMIN);
+  await page.goto("/admin/keys");
+  await expect(page.getByText("No publishable key — create one")).toBeVisible();
+
+  // A secret key first, so the API stays closed once the publishable one is revoked.
+  await page.getByLabel("Secret (server to server)").check();
+  await page.getByLabel("Name").fill("keeper");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect(page.getByTestId("new-key-value")).toHaveText(/^tin_sk_/);
+
+  await page.getByLabel("Publishable (for a web page: starts demos only)").check();
+  await page.getByLabel("Name").fill("shop site");
+  await page.getByRole("checkbox", { name: SLUG }).check();
+  await page.getByLabel("Allowed origins").fill("http://shop.example");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect(page.getByTestId("new-key-value")).toHaveText(/^tin_pk_/);
+  const key = (await page.getByTestId("new-key-value").textContent()) ?? "";
+
+  const acquire = (apiKey: string) =>
+    request.post("/api/v1/demo/acquire", { data: { app: SLUG }, headers: { "X-API-Key": apiKey, Origin: "http://shop.example" } });
+  expect((await acquire(key)).status()).toBe(200);
+
+  await page.reload();
+  expect(await page.content()).not.toContain(key);
+  const row = page.getByRole("row", { name: /shop site/ });
+  await expect(row).toContainText(`${key.slice(0, 12)}…`);
+
+  await page.getByRole("button", { name: "Revoke shop site" }).click();
+  await page.getByRole("button", { name: "Revoke key" }).click();
+  await expect(row).toContainText("revoked");
+  await expect.poll(async () => (await acquire(key)).status(), { timeout: 10_000 }).toBe(401);
+
+  // Leave the API as the other browser tests expect it: open, with no active key.
+  await page.getByRole("button", { name: "Revoke keeper" }).click();
+  await page.getByRole("button", { name: "Revoke key" }).click();
+  await expect(page.getByRole("row", { name: /keeper/ })).toContainText("revoked");
+  await expect.poll(async () => (await request.get("/api/v1/pool/stats")).status(), { timeout: 10_000 }).toBe(200);
+  await context.close();
+});
+
+test("the sign-in limit answers on the 11th wrong password, with the time to wait", async ({ page }) => {
+  await page.goto("/admin/sign-in");
+  await page.getByLabel("Email").fill(VIEWER.email);
+  for (let attempt = 1; attempt <= 10; attempt += 1) {
+    await page.getByLabel("Password").fill(`wrong-${attempt}`);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("sign-in-error")).toHaveText("wrong email or password");
+    await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
+  }
+  await page.getByLabel("Password").fill("wrong-11");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("sign-in-error")).toHaveText(/^too many attempts, try again in \d+ minutes?$/);
+  // Even the right password waits now, from this address, for this email.
+  await page.getByLabel("Password").fill(VIEWER.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("sign-in-error")).toHaveText(/^too many attempts/);
+});
+
+test("the audit log lists what was done, and filters by target", async ({ browser }) => {
+  const { context, page } = await signedIn(browser, ADMIN);
+  await page.goto("/admin/audit");
+  const log = page.getByRole("table", { name: "Audit log" });
+  for (const action of ["app.create", "app.update", "instance.extend", "instance.terminate", "key.create", "key.revoke", "user.create"]) {
+    await expect(log.getByText(action, { exact: true }).first()).toBeVisible();
+  }
+  await expect(log).toContainText(ADMIN.email);
+  await page.getByLabel("Target").selectOption("app");
+  await page.getByLabel("Name or id").fill(SLUG);
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(new RegExp(`target=${SLUG}`));
+  await expect(log.getByText("app.create", { exact: true })).toHaveCount(1);
+  await expect(log.getByText("key.create", { exact: true })).toHaveCount(0);
+  await context.close();
+});
+
+test("every dashboard page at 1280 and 375 px wide (screenshots in the run's output)", async ({ browser }) => {
+  mkdirSync(SHOTS, { recursive: true });
+  const pages: [string, string][] = [
+    ["overview", "/admin"],
+    ["apps", "/admin/apps"],
+    ["app", `/admin/apps/${SLUG}`],
+    ["new-app", "/admin/apps/new"],
+    ["keys", "/admin/keys"],
+    ["users", "/admin/users"],
+    ["audit", "/admin/audit"],
+  ];
+  for (const width of [1280, 375]) {
+    const context = await browser.newContext({ viewport: { width, height: 900 } });
+    const page = await context.newPage();
+    await page.goto("/admin/sign-in");
+    await page.screenshot({ path: `${SHOTS}/sign-in-${width}.png`, fullPage: true });
+    await signIn(page, ADMIN);
+    for (const [name, path] of pages) {
+      await page.goto(path);
+      await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+      await page.screenshot({ path: `${SHOTS}/${name}-${width}.png`, fullPage: true });
+      // Nothing may be wider than the screen (tables scroll inside their own box).
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${width} px`).toBeLessThanOrEqual(width);
+    }
+    await context.close();
+  }
+});

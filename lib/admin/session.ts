@@ -1,0 +1,27 @@
+import { getServerSession } from "next-auth";
+import type { Ctx } from "../context";
+import { findAdminUser } from "../db/admin-users";
+import { authOptions } from "./auth";
+import type { Role } from "./users/model";
+
+export interface AdminUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+/**
+ * The signed-in dashboard user of this request, or null. The user's row is read on every call, so
+ * a disabled user is signed out at once and a role change applies at the next request.
+ */
+export async function currentAdmin(ctx: Ctx): Promise<AdminUser | null> {
+  const session = await getServerSession(await authOptions(ctx));
+  const id = session?.user?.id;
+  if (!id) return null;
+  const row = await findAdminUser(ctx.db, id);
+  if (!row || row.disabledAt) return null;
+  return { id: row.id, email: row.email, name: row.name, role: row.role };
+}
+
+export const mayWrite = (user: AdminUser) => user.role === "admin";
