@@ -14,6 +14,7 @@ export const BENCH_ENV: Record<string, string> = {
   NODE_ENV: "production",
   PORT: "18090",
   PROXY_PORT: "18091",
+  PUBLIC_URL: "http://localhost:18090",
   CADDY_ADMIN_URL: "http://127.0.0.1:12029",
   VALKEY_PREFIX: "tinbench:",
   DATABASE_URL: benchDatabaseUrl,

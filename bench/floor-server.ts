@@ -39,6 +39,8 @@ createServer((req, res) => {
         hourResetMs: (hour + 1) * 3_600_000 - now,
         dayResetMs: (day + 1) * 86_400_000 - now,
         instPrefix: keys.instPrefix,
+        launchOnly: 0,
+        defaultLifetimeMs: 14_400_000,
       },
     );
     res.writeHead(reply.status === "OK" ? 200 : 503, { "content-type": "application/json" });

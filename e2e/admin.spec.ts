@@ -140,6 +140,8 @@ test("a key is shown once and then only its prefix; revoking it makes the API re
   await page.getByLabel("Name").fill("keeper");
   await page.getByRole("button", { name: "Create key" }).click();
   await expect(page.getByTestId("new-key-value")).toHaveText(/^tin_sk_/);
+  // The API is closed now, and a dashboard session is no API key there.
+  expect((await page.request.get("/api/v1/pool/stats")).status()).toBe(401);
 
   await page.getByLabel("Publishable (for a web page: starts demos only)").check();
   await page.getByLabel("Name").fill("shop site");

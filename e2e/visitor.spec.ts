@@ -4,7 +4,7 @@ import { type APIRequestContext, expect, test } from "@playwright/test";
 async function createReadyApp(request: APIRequestContext, prefix: string): Promise<string> {
   const slug = `${prefix}-${randomBytes(3).toString("hex")}`;
   const created = await request.post("/api/v1/apps", {
-    data: { slug, image: "tryitnow/hello:latest", pool_target: 2, pool_min: 0, pool_max: 5 },
+    data: { slug, image: "tryitnow/hello:latest", pool_target: 2, pool_min: 0, pool_max: 5, launch_page: true },
   });
   expect(created.status()).toBe(201);
   await expect
@@ -52,7 +52,8 @@ test("the launch page: press the button, open the app, watch the countdown, end 
   await appPage.close();
 
   await page.getByRole("button", { name: "End demo" }).click();
-  await expect(page.getByText("You ended the demo.")).toBeVisible();
+  await page.getByRole("button", { name: "End it" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Your demo has ended." })).toBeVisible();
   await expect.poll(async () => (await request.get(`/api/v1/demo/${id}`)).status()).toBe(404);
 });
 
@@ -77,7 +78,8 @@ test("with a publishable key, the launch page starts, follows and ends a demo fr
   await page.getByRole("button", { name: "Add 10 minutes" }).click();
   await expect(ttl).toHaveText(/^(39|40):\d\d$/);
   await page.getByRole("button", { name: "End demo" }).click();
-  await expect(page.getByText("You ended the demo.")).toBeVisible();
+  await page.getByRole("button", { name: "End it" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Your demo has ended." })).toBeVisible();
   // Without the token, the key alone cannot see the instance.
   const probe = await request.get(`/api/v1/demo/${id}`, { headers: { "X-API-Key": key, Origin: "http://localhost:18080" } });
   expect(probe.status()).toBe(404);

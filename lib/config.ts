@@ -101,6 +101,10 @@ export const Config = z.object({
   POOL_MAX_SIZE: int(20),
   POOL_DEFAULT_TTL: duration("30m"),
   POOL_MAX_TTL: duration("2h"),
+  /** Most total time an instance may live from its assignment, extensions included. */
+  POOL_MAX_LIFETIME: duration("4h"),
+  /** Most extensions per instance. */
+  POOL_MAX_EXTENSIONS: int(6),
   POOL_REPLENISH_INTERVAL: duration("1s"),
   PROVISION_CONCURRENCY: int(8),
   RECONCILE_INTERVAL: duration("30s"),

@@ -3,7 +3,7 @@
 # They run against their own Caddy, web port, Redis prefix and database, beside anything else.
 source "$(dirname "$0")/lib.sh"
 
-prepare
+prepare chromium
 trap stop_started_now EXIT
 prepare_database bench BENCH_DATABASE_URL
 build_image hello tryitnow/hello:latest
@@ -13,3 +13,5 @@ step "bench: acquire hot path (autocannon; floor = bare node server, same script
 node --import tsx bench/acquire.ts
 step "bench: cold start and refill (real containers)"
 node --import tsx bench/provisioning.ts
+step "bench: the embed, click to demo (Chromium through Caddy)"
+node --import tsx bench/embed.ts

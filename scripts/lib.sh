@@ -239,7 +239,7 @@ build_image() {
 }
 
 build_next() {
-  if [ -f .next/tin-server.mjs ] && [ -z "$(find app components lib public server.ts next.config.ts package.json -newer .next/tin-server.mjs 2>/dev/null | head -1)" ]; then
+  if [ -f .next/tin-server.mjs ] && [ -z "$(find app components lib embed public server.ts next.config.ts package.json -newer .next/tin-server.mjs 2>/dev/null | head -1)" ]; then
     info "web build is up to date"; return
   fi
   step "building the web app (next build + server bundle)"

@@ -130,11 +130,11 @@ describe("payloads between processes", () => {
 
 describe("PUBLIC_URL", () => {
   it("the launch page's own links come from it, not from the Host header a client sends", async () => {
-    const response = await fetch(`http://127.0.0.1:${TEST_PORT}/try/some-app`, { headers: { Host: "evil.example" } });
+    const response = await fetch(`http://127.0.0.1:${TEST_PORT}/try/default`, { headers: { Host: "evil.example" } });
     expect(response.status).toBe(200);
     const html = await response.text();
-    expect(html).toContain(`<link rel="canonical" href="http://localhost:${TEST_PORT}/try/some-app"/>`);
-    expect(html).toContain(`href="http://localhost:${TEST_PORT}/try/some-app"`);
+    expect(html).toContain(`<link rel="canonical" href="http://localhost:${TEST_PORT}/try/default"/>`);
+    expect(html).toContain(`href="http://localhost:${TEST_PORT}/try/default"`);
     expect(html).not.toContain("evil.example");
   });
 });

@@ -63,7 +63,7 @@ describe("the demo lifecycle through HTTP", () => {
     expect((await throughProxy(instance.id, "/")).status).toBe(404);
   });
 
-  it("validates extend: minutes must be an integer 1..60, and the max TTL holds", async () => {
+  it("validates extend: minutes must be an integer 1..60 (or absent: the app's step), and the max TTL holds", async () => {
     await waitReady(slug, 1);
     const { json: instance } = await acquire(slug);
     for (const minutes of [0, -1, 61, "x", 1.5, null]) {
@@ -71,8 +71,6 @@ describe("the demo lifecycle through HTTP", () => {
       expect(response.status, `minutes=${minutes}`).toBe(400);
       expect(response.json.code).toBe("INVALID_REQUEST");
     }
-    const missing = await api(`/api/v1/demo/${instance.id}/extend`, { method: "POST", json: {} });
-    expect(missing.json.code).toBe("INVALID_REQUEST");
     const broken = await api(`/api/v1/demo/${instance.id}/extend`, {
       method: "POST",
       body: "{not json",
@@ -88,6 +86,9 @@ describe("the demo lifecycle through HTTP", () => {
     expect(ok.status).toBe(200);
     const over = await api(`/api/v1/demo/${instance.id}/extend`, { method: "POST", json: { minutes: 1 } });
     expect(over.json.code).toBe("MAX_TTL_EXCEEDED");
+    // Without minutes, the app's extend step (10) is asked for: refused the same way at the limit.
+    const step = await api(`/api/v1/demo/${instance.id}/extend`, { method: "POST", json: {} });
+    expect(step.json).toMatchObject({ code: "MAX_TTL_EXCEEDED", details: { limit: "max_ttl" } });
     await api(`/api/v1/demo/${instance.id}`, { method: "DELETE" });
   });
 

@@ -9,6 +9,9 @@ import { adminFetch } from "./api";
 
 type Values = Record<string, unknown>;
 
+/** Fields whose values are code-like (references, paths, URLs): shown in a monospace font. */
+const CODE_FIELDS = new Set(["image", "health_path", "admin_path", "cta_url"]);
+
 const envToText = (env: unknown) =>
   Object.entries((env ?? {}) as Record<string, string>)
     .map(([name, value]) => `${name}=${value}`)
@@ -181,7 +184,7 @@ export function AppForm({
               step={field.input === "decimal" ? "0.01" : field.input === "text" ? undefined : "1"}
               min={field.input === "text" ? undefined : 0}
               defaultValue={value === null || value === undefined ? "" : String(value)}
-              className={field.input === "text" && field.api !== "name" ? "font-mono" : ""}
+              className={CODE_FIELDS.has(field.api) ? "font-mono" : ""}
             />
           </Field>
         );

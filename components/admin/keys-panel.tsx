@@ -45,20 +45,18 @@ export function KeysPanel({
   keys,
   apps,
   scopes,
-  publicUrl,
   canWrite,
 }: {
   keys: KeyRow[];
   apps: string[];
   scopes: readonly string[];
-  publicUrl: string;
   canWrite: boolean;
 }) {
   const router = useRouter();
   const [kind, setKind] = useState<"secret" | "publishable">("publishable");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
-  const [created, setCreated] = useState<(KeyRow & { key: string }) | null>(null);
+  const [created, setCreated] = useState<(KeyRow & { key: string; snippet: string | null }) | null>(null);
   const [revoking, setRevoking] = useState<KeyRow | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -80,7 +78,7 @@ export function KeysPanel({
           };
     setBusy(true);
     setMessage(null);
-    const result = await adminFetch<KeyRow & { key: string }>("/admin/api/keys", { method: "POST", body });
+    const result = await adminFetch<KeyRow & { key: string; snippet: string | null }>("/admin/api/keys", { method: "POST", body });
     setBusy(false);
     if (!result.ok) {
       setErrors(result.error.fieldErrors);
@@ -103,7 +101,6 @@ export function KeysPanel({
   }
 
   const active = keys.filter((key) => !key.revoked_at);
-  const launchLink = (app: string, key: string) => `${publicUrl}/try/${encodeURIComponent(app)}?key=${encodeURIComponent(key)}`;
 
   return (
     <div className="space-y-8">
@@ -121,17 +118,14 @@ export function KeysPanel({
             </code>
             <CopyButton text={created.key} label="Copy key" />
           </div>
-          {created.kind === "publishable" && created.apps?.[0] && (
+          {created.snippet && (
             <div className="space-y-1 text-sm text-emerald-900">
-              <p>
-                Launch page with this key (add <span className="font-mono">{publicUrl}</span> to its allowed origins to use it
-                there):
-              </p>
-              <div className="flex flex-wrap items-center gap-2">
-                <code className="min-w-0 break-all rounded bg-white px-2 py-1 font-mono text-xs text-slate-900 ring-1 ring-emerald-200">
-                  {launchLink(created.apps[0], created.key)}
+              <p>Paste this where the button should appear (more apps: one element each, see the README):</p>
+              <div className="flex flex-wrap items-start gap-2">
+                <code className="min-w-0 flex-1 break-all rounded bg-white px-2 py-1 font-mono text-xs text-slate-900 ring-1 ring-emerald-200" data-testid="embed-snippet">
+                  {created.snippet}
                 </code>
-                <CopyButton text={launchLink(created.apps[0], created.key)} label="Copy link" />
+                <CopyButton text={created.snippet} label="Copy tag" />
               </div>
             </div>
           )}

@@ -19,6 +19,12 @@ export async function mirrorApp(ctx: Ctx, spec: AppSpec): Promise<void> {
       pool_min: spec.poolMin,
       pool_max: spec.poolMax,
       paused: spec.paused ? 1 : 0,
+      launch_page: spec.launchPage ? 1 : 0,
+      extend_ms: spec.extendMinutes * 60_000,
+      max_lifetime_ms: spec.maxLifetimeSeconds * 1000,
+      max_extensions: spec.maxExtensions,
+      cta_label: spec.ctaLabel,
+      cta_url: spec.ctaUrl,
     })
     .sadd(ctx.keys.apps, spec.slug)
     .exec();

@@ -34,6 +34,10 @@ export function specProblems(spec: AppSpec): FieldProblem[] {
   if (spec.defaultTtlSeconds > spec.maxTtlSeconds) {
     problems.push({ path: "default_ttl_seconds", message: "default_ttl_seconds may not exceed max_ttl_seconds" });
   }
+  if (spec.defaultTtlSeconds > spec.maxLifetimeSeconds) {
+    problems.push({ path: "max_lifetime_seconds", message: "max_lifetime_seconds may not be below default_ttl_seconds" });
+  }
+  if (spec.ctaLabel && !spec.ctaUrl) problems.push({ path: "cta_url", message: "a call to action needs its link" });
   return problems;
 }
 

@@ -4,7 +4,7 @@ import type { AuditActor, Caller } from "../audit/model";
 import type { Ctx } from "../context";
 import { AppError, ERROR_STATUS } from "../errors";
 import { metrics } from "../metrics";
-import { type Actor, authenticate, corsOrigins, hasScope } from "../keys/authenticate";
+import { type Actor, authenticate, corsOrigins, hasScope, LAUNCH_ACTOR, presentsKey } from "../keys/authenticate";
 import { verifyInstanceToken } from "../keys/instance-token";
 import type { Scope } from "../keys/model";
 import { clientIp, PEER_HEADER, trustedProxies } from "./client-ip";
@@ -134,6 +134,8 @@ function auditActorOf(actor: Actor): AuditActor {
     case "secret":
     case "publishable":
       return { kind: "key", label: actor.label };
+    case "launch":
+      return { kind: "open", label: actor.label };
     default:
       return { kind: actor.kind, label: actor.label };
   }
@@ -146,7 +148,14 @@ async function authorize(
   rule: { scope: Scope; publishable?: "acquire" | "instance" },
   params: Record<string, string>,
 ): Promise<Actor> {
-  const actor = await authenticate(ctx, request, url);
+  let actor: Actor;
+  try {
+    actor = await authenticate(ctx, request, url);
+  } catch (error) {
+    const visitor = rule.publishable && !presentsKey(request, url) ? await launchVisitor(ctx, request, url, rule.publishable, params) : null;
+    if (!visitor) throw error;
+    return visitor;
+  }
   if (actor.kind === "publishable") {
     if (!rule.publishable) throw new AppError("FORBIDDEN", "a publishable key may only start and follow demos");
     // Browsers send Origin with every POST; a same-origin GET (the launch page's EventSource) has
@@ -165,6 +174,23 @@ async function authorize(
   }
   if (!hasScope(actor, rule.scope)) throw new AppError("FORBIDDEN", `this key lacks the scope "${rule.scope}"`);
   return actor;
+}
+
+/**
+ * A visitor without a key (ARCHITECTURE.md, "Embed and launch page"): acquire from our own origin
+ * (PUBLIC_URL: the launch page; the acquire script then starts only apps whose launch page is on),
+ * or a call about an instance whose token the visitor holds. Anything else stays a 401.
+ */
+async function launchVisitor(
+  ctx: Ctx,
+  request: RequestView,
+  url: URL,
+  kind: "acquire" | "instance",
+  params: Record<string, string>,
+): Promise<Actor | null> {
+  if (kind === "acquire") return request.headers.get("origin") === ctx.config.PUBLIC_URL ? LAUNCH_ACTOR : null;
+  const token = request.headers.get("x-instance-token") ?? url.searchParams.get("token");
+  return token && (await verifyInstanceToken(ctx, params.id ?? "", token)) ? LAUNCH_ACTOR : null;
 }
 
 const CORS_EXPOSED = "X-Request-ID, Retry-After, RateLimit, RateLimit-Policy";

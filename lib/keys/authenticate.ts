@@ -8,10 +8,11 @@ import { noteKeyUse } from "./usage";
 
 /**
  * Who is calling: the environment's API_KEY, a key made through the API, anyone (no keys
- * configured), or a dashboard user (admin routes only, never /api/v1).
+ * configured), a dashboard user (admin routes only, never /api/v1), or a visitor of our own launch
+ * page (no key: from PUBLIC_URL for apps whose launch page is on, or holding an instance's token).
  */
 export interface Actor {
-  kind: "open" | "env" | "secret" | "publishable" | "user";
+  kind: "open" | "env" | "secret" | "publishable" | "user" | "launch";
   keyId: string | null;
   /** How the audit log names it: a key's prefix, `API_KEY`, a user's email. */
   label: string;
@@ -108,6 +109,14 @@ export async function authenticate(ctx: Ctx, request: { headers: { get(name: str
     origins: record.origins,
   };
 }
+
+/** Whether the request carries any key at all (a wrong one is a 401, never a keyless visitor). */
+export function presentsKey(request: { headers: { get(name: string): string | null } }, url: URL): boolean {
+  return Boolean(request.headers.get("x-api-key") || request.headers.get("authorization") || url.searchParams.get("key"));
+}
+
+/** A visitor of our own launch page, who holds no key. */
+export const LAUNCH_ACTOR: Actor = { kind: "launch", keyId: null, label: "launch page", scopes: new Set(), apps: null, origins: [] };
 
 export function invalidateKeyCache(): void {
   cache().invalidate();

@@ -53,11 +53,14 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
       hourResetMs,
       dayResetMs,
       instPrefix: keys.instPrefix,
+      // The launch page (no key, from PUBLIC_URL) may start only apps whose launch page is on.
+      launchOnly: input.actor.kind === "launch" ? 1 : 0,
+      defaultLifetimeMs: ctx.config.POOL_MAX_LIFETIME,
     },
   );
   // Label values come only from apps that exist: a flood of made-up slugs cannot grow the metrics.
   metrics.acquireDuration.observe({ app: reply.status === "NO_APP" ? "unknown" : app }, (performance.now() - started) / 1000);
-  if (reply.status === "NO_APP") {
+  if (reply.status === "NO_APP" || reply.status === "NOT_PUBLIC") {
     metrics.acquisitions.inc({ app: "unknown", result: "unknown_app" });
     throw new AppError("NOT_FOUND", `app "${app}" not found`);
   }
@@ -88,7 +91,20 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
   metrics.acquisitions.inc({ app, result: "ok" });
   const view = instanceView(
     ctx.config,
-    { id: reply.id, app, createdAtMs: reply.createdAtMs, assignedAtMs: now, expiresAtMs: reply.expiresAtMs, adminPath: reply.adminPath },
+    {
+      id: reply.id,
+      app,
+      createdAtMs: reply.createdAtMs,
+      assignedAtMs: now,
+      expiresAtMs: reply.expiresAtMs,
+      adminPath: reply.adminPath,
+      extensions: 0,
+      maxExpiresAtMs: reply.maxExpiresAtMs,
+      extendMs: reply.extendMs,
+      maxExtensions: reply.maxExtensions,
+      ctaLabel: reply.ctaLabel,
+      ctaUrl: reply.ctaUrl,
+    },
     now,
   );
   return {

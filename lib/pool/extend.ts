@@ -6,26 +6,54 @@ import { extendScript } from "../store/scripts";
 import { locate } from "./locate";
 
 export const ExtendInput = z.object({
-  minutes: z.number({ error: "minutes must be a whole number from 1 to 60" }).int().min(1).max(60),
+  /** Absent: the app's extend step (`extend_minutes`). */
+  minutes: z.number({ error: "minutes must be a whole number from 1 to 60" }).int().min(1).max(60).optional(),
 });
 export type ExtendInput = z.infer<typeof ExtendInput>;
 
-/** Adds minutes to an assigned instance; the new remaining time may not exceed the app's max TTL (atomic). */
+const REASONS = {
+  max_ttl: (maxTtlSeconds: number) => `an instance may have at most ${maxTtlSeconds} seconds remaining`,
+  max_lifetime: () => "this demo has reached its longest life and cannot be extended further",
+  max_extensions: () => "this demo has used all its extensions",
+};
+
+/**
+ * Adds minutes (or the app's extend step) to an assigned instance, atomically within three limits:
+ * the remaining time (max TTL), the total life (max lifetime) and the number of extensions.
+ */
 export async function extend(ctx: Ctx, id: string, input: ExtendInput, actor: Actor) {
   const { keys } = await locate(ctx, id, actor);
   const now = Date.now();
   const reply = await extendScript.run(
     ctx.redis,
     { inst: keys.inst(id), expiry: keys.expiry, cfg: keys.cfg },
-    { id, nowMs: now, addMs: input.minutes * 60_000, defaultMaxTtlMs: ctx.config.POOL_MAX_TTL, channel: ctx.keys.events },
+    {
+      id,
+      nowMs: now,
+      addMs: (input.minutes ?? 0) * 60_000,
+      defaultMaxTtlMs: ctx.config.POOL_MAX_TTL,
+      defaultMaxExtensions: ctx.config.POOL_MAX_EXTENSIONS,
+      channel: ctx.keys.events,
+    },
   );
   if (reply.status === "NOT_FOUND") throw notFound();
-  if (reply.status === "MAX_TTL_EXCEEDED") {
+  if (reply.status === "LIMIT") {
     const maxTtlSeconds = Math.round(reply.maxTtlMs / 1000);
-    const remainingSeconds = Math.max(0, Math.floor((reply.expiresAtMs - now) / 1000));
-    throw new AppError("MAX_TTL_EXCEEDED", `an instance may have at most ${maxTtlSeconds} seconds remaining`, {
-      details: { max_ttl_seconds: maxTtlSeconds, ttl_remaining: remainingSeconds },
+    throw new AppError("MAX_TTL_EXCEEDED", REASONS[reply.limit](maxTtlSeconds), {
+      details: {
+        limit: reply.limit,
+        max_ttl_seconds: maxTtlSeconds,
+        ttl_remaining: Math.max(0, Math.floor((reply.expiresAtMs - now) / 1000)),
+        extensions: reply.extensions,
+        max_extensions: reply.maxExtensions,
+        max_expires_at: reply.maxExpiresAtMs ? new Date(reply.maxExpiresAtMs).toISOString() : null,
+      },
     });
   }
-  return { id, ttl_remaining: Math.floor((reply.expiresAtMs - now) / 1000), expires_at: new Date(reply.expiresAtMs).toISOString() };
+  return {
+    id,
+    ttl_remaining: Math.floor((reply.expiresAtMs - now) / 1000),
+    expires_at: new Date(reply.expiresAtMs).toISOString(),
+    extensions: reply.extensions,
+  };
 }

@@ -20,6 +20,12 @@ export interface AssignedInstance {
   assignedAtMs: number;
   expiresAtMs: number;
   adminPath: string;
+  extensions: number;
+  maxExpiresAtMs: number;
+  extendMs: number;
+  maxExtensions: number;
+  ctaLabel: string;
+  ctaUrl: string;
 }
 
 /** The JSON of an assigned instance, as GET /api/v1/demo/:id answers it. */
@@ -34,5 +40,10 @@ export function instanceView(config: Config, instance: AssignedInstance, nowMs: 
     assigned_at: iso(instance.assignedAtMs),
     expires_at: iso(instance.expiresAtMs),
     ttl_remaining_seconds: Math.max(0, Math.floor((instance.expiresAtMs - nowMs) / 1000)),
+    extensions: instance.extensions,
+    max_extensions: instance.maxExtensions,
+    extend_minutes: Math.round(instance.extendMs / 60_000),
+    max_expires_at: iso(instance.maxExpiresAtMs),
+    cta: instance.ctaLabel && instance.ctaUrl ? { label: instance.ctaLabel, url: instance.ctaUrl } : null,
   };
 }

@@ -29,7 +29,7 @@ describe("typed scripts", () => {
       hourly: { limit: 10, used: 3 },
       daily: { limit: 5, used: 5 },
     });
-    expect(acquireScript.decode(["OK", "abc", 0, 1, 0, 1, "1000", "61000", "60000", "/admin"])).toEqual({
+    expect(acquireScript.decode(["OK", "abc", 0, 1, 0, 1, "1000", "61000", "60000", "/admin", "90000", "600000", "6", "Sign up", "https://x.example"])).toEqual({
       status: "OK",
       id: "abc",
       hourly: { limit: 0, used: 1 },
@@ -38,11 +38,26 @@ describe("typed scripts", () => {
       expiresAtMs: 61000,
       ttlMs: 60000,
       adminPath: "/admin",
+      maxExpiresAtMs: 90000,
+      extendMs: 600000,
+      maxExtensions: 6,
+      ctaLabel: "Sign up",
+      ctaUrl: "https://x.example",
     });
+    expect(acquireScript.decode(["NOT_PUBLIC"])).toEqual({ status: "NOT_PUBLIC" });
     expect(() => acquireScript.decode(["OK", "abc", 0, 1, 0, 1, "x"])).toThrow(/created_at is not a number/);
     expect(() => acquireScript.decode("OK")).toThrow(ScriptReplyError);
 
-    expect(extendScript.decode(["MAX_TTL_EXCEEDED", "7200000", "5000"])).toEqual({ status: "MAX_TTL_EXCEEDED", maxTtlMs: 7_200_000, expiresAtMs: 5000 });
+    expect(extendScript.decode(["LIMIT", "max_extensions", "7200000", "5000", "6", "6", "9000"])).toEqual({
+      status: "LIMIT",
+      limit: "max_extensions",
+      maxTtlMs: 7_200_000,
+      expiresAtMs: 5000,
+      extensions: 6,
+      maxExtensions: 6,
+      maxExpiresAtMs: 9000,
+    });
+    expect(() => extendScript.decode(["LIMIT", "forever"])).toThrow(ScriptReplyError);
     expect(removeScript.decode(null)).toBeNull();
     expect(removeScript.decode("assigned")).toBe("assigned");
     expect(() => removeScript.decode("gone")).toThrow(ScriptReplyError);

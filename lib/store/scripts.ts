@@ -81,6 +81,7 @@ export interface Quota {
 export type AcquireReply =
   | { status: "NO_APP" }
   | { status: "PAUSED" }
+  | { status: "NOT_PUBLIC" }
   | { status: "RATE_LIMITED"; window: "hourly" | "daily"; hourly: Quota; daily: Quota }
   | { status: "EMPTY"; hourly: Quota; daily: Quota }
   | {
@@ -92,6 +93,12 @@ export type AcquireReply =
       expiresAtMs: number;
       ttlMs: number;
       adminPath: string;
+      /** The latest this instance may live, whatever the extensions. */
+      maxExpiresAtMs: number;
+      extendMs: number;
+      maxExtensions: number;
+      ctaLabel: string;
+      ctaUrl: string;
     };
 
 /**
@@ -102,10 +109,12 @@ export type AcquireReply =
 export const acquireScript = defineScript({
   name: "acquire",
   keys: ["ready", "expiry", "cfg", "hourCounter", "dayCounter"],
-  args: ["nowMs", "clientIp", "defaultHourly", "defaultDaily", "hourResetMs", "dayResetMs", "instPrefix"],
+  args: ["nowMs", "clientIp", "defaultHourly", "defaultDaily", "hourResetMs", "dayResetMs", "instPrefix", "launchOnly", "defaultLifetimeMs"],
   lua: `
-local settings = redis.call('HMGET', cfg, 'default_ttl_ms', 'rl_hourly', 'rl_daily', 'admin_path', 'paused')
+local settings = redis.call('HMGET', cfg, 'default_ttl_ms', 'rl_hourly', 'rl_daily', 'admin_path', 'paused', 'launch_page',
+  'max_lifetime_ms', 'extend_ms', 'max_extensions', 'cta_label', 'cta_url')
 if not settings[1] then return {'NO_APP'} end
+if launchOnly == '1' and settings[6] ~= '1' then return {'NOT_PUBLIC'} end
 if settings[5] == '1' then return {'PAUSED'} end
 local now = tonumber(nowMs)
 local hourly = tonumber(settings[2]) or -1
@@ -124,20 +133,23 @@ local id = redis.call('LPOP', ready)
 if not id then return {'EMPTY', '', hourly, usedHour, daily, usedDay} end
 local inst = instPrefix .. id
 local ttl = tonumber(settings[1])
-local expires = now + ttl
-redis.call('HSET', inst, 'state', 'assigned', 'assigned_at', now, 'expires_at', expires, 'client_ip', clientIp)
+local maxExpires = now + (tonumber(settings[7]) or tonumber(defaultLifetimeMs))
+local expires = math.min(now + ttl, maxExpires)
+redis.call('HSET', inst, 'state', 'assigned', 'assigned_at', now, 'expires_at', expires, 'client_ip', clientIp,
+  'max_expires_at', maxExpires, 'extensions', 0)
 redis.call('ZADD', expiry, expires, id)
 redis.call('INCR', hourCounter)
 redis.call('PEXPIRE', hourCounter, tonumber(hourResetMs) + 1000)
 redis.call('INCR', dayCounter)
 redis.call('PEXPIRE', dayCounter, tonumber(dayResetMs) + 1000)
 local created = redis.call('HGET', inst, 'created_at') or now
-return {'OK', id, hourly, usedHour + 1, daily, usedDay + 1, tostring(created), tostring(expires), tostring(ttl), settings[4] or '/'}
+return {'OK', id, hourly, usedHour + 1, daily, usedDay + 1, tostring(created), tostring(expires), tostring(ttl), settings[4] or '/',
+  tostring(maxExpires), settings[8] or '600000', settings[9] or '6', settings[10] or '', settings[11] or ''}
 `,
   decode: (value, fail): AcquireReply => {
     const parts = reply.list(value, fail, "reply");
     const status = parts[0];
-    if (status === "NO_APP" || status === "PAUSED") return { status };
+    if (status === "NO_APP" || status === "PAUSED" || status === "NOT_PUBLIC") return { status };
     if (status !== "RATE_LIMITED" && status !== "EMPTY" && status !== "OK") return fail("unknown status");
     const hourly = { limit: reply.number(parts[2], fail, "hourly limit"), used: reply.number(parts[3], fail, "hourly use") };
     const daily = { limit: reply.number(parts[4], fail, "daily limit"), used: reply.number(parts[5], fail, "daily use") };
@@ -155,39 +167,76 @@ return {'OK', id, hourly, usedHour + 1, daily, usedDay + 1, tostring(created), t
       expiresAtMs: reply.number(parts[7], fail, "expires_at"),
       ttlMs: reply.number(parts[8], fail, "ttl"),
       adminPath: reply.string(parts[9], fail, "admin_path"),
+      maxExpiresAtMs: reply.number(parts[10], fail, "max_expires_at"),
+      extendMs: reply.number(parts[11], fail, "extend_ms"),
+      maxExtensions: reply.number(parts[12], fail, "max_extensions"),
+      ctaLabel: reply.string(parts[13], fail, "cta_label"),
+      ctaUrl: reply.string(parts[14], fail, "cta_url"),
     };
   },
 });
 
-export type ExtendReply =
-  | { status: "OK"; expiresAtMs: number }
-  | { status: "NOT_FOUND" }
-  | { status: "MAX_TTL_EXCEEDED"; maxTtlMs: number; expiresAtMs: number };
+/** Which limit an extension ran into. */
+export type ExtendLimit = "max_ttl" | "max_lifetime" | "max_extensions";
 
-/** Adds time to an assigned instance; the new remaining time may not exceed the app's max TTL. */
+export type ExtendReply =
+  | { status: "OK"; expiresAtMs: number; extensions: number }
+  | { status: "NOT_FOUND" }
+  | { status: "LIMIT"; limit: ExtendLimit; maxTtlMs: number; expiresAtMs: number; extensions: number; maxExtensions: number; maxExpiresAtMs: number };
+
+/**
+ * Adds time to an assigned instance (`addMs`, or the app's extend step when 0). Three limits: the
+ * new remaining time may not exceed the app's max TTL, the instance may not outlive its
+ * `max_expires_at` (assignment + max lifetime), and it may not be extended more than the app's
+ * `max_extensions` times.
+ */
 export const extendScript = defineScript({
   name: "extend",
   keys: ["inst", "expiry", "cfg"],
-  args: ["id", "nowMs", "addMs", "defaultMaxTtlMs", "channel"],
+  args: ["id", "nowMs", "addMs", "defaultMaxTtlMs", "defaultMaxExtensions", "channel"],
   lua: `
-local st = redis.call('HMGET', inst, 'state', 'expires_at')
+local st = redis.call('HMGET', inst, 'state', 'expires_at', 'extensions', 'max_expires_at')
 local now = tonumber(nowMs)
 if st[1] ~= 'assigned' or tonumber(st[2]) <= now then return {'NOT_FOUND'} end
-local maxTtl = tonumber(redis.call('HGET', cfg, 'max_ttl_ms') or defaultMaxTtlMs)
-local expires = tonumber(st[2]) + tonumber(addMs)
-if expires - now > maxTtl then return {'MAX_TTL_EXCEEDED', tostring(maxTtl), st[2]} end
+local settings = redis.call('HMGET', cfg, 'max_ttl_ms', 'extend_ms', 'max_extensions')
+local maxTtl = tonumber(settings[1] or defaultMaxTtlMs)
+local step = tonumber(addMs)
+if step <= 0 then step = tonumber(settings[2] or '600000') end
+local maxExt = tonumber(settings[3] or defaultMaxExtensions)
+local used = tonumber(st[3] or '0')
+local maxExpires = tonumber(st[4] or '0')
+local expires = tonumber(st[2]) + step
+local limit = nil
+if used >= maxExt then limit = 'max_extensions'
+elseif expires - now > maxTtl then limit = 'max_ttl'
+elseif maxExpires > 0 and expires > maxExpires then limit = 'max_lifetime' end
+if limit then
+  return {'LIMIT', limit, tostring(maxTtl), st[2], tostring(used), tostring(maxExt), tostring(maxExpires)}
+end
 redis.call('HSET', inst, 'expires_at', expires)
-redis.call('HINCRBY', inst, 'extensions', 1)
+local extensions = redis.call('HINCRBY', inst, 'extensions', 1)
 redis.call('ZADD', expiry, 'XX', expires, id)
 redis.call('PUBLISH', channel, cjson.encode({type = 'extended', id = id, expires_at = expires}))
-return {'OK', tostring(expires)}
+return {'OK', tostring(expires), tostring(extensions)}
 `,
   decode: (value, fail): ExtendReply => {
     const parts = reply.list(value, fail, "reply");
     if (parts[0] === "NOT_FOUND") return { status: "NOT_FOUND" };
-    if (parts[0] === "OK") return { status: "OK", expiresAtMs: reply.number(parts[1], fail, "expires_at") };
-    if (parts[0] === "MAX_TTL_EXCEEDED") {
-      return { status: "MAX_TTL_EXCEEDED", maxTtlMs: reply.number(parts[1], fail, "max ttl"), expiresAtMs: reply.number(parts[2], fail, "expires_at") };
+    if (parts[0] === "OK") {
+      return { status: "OK", expiresAtMs: reply.number(parts[1], fail, "expires_at"), extensions: reply.number(parts[2], fail, "extensions") };
+    }
+    if (parts[0] === "LIMIT") {
+      const limit = parts[1];
+      if (limit !== "max_ttl" && limit !== "max_lifetime" && limit !== "max_extensions") return fail("unknown limit");
+      return {
+        status: "LIMIT",
+        limit,
+        maxTtlMs: reply.number(parts[2], fail, "max ttl"),
+        expiresAtMs: reply.number(parts[3], fail, "expires_at"),
+        extensions: reply.number(parts[4], fail, "extensions"),
+        maxExtensions: reply.number(parts[5], fail, "max extensions"),
+        maxExpiresAtMs: reply.number(parts[6], fail, "max expires_at"),
+      };
     }
     return fail("unknown status");
   },

@@ -1,5 +1,7 @@
 import type { Metadata } from "next";
-import { LaunchPanel } from "@/components/launch-panel";
+import { notFound } from "next/navigation";
+import { getApp } from "@/lib/apps/get";
+import { AppError } from "@/lib/errors";
 import { webContext } from "@/lib/http/web-context";
 import { launchPageUrl } from "@/lib/public-url";
 
@@ -7,24 +9,42 @@ export const dynamic = "force-dynamic";
 
 type Props = { params: Promise<{ app: string }>; searchParams: Promise<{ key?: string | string[] }> };
 
-/** The page's own address comes from PUBLIC_URL, not from the Host header a client sent. */
-export async function generateMetadata({ params }: Props): Promise<Metadata> {
-  const { app } = await params;
-  const url = launchPageUrl(webContext().config, app);
-  return { title: `Try ${app} now`, alternates: { canonical: url }, openGraph: { url, title: `Try ${app} now` } };
+/** The app as its public launch page shows it, or a 404 ("not public") for anything else. */
+async function publicApp(slug: string, key: string | undefined) {
+  const app = await getApp(webContext(), slug).catch((error) => {
+    if (error instanceof AppError && error.code === "NOT_FOUND") notFound();
+    throw error;
+  });
+  // Without its launch page, an app is reachable here only with a publishable key of its own site.
+  if (!app.launch_page && !key) notFound();
+  return app;
 }
 
+const publishable = (key: string | string[] | undefined) => (typeof key === "string" && key.startsWith("tin_pk_") ? key : undefined);
+
+/** The page's own address comes from PUBLIC_URL, not from the Host header a client sent. */
+export async function generateMetadata({ params, searchParams }: Props): Promise<Metadata> {
+  const { app: slug } = await params;
+  const app = await publicApp(slug, publishable((await searchParams).key));
+  const url = launchPageUrl(webContext().config, slug);
+  const title = `Try ${app.name} now`;
+  return { title, description: app.description || undefined, alternates: { canonical: url }, openGraph: { url, title } };
+}
+
+/** The launch page: the same embeddable widget as any site's button, on our own origin. */
 export default async function TryPage({ params, searchParams }: Props) {
-  const { app } = await params;
-  const { key } = await searchParams;
+  const { app: slug } = await params;
   // Only a publishable key belongs in a page; anything else is ignored.
-  const publishableKey = typeof key === "string" && key.startsWith("tin_pk_") ? key : undefined;
-  const pageUrl = launchPageUrl(webContext().config, app);
+  const key = publishable((await searchParams).key);
+  const app = await publicApp(slug, key);
+  const pageUrl = launchPageUrl(webContext().config, slug);
   return (
     <main className="mx-auto max-w-2xl space-y-6 px-4 py-16">
-      <h1 className="break-words text-3xl font-semibold">Try {app} now</h1>
+      <h1 className="break-words text-3xl font-semibold">Try {app.name} now</h1>
+      {app.description && <p className="text-lg text-slate-700">{app.description}</p>}
       <p className="text-slate-600">You get a private, running copy for a limited time. Nobody else sees it.</p>
-      <LaunchPanel app={app} publishableKey={publishableKey} />
+      <div data-tryitnow="" data-app={slug} className="min-h-12" />
+      <script src="/embed.js" async data-key={key} />
       <p className="text-sm text-slate-500">
         Share this page:{" "}
         <a className="break-all font-mono text-indigo-700 underline" href={pageUrl} data-testid="share-url">

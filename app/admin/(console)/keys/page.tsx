@@ -20,7 +20,7 @@ export default async function KeysPage() {
           their prefix.
         </p>
       </header>
-      <KeysPanel keys={keys} apps={apps.map((app) => app.slug)} scopes={SCOPES} publicUrl={ctx.config.PUBLIC_URL} canWrite={user.role === "admin"} />
+      <KeysPanel keys={keys} apps={apps.map((app) => app.slug)} scopes={SCOPES} canWrite={user.role === "admin"} />
     </div>
   );
 }
