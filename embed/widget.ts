@@ -150,6 +150,9 @@ export class Widget {
   async start(): Promise<void> {
     if (this.session) return this.reveal();
     report("click", this.o.app);
+    // The request leaves first; the tab (slow to create) opens while it is in flight.
+    let pending: Promise<Response> | null = this.call("POST", "/demo/acquire", { app: this.o.app });
+    pending.catch(() => undefined);
     const tab = this.o.open === "tab" ? window.open("", "_blank") : null;
     if (tab) tab.document.title = this.o.texts.starting;
     const busy = el("button", { type: "button", part: "button", disabled: "" }, el("span", { class: "spin", "aria-hidden": "true" }), this.o.texts.starting);
@@ -157,7 +160,8 @@ export class Widget {
     for (let attempt = 0; ; attempt += 1) {
       let response: Response;
       try {
-        response = await this.call("POST", "/demo/acquire", { app: this.o.app });
+        response = await (pending ?? this.call("POST", "/demo/acquire", { app: this.o.app }));
+        pending = null;
       } catch {
         tab?.close();
         console.error(`Try It Now: could not reach ${this.o.base} — the network failed, or this page's origin is not among the key's allowed origins.`);
