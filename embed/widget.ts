@@ -150,10 +150,13 @@ export class Widget {
   async start(): Promise<void> {
     if (this.session) return this.reveal();
     report("click", this.o.app);
-    // The request leaves first; the tab (slow to create) opens while it is in flight.
+    // The request leaves first; the tab (slow to create) opens while it is in flight. The marks let a
+    // page (or the bench) see where the time goes.
+    performance.mark("tryitnow:click");
     let pending: Promise<Response> | null = this.call("POST", "/demo/acquire", { app: this.o.app });
     pending.catch(() => undefined);
     const tab = this.o.open === "tab" ? window.open("", "_blank") : null;
+    performance.mark("tryitnow:tab");
     if (tab) tab.document.title = this.o.texts.starting;
     const busy = el("button", { type: "button", part: "button", disabled: "" }, el("span", { class: "spin", "aria-hidden": "true" }), this.o.texts.starting);
     this.show(busy);
@@ -170,6 +173,7 @@ export class Widget {
       }
       const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
       if (response.ok) {
+        performance.mark("tryitnow:acquired");
         this.session = sessionOf(body, String(body.token));
         this.save();
         this.emit("acquired", { id: this.session.id, url: this.session.url });
