@@ -7,10 +7,27 @@ import { acquire, api, containersOf, createApp, redis, removeApps, throughProxy,
 const testKeys = redisKeys(TEST_PREFIX);
 
 /** Runs a busybox command inside a container (as its own unprivileged user unless told); exit code and output. */
+/**
+ * Runs a command in a container. Docker's runtime occasionally fails to start an exec at all ("OCI
+ * runtime exec failed … read init-p: connection reset by peer", seen once in a fresh-clone run):
+ * that says nothing about the container, so such a start is tried again, up to three times.
+ */
 async function execIn(
   containerId: string,
   command: string,
   timeoutMs = 20_000,
+  user?: string,
+): Promise<{ code: number | null; output: string }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const result = await execOnce(containerId, command, timeoutMs, user);
+    if (attempt >= 3 || !result.output.startsWith("OCI runtime exec failed")) return result;
+  }
+}
+
+async function execOnce(
+  containerId: string,
+  command: string,
+  timeoutMs: number,
   user?: string,
 ): Promise<{ code: number | null; output: string }> {
   const exec = await docker
