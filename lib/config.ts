@@ -110,6 +110,10 @@ export const Config = z.object({
   RECONCILE_INTERVAL: duration("30s"),
   APP_SYNC_INTERVAL: duration("2s"),
   WORKER_LEASE: duration("5s"),
+  /** A cleanup job not acknowledged this long after delivery goes to another worker (above the slowest cleanup). */
+  JOB_ACK_WAIT: duration("30s"),
+  /** Deliveries of a cleanup job before it becomes a dead letter. */
+  JOB_MAX_DELIVER: int(5),
 
   RATE_LIMIT_HOURLY: int(10),
   RATE_LIMIT_DAILY: int(50),

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectBus } from "./bus/nats";
+import { type BusNames, busNames, connectBus } from "./bus/nats";
 import type { Config } from "./config";
 import { createDb, type Db } from "./db/client";
 import { createLogger, type Logger } from "./log";
@@ -22,6 +22,8 @@ export interface Ctx {
   routes: RouteTable;
   /** The NATS connection, made on first use (jobs and events land on it). */
   bus(): Promise<NatsConnection>;
+  /** This deployment's stream and subject names. */
+  busNames: BusNames;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export function createContext(config: Config, service: string): Ctx {
       proxyPort: config.PROXY_PORT,
       webUpstream: `127.0.0.1:${config.PORT}`,
     }),
+    busNames: busNames(config.VALKEY_PREFIX),
     bus() {
       bus ??= connectBus(config.NATS_URL).catch((error) => {
         bus = undefined; // try again on next use

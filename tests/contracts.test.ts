@@ -1,5 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
+import { jetstream } from "@nats-io/jetstream";
+import { busNames, connectBus } from "../lib/bus/nats";
+import { loadConfig } from "../lib/config";
 import { redisKeys } from "../lib/store/keys";
 import { type Proc, startWorker, TEST_API_KEY, TEST_PORT, TEST_PREFIX, waitFor } from "./setup/stack";
 import { acquire, api, containersOf, createApp, redis, removeApps, waitReady } from "./helpers";
@@ -85,7 +88,7 @@ describe("payloads between processes", () => {
     expect(await redis.hexists(testKeys.workerMetrics, "wrong-shape")).toBe(0);
   });
 
-  it("malformed instance events and cleanup entries are ignored; real ones still work", async () => {
+  it("malformed instance events and cleanup jobs are dropped; real ones still work", async () => {
     const slug = await createApp("contract", { pool_target: 1 });
     apps.push(slug);
     await waitReady(slug, 1);
@@ -114,8 +117,12 @@ describe("payloads between processes", () => {
     await readUntil(/id: \d+\nevent: ttl\n[\s\S]*id: \d+\nevent: ttl\n/, text.length);
     expect(text).not.toContain("event: expired");
 
-    // A malformed entry ahead of a real release on the cleanup queue: the release is still cleaned up.
-    await redis.rpush(testKeys.app(slug).trash, "{broken", JSON.stringify({ id: 42 }));
+    // Malformed jobs ahead of a real release on the bus: dropped, and the release is still cleaned up.
+    const nc = await connectBus(loadConfig().NATS_URL);
+    const subject = busNames(TEST_PREFIX).cleanupSubject;
+    await jetstream(nc).publish(subject, "{broken");
+    await jetstream(nc).publish(subject, JSON.stringify({ id: 42 }));
+    await nc.close();
     expect((await api(`/api/v1/demo/${instance.id}`, { method: "DELETE" })).status).toBe(200);
     await readUntil(/event: expired\n/);
     await waitFor(
@@ -124,7 +131,6 @@ describe("payloads between processes", () => {
       20_000,
       200,
     );
-    expect(await redis.llen(testKeys.app(slug).trash)).toBe(0);
   });
 });
 

@@ -2,7 +2,10 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { AppSpec } from "../lib/app-spec";
 import { ensureDefaultApp } from "../lib/apps/ensure-default";
+import { consumeCleanupJobs } from "../lib/bus/jobs";
 import { ensureStreams } from "../lib/bus/nats";
+import { cleanupInstance } from "../lib/upkeep/cleanup";
+import { metrics } from "../lib/metrics";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
 import { newRecordId } from "../lib/ids";
@@ -31,7 +34,7 @@ async function main() {
     await renewLease();
     await ctx.runtime.prepare();
     await ctx.routes.prepare();
-    await ensureStreams(await ctx.bus());
+    await ensureStreams(await ctx.bus(), ctx.busNames, { ackWaitMs: config.JOB_ACK_WAIT, maxDeliver: config.JOB_MAX_DELIVER });
     await ensureDefaultApp(ctx);
   });
 
@@ -46,7 +49,16 @@ async function main() {
       log.warn({ err: error.message, instance: event.id }, "could not fail instance; the reconciler will"),
     );
   });
+  let stopping = false;
+  /** Cleanup jobs from the bus: started once NATS answers (retried every 2 s until then). */
+  let jobs: Awaited<ReturnType<typeof consumeCleanupJobs>> | undefined;
+  const takeJobs = async () => {
+    if (jobs || stopping) return;
+    jobs = await consumeCleanupJobs(ctx, log, (job) => cleanupInstance(ctx, job.id));
+    log.info("taking cleanup jobs");
+  };
   const loops = [
+    every("jobs", 2000, log, takeJobs),
     every("lease", Math.max(200, Math.floor(config.WORKER_LEASE / 3)), log, renewLease),
     every("apps", config.APP_SYNC_INTERVAL, log, async () => {
       apps = await syncApps(ctx);
@@ -57,14 +69,16 @@ async function main() {
       const report = await reconcile(ctx);
       if (Object.values(report).some(Boolean)) log.info({ report }, "reconciled");
     }),
-    every("metrics", 5000, log, () => publishMetricsSnapshot(ctx, workerId)),
+    every("metrics", 5000, log, async () => {
+      if (jobs) metrics.jobsPending.set({ kind: "cleanup" }, await jobs.pending().catch(() => 0));
+      await publishMetricsSnapshot(ctx, workerId);
+    }),
     // The dashboard's per-minute pool levels (several workers write the same sample: harmless).
     every("history", 10_000, log, async () =>
       recordPoolLevels(ctx, await readPoolLevels(ctx.redis, apps.map((app) => ctx.keys.app(app.slug)))),
     ),
   ];
 
-  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -74,7 +88,9 @@ async function main() {
       process.exit(1);
     }, 9500);
     stopWatching();
-    await replenisher.stop(7000);
+    // Jobs in hand get a moment to finish; an unfinished one is redelivered to another worker.
+    await jobs?.stop(3000);
+    await replenisher.stop(5000);
     await Promise.all(loops.map((loop) => loop.stop()));
     await removeMetricsSnapshot(ctx, workerId).catch(() => undefined);
     await ctx.redis.del(ctx.keys.workerLease(workerId)).catch(() => undefined);

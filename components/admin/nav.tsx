@@ -9,6 +9,7 @@ const LINKS = [
   { href: "/admin/apps", label: "Apps" },
   { href: "/admin/keys", label: "API keys" },
   { href: "/admin/users", label: "Users", adminOnly: true },
+  { href: "/admin/jobs", label: "Jobs" },
   { href: "/admin/audit", label: "Audit log" },
 ];
 

@@ -1,22 +1,41 @@
-import { jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { AckPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { connect, type NatsConnection, nanos } from "@nats-io/transport-node";
 
-/** The JetStream streams (ARCHITECTURE.md, "NATS"): jobs (work queue) and analytics events (limits). */
-export const STREAMS = {
-  jobs: { name: "TRYIT_JOBS", subjects: ["tryit.jobs.>"], retention: RetentionPolicy.Workqueue },
-  events: { name: "TRYIT_EVENTS", subjects: ["tryit.events.>"], retention: RetentionPolicy.Limits },
-} as const;
+const DAY_NS = 86_400 * 1_000_000_000;
 
-const EVENTS_MAX_AGE_NS = 30 * 86_400 * 1_000_000_000;
+/**
+ * The JetStream names of a deployment (ARCHITECTURE.md, "NATS"). The deployment with the default
+ * prefix `tin:` uses the plain names (TRYIT_JOBS, tryit.jobs.cleanup, …); another prefix (a test or
+ * bench stack on the same NATS) gets its own streams and subjects, as its containers carry their
+ * own deployment label, so one never consumes the other's jobs.
+ */
+export function busNames(prefix: string) {
+  const token = prefix.replace(/[^a-z0-9]/gi, "").toLowerCase();
+  const plain = token === "tin";
+  const suffix = plain ? "" : `_${token.toUpperCase()}`;
+  const root = plain ? "tryit" : `tryit.${token}`;
+  return {
+    jobs: { name: `TRYIT_JOBS${suffix}`, subjects: [`${root}.jobs.>`], retention: RetentionPolicy.Workqueue },
+    dead: { name: `TRYIT_DEAD${suffix}`, subjects: [`${root}.dead.>`], retention: RetentionPolicy.Limits, maxAgeNs: 14 * DAY_NS },
+    events: { name: `TRYIT_EVENTS${suffix}`, subjects: [`${root}.events.>`], retention: RetentionPolicy.Limits, maxAgeNs: 30 * DAY_NS },
+    cleanupSubject: `${root}.jobs.cleanup`,
+    deadCleanupSubject: `${root}.dead.cleanup`,
+    cleanupConsumer: "cleanup",
+  };
+}
+export type BusNames = ReturnType<typeof busNames>;
 
 export function connectBus(url: string): Promise<NatsConnection> {
   return connect({ servers: url, timeout: 2000, maxReconnectAttempts: -1, name: "tryitnow" });
 }
 
-/** Creates the streams when missing. Idempotent; several workers may call it at once. */
-export async function ensureStreams(nc: NatsConnection): Promise<void> {
+/**
+ * Creates the streams and the cleanup consumer when missing, and brings the consumer's delivery
+ * settings to the configured ones. Idempotent; several workers may call it at once.
+ */
+export async function ensureStreams(nc: NatsConnection, names: BusNames, jobs: { ackWaitMs: number; maxDeliver: number }): Promise<void> {
   const jsm = await jetstreamManager(nc, { timeout: 3000 });
-  for (const stream of Object.values(STREAMS)) {
+  for (const stream of [names.jobs, names.dead, names.events]) {
     try {
       await jsm.streams.info(stream.name);
     } catch {
@@ -26,12 +45,30 @@ export async function ensureStreams(nc: NatsConnection): Promise<void> {
           subjects: [...stream.subjects],
           retention: stream.retention,
           storage: StorageType.File,
-          ...(stream === STREAMS.events ? { max_age: EVENTS_MAX_AGE_NS } : {}),
+          ...("maxAgeNs" in stream ? { max_age: stream.maxAgeNs } : {}),
+          // Publishing with the instance id as message id: a repeat within 2 minutes is dropped.
+          duplicate_window: nanos(120_000),
         });
       } catch (error) {
         // Another worker created it first.
         if (!/already in use|exists/i.test((error as Error).message)) throw error;
       }
+    }
+  }
+  const consumer = {
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(jobs.ackWaitMs),
+    max_deliver: jobs.maxDeliver,
+    filter_subject: names.cleanupSubject,
+  };
+  try {
+    await jsm.consumers.info(names.jobs.name, names.cleanupConsumer);
+    await jsm.consumers.update(names.jobs.name, names.cleanupConsumer, consumer);
+  } catch {
+    try {
+      await jsm.consumers.add(names.jobs.name, { durable_name: names.cleanupConsumer, ...consumer });
+    } catch (error) {
+      if (!/already in use|exists/i.test((error as Error).message)) throw error;
     }
   }
 }

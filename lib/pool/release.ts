@@ -1,21 +1,25 @@
+import { publishCleanup } from "../bus/jobs";
 import type { Ctx } from "../context";
 import { notFound } from "../errors";
 import type { Actor } from "../keys/authenticate";
 import { metrics } from "../metrics";
-import type { TrashEntry } from "../store/messages";
 import { locate } from "./locate";
 import { removeRecord } from "./remove";
 
 /**
- * Ends a visitor's instance now. The record leaves every list at once (a second call is 404); the
- * id goes on the app's cleanup queue, which a worker drains to remove the container and route.
+ * Ends a visitor's instance now. The record leaves every list at once (a second call is 404); a
+ * cleanup job goes on the bus, off the request path, for a worker to remove the container and route.
+ * When the bus is down the answer is the same: the reconciler removes a container whose record is
+ * gone within RECONCILE_INTERVAL (ARCHITECTURE.md, "NATS").
  */
 export async function release(ctx: Ctx, id: string, actor: Actor, requestId: string) {
   const { app, keys } = await locate(ctx, id, actor);
   const state = await removeRecord(ctx, keys, id, { expected: "assigned", event: "released", nowMs: Date.now() });
   if (!state) throw notFound();
-  const entry: TrashEntry = { id, request_id: requestId };
-  await ctx.redis.pipeline().rpush(keys.trash, JSON.stringify(entry)).del(ctx.keys.loc(id)).exec();
+  await ctx.redis.del(ctx.keys.loc(id));
   metrics.released.inc({ app });
+  publishCleanup(ctx, { id, app, reason: "released", request_id: requestId }).catch((error: Error) =>
+    ctx.log.warn({ instance: id, app, requestId, err: error.message }, "cleanup job not published; the reconciler will remove the container"),
+  );
   return { id, status: "released" as const, message: "instance released; it is being destroyed" };
 }

@@ -10,8 +10,6 @@ function appKeysOf(prefix: string, app: string) {
     warming: `${base}warming`,
     expiry: `${base}expiry`,
     cfg: `${base}cfg`,
-    /** Released ids waiting for a worker to remove their container and route. */
-    trash: `${base}trash`,
     /** Replenish health: consecutive failures, last error, back-off deadline. */
     health: `${base}health`,
     instPrefix: `${base}inst:`,

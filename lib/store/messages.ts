@@ -11,10 +11,6 @@ export const InstanceEvent = z.discriminatedUnion("type", [
 ]);
 export type InstanceEvent = z.infer<typeof InstanceEvent>;
 
-/** An entry of an app's cleanup queue: the instance and the request that caused its removal. */
-export const TrashEntry = z.object({ id: z.string(), request_id: z.string().nullable() });
-export type TrashEntry = z.infer<typeof TrashEntry>;
-
 /** A failure the worker handled, for the dashboard's overview. */
 export const FailureEntry = z.object({
   at: z.number(),

@@ -69,7 +69,7 @@ describe("redisKeys", () => {
     const keys = redisKeys("tin:");
     const shop = keys.app("shop");
     expect(keys.app("shop")).toBe(shop);
-    const all = [shop.ready, shop.warming, shop.expiry, shop.cfg, shop.trash, shop.health, shop.inst("x"), shop.rateLimit("1.2.3.4", "h1")];
+    const all = [shop.ready, shop.warming, shop.expiry, shop.cfg, shop.health, shop.inst("x"), shop.rateLimit("1.2.3.4", "h1")];
     expect(all.filter((key) => !key.startsWith("tin:{shop}:"))).toEqual([]);
   });
 

@@ -1,5 +1,4 @@
 import type { Ctx } from "../context";
-import { parseJson, TrashEntry } from "../store/messages";
 import { drainScript } from "../store/scripts";
 import { cleanupInstance } from "./cleanup";
 
@@ -11,9 +10,8 @@ export async function drainApp(ctx: Ctx, app: string): Promise<number> {
     { ready: keys.ready, warming: keys.warming, expiry: keys.expiry, cfg: keys.cfg },
     { instPrefix: keys.instPrefix, channel: ctx.keys.events },
   );
-  const queued = (await ctx.redis.lrange(keys.trash, 0, -1)).flatMap((entry) => parseJson(TrashEntry, entry)?.id ?? []);
-  await Promise.allSettled([...ids, ...queued].map((id) => cleanupInstance(ctx, id)));
-  await ctx.redis.pipeline().del(keys.trash, keys.health).srem(ctx.keys.apps, app).exec();
+  await Promise.allSettled(ids.map((id) => cleanupInstance(ctx, id)));
+  await ctx.redis.pipeline().del(keys.health).srem(ctx.keys.apps, app).exec();
   ctx.log.info({ app, instances: ids.length }, "drained deleted app");
   return ids.length;
 }

@@ -48,6 +48,8 @@ export const TEST_ENV: Record<string, string> = {
   RATE_LIMIT_DAILY: "0",
   LOG_LEVEL: "info",
   KEY_CACHE_TTL: "1s",
+  JOB_ACK_WAIT: "3s",
+  JOB_MAX_DELIVER: "3",
   SSE_MAX_PER_IP: "4",
 };
 
@@ -165,6 +167,14 @@ export async function webAnswers(port: number): Promise<boolean> {
 
 export function startWorker(name = "worker", env: Record<string, string> = {}): Proc {
   return startProcess(name, process.execPath, ["--import", "tsx", "worker/index.ts"], env);
+}
+
+/** A worker whose cleanup jobs of one app fail or hang (tests/setup/cleanup-fault.ts). */
+export function startFaultyWorker(name: string, fault: `${"fail" | "hang"}:${string}`, env: Record<string, string> = {}): Proc {
+  return startProcess(name, process.execPath, ["--import", "tsx", "--import", "./tests/setup/cleanup-fault.ts", "worker/index.ts"], {
+    ...env,
+    TIN_CLEANUP_FAULT: fault,
+  });
 }
 
 /** `npm run admin -- …` against the test stack's database; returns its output, throws on failure. */

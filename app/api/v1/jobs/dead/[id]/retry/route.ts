@@ -1,0 +1,10 @@
+import { retryDeadLetter } from "@/lib/bus/dead-letters";
+import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
+
+export const dynamic = "force-dynamic";
+
+export const POST = withRoute({ name: "jobs.dead.retry", auth: { scope: "jobs:write" } }, async ({ ctx, params, caller }) =>
+  json(await retryDeadLetter(ctx, params.id, caller)),
+);
+
+export { methodNotAllowed as DELETE, methodNotAllowed as GET, methodNotAllowed as PATCH, methodNotAllowed as PUT };

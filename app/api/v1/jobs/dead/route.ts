@@ -1,0 +1,8 @@
+import { listDeadLetters } from "@/lib/bus/dead-letters";
+import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withRoute({ name: "jobs.dead.list", auth: { scope: "metrics" } }, async ({ ctx }) => json(await listDeadLetters(ctx)));
+
+export { methodNotAllowed as DELETE, methodNotAllowed as PATCH, methodNotAllowed as POST, methodNotAllowed as PUT };
