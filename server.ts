@@ -3,6 +3,7 @@ import next from "next";
 import { POST as acquireRoute } from "./app/api/v1/demo/acquire/route";
 import { loadConfig } from "./lib/config";
 import { AcquisitionHistory } from "./lib/admin/history";
+import { flushEvents } from "./lib/events/publish";
 import { PEER_HEADER } from "./lib/http/client-ip";
 import { serveRouteHandler } from "./lib/http/node-adapter";
 import { errorResponse, requestIdOf } from "./lib/http/route";
@@ -119,6 +120,7 @@ const shutdown = (signal: string) => {
     const ctx = webContext();
     await flushKeyUse(ctx).catch(() => undefined);
     await flushHistory();
+    await flushEvents(ctx).catch(() => undefined);
     await ctx.close().catch(() => undefined);
     log.info("web stopped");
     log.flush();

@@ -44,6 +44,8 @@ export const metrics = {
   failed: counter("tin_instances_failed_total", "Instances whose container was OOM-killed or died, by reason.", ["app", "reason"]),
   reconcileDuration: histogram("tin_reconcile_duration_seconds", "Time of one reconcile pass.", [], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5]),
   jobs: counter("tin_jobs_total", "Jobs handled by the workers, by kind and outcome (ok, retry, dead).", ["kind", "outcome"]),
+  eventsDropped: counter("tin_events_dropped_total", "Analytics events lost because the bus could not take them, by reason.", ["reason"]),
+  eventsWritten: counter("tin_events_written_total", "Analytics events written to MariaDB by the workers.", []),
   jobsPending: gauge("tin_jobs_pending", "Jobs waiting or in hand on the bus, by kind.", ["kind"]),
   cleanups: counter("tin_cleanups_total", "Instances whose container and route were removed, by outcome.", ["outcome"]),
   reconciled: counter("tin_reconcile_actions_total", "Repairs made by the reconciler, by kind.", ["kind"]),

@@ -3,6 +3,8 @@ import { hostname } from "node:os";
 import type { AppSpec } from "../lib/app-spec";
 import { ensureDefaultApp } from "../lib/apps/ensure-default";
 import { consumeCleanupJobs } from "../lib/bus/jobs";
+import { flushEvents } from "../lib/events/publish";
+import { writeEvents } from "../lib/events/write";
 import { ensureStreams } from "../lib/bus/nats";
 import { cleanupInstance } from "../lib/upkeep/cleanup";
 import { metrics } from "../lib/metrics";
@@ -59,6 +61,8 @@ async function main() {
   };
   const loops = [
     every("jobs", 2000, log, takeJobs),
+    // Analytics events into MariaDB: the writer runs until it fails (bus or database away), then again.
+    every("events", 2000, log, () => writeEvents(ctx, log, () => stopping)),
     every("lease", Math.max(200, Math.floor(config.WORKER_LEASE / 3)), log, renewLease),
     every("apps", config.APP_SYNC_INTERVAL, log, async () => {
       apps = await syncApps(ctx);
@@ -90,6 +94,7 @@ async function main() {
     stopWatching();
     // Jobs in hand get a moment to finish; an unfinished one is redelivered to another worker.
     await jobs?.stop(3000);
+    await flushEvents(ctx).catch(() => undefined);
     await replenisher.stop(5000);
     await Promise.all(loops.map((loop) => loop.stop()));
     await removeMetricsSnapshot(ctx, workerId).catch(() => undefined);

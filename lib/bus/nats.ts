@@ -19,6 +19,8 @@ export function busNames(prefix: string) {
     dead: { name: `TRYIT_DEAD${suffix}`, subjects: [`${root}.dead.>`], retention: RetentionPolicy.Limits, maxAgeNs: 14 * DAY_NS },
     events: { name: `TRYIT_EVENTS${suffix}`, subjects: [`${root}.events.>`], retention: RetentionPolicy.Limits, maxAgeNs: 30 * DAY_NS },
     cleanupSubject: `${root}.jobs.cleanup`,
+    eventsSubjectRoot: `${root}.events`,
+    eventsConsumer: "events-writer",
     deadCleanupSubject: `${root}.dead.cleanup`,
     cleanupConsumer: "cleanup",
   };
@@ -61,6 +63,16 @@ export async function ensureStreams(nc: NatsConnection, names: BusNames, jobs: {
     max_deliver: jobs.maxDeliver,
     filter_subject: names.cleanupSubject,
   };
+  // The events writer: one durable consumer shared by the workers; a batch is acked after its commit.
+  try {
+    await jsm.consumers.info(names.events.name, names.eventsConsumer);
+  } catch {
+    try {
+      await jsm.consumers.add(names.events.name, { durable_name: names.eventsConsumer, ack_policy: AckPolicy.Explicit, ack_wait: nanos(30_000), max_deliver: -1 });
+    } catch (error) {
+      if (!/already in use|exists/i.test((error as Error).message)) throw error;
+    }
+  }
   try {
     await jsm.consumers.info(names.jobs.name, names.cleanupConsumer);
     await jsm.consumers.update(names.jobs.name, names.cleanupConsumer, consumer);

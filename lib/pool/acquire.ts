@@ -4,6 +4,7 @@ import type { Ctx } from "../context";
 import { AppError } from "../errors";
 import { type Actor, mayUseApp } from "../keys/authenticate";
 import { instanceToken } from "../keys/instance-token";
+import { emitEvent } from "../events/publish";
 import { metrics } from "../metrics";
 import { clientKey } from "../net/address";
 import { acquireScript } from "../store/scripts";
@@ -25,7 +26,7 @@ export interface RateLimitState {
  * Hands out the oldest ready instance of an app: one Redis round trip (the acquire script), which
  * also checks and counts the client's hourly and daily quota. Nothing else is called here.
  */
-export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string; actor: Actor }) {
+export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string; actor: Actor; requestId?: string }) {
   const app = input.app ?? DEFAULT_APP;
   if (!mayUseApp(input.actor, app)) throw new AppError("FORBIDDEN", `this key may not start "${app}"`);
   const started = performance.now();
@@ -64,8 +65,11 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
     metrics.acquisitions.inc({ app: "unknown", result: "unknown_app" });
     throw new AppError("NOT_FOUND", `app "${app}" not found`);
   }
+  const rejected = (reason: string) =>
+    emitEvent(ctx, { type: "rejected", app, requestId: input.requestId, clientIp: input.clientIp, data: { reason } });
   if (reply.status === "PAUSED") {
     metrics.acquisitions.inc({ app, result: "paused" });
+    rejected("paused");
     throw new AppError("APP_PAUSED", "this demo is paused right now; try again later", { retryAfterSeconds: 60 });
   }
   const rateLimit: RateLimitState = {
@@ -74,6 +78,7 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
   };
   if (reply.status === "RATE_LIMITED") {
     metrics.acquisitions.inc({ app, result: "rate_limited" });
+    rejected("rate_limited");
     const window = rateLimit[reply.window];
     throw new AppError("RATE_LIMITED", `too many demos from this address (${reply.window} limit ${window.limit})`, {
       retryAfterSeconds: Math.ceil(window.resetMs / 1000),
@@ -83,12 +88,14 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
   }
   if (reply.status === "EMPTY") {
     metrics.acquisitions.inc({ app, result: "exhausted" });
+    rejected("exhausted");
     throw new AppError("POOL_EXHAUSTED", "no demo instance is ready right now; try again shortly", {
       retryAfterSeconds: 5,
       headers: rateLimitHeaders(rateLimit),
     });
   }
   metrics.acquisitions.inc({ app, result: "ok" });
+  emitEvent(ctx, { type: "acquired", app, instance: reply.id, requestId: input.requestId, clientIp: input.clientIp });
   const view = instanceView(
     ctx.config,
     {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Ctx } from "../context";
 import { AppError, notFound } from "../errors";
+import { emitEvent } from "../events/publish";
 import type { Actor } from "../keys/authenticate";
 import { extendScript } from "../store/scripts";
 import { locate } from "./locate";
@@ -21,8 +22,8 @@ const REASONS = {
  * Adds minutes (or the app's extend step) to an assigned instance, atomically within three limits:
  * the remaining time (max TTL), the total life (max lifetime) and the number of extensions.
  */
-export async function extend(ctx: Ctx, id: string, input: ExtendInput, actor: Actor) {
-  const { keys } = await locate(ctx, id, actor);
+export async function extend(ctx: Ctx, id: string, input: ExtendInput, actor: Actor, requestId?: string) {
+  const { app, keys } = await locate(ctx, id, actor);
   const now = Date.now();
   const reply = await extendScript.run(
     ctx.redis,
@@ -50,6 +51,7 @@ export async function extend(ctx: Ctx, id: string, input: ExtendInput, actor: Ac
       },
     });
   }
+  emitEvent(ctx, { type: "extended", app, instance: id, requestId, data: { extensions: reply.extensions } });
   return {
     id,
     ttl_remaining: Math.floor((reply.expiresAtMs - now) / 1000),

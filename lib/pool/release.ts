@@ -2,6 +2,7 @@ import { publishCleanup } from "../bus/jobs";
 import type { Ctx } from "../context";
 import { notFound } from "../errors";
 import type { Actor } from "../keys/authenticate";
+import { emitEvent } from "../events/publish";
 import { metrics } from "../metrics";
 import { locate } from "./locate";
 import { removeRecord } from "./remove";
@@ -18,6 +19,7 @@ export async function release(ctx: Ctx, id: string, actor: Actor, requestId: str
   if (!state) throw notFound();
   await ctx.redis.del(ctx.keys.loc(id));
   metrics.released.inc({ app });
+  emitEvent(ctx, { type: "released", app, instance: id, requestId });
   publishCleanup(ctx, { id, app, reason: "released", request_id: requestId }).catch((error: Error) =>
     ctx.log.warn({ instance: id, app, requestId, err: error.message }, "cleanup job not published; the reconciler will remove the container"),
   );

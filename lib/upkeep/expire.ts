@@ -1,5 +1,6 @@
 import { publishCleanup } from "../bus/jobs";
 import type { Ctx } from "../context";
+import { emitEvent } from "../events/publish";
 import { metrics } from "../metrics";
 import { expireScript } from "../store/scripts";
 import { cleanupInstance } from "./cleanup";
@@ -18,6 +19,7 @@ export async function expireDue(ctx: Ctx, app: string, batch = 100): Promise<num
   );
   if (!expired.length) return 0;
   metrics.expired.inc({ app }, expired.length);
+  for (const id of expired) emitEvent(ctx, { type: "expired", app, instance: id });
   await Promise.all(
     expired.map((id) =>
       publishCleanup(ctx, { id, app, reason: "expired", request_id: null }).catch(async (error: Error) => {

@@ -1,5 +1,6 @@
 import { recordFailure } from "../admin/history";
 import type { Ctx } from "../context";
+import { emitEvent } from "../events/publish";
 import { metrics } from "../metrics";
 import { removeRecord } from "../pool/remove";
 import { cleanupInstance } from "./cleanup";
@@ -13,6 +14,7 @@ export async function failInstance(ctx: Ctx, app: string, id: string, reason: "o
   const state = await removeRecord(ctx, ctx.keys.app(app), id, { event: "expired" });
   if (!state) return false;
   metrics.failed.inc({ app, reason });
+  if (state === "assigned") emitEvent(ctx, { type: "failed", app, instance: id, data: { reason } });
   ctx.log.warn({ app, instance: id, reason, state }, "instance failed; replacing it");
   await recordFailure(ctx, { app, instance: id, reason, error: reason === "oom" ? "out of memory" : "container exited" });
   await cleanupInstance(ctx, id);

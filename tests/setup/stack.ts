@@ -213,6 +213,7 @@ export async function resetTestState(): Promise<void> {
   await connection.query("DELETE FROM settings");
   await connection.query("DELETE FROM admin_users");
   await connection.query("DELETE FROM audit_log");
+  await connection.query("DELETE FROM events");
   await connection.end();
 }
 

@@ -3,3 +3,4 @@ export * from "./api-keys";
 export * from "./apps";
 export * from "./audit-log";
 export * from "./settings";
+export * from "./events";

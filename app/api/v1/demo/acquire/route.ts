@@ -5,8 +5,8 @@ export const dynamic = "force-dynamic";
 
 export const POST = withRoute(
   { name: "demo.acquire", auth: { scope: "demo", publishable: "acquire" }, body: AcquireInput },
-  async ({ ctx, actor, input, clientIp }) => {
-    const { instance, headers } = await acquire(ctx, { ...input, clientIp, actor });
+  async ({ ctx, actor, input, clientIp, requestId }) => {
+    const { instance, headers } = await acquire(ctx, { ...input, clientIp, actor, requestId });
     return json(instance, { headers });
   },
 );

@@ -5,7 +5,7 @@ export const dynamic = "force-dynamic";
 
 export const POST = withRoute(
   { name: "demo.extend", auth: { scope: "demo", publishable: "instance" }, body: ExtendInput },
-  async ({ ctx, actor, params, input }) => json(await extend(ctx, params.id, input, actor)),
+  async ({ ctx, actor, params, input, requestId }) => json(await extend(ctx, params.id, input, actor, requestId)),
 );
 
 export { methodNotAllowed as DELETE, methodNotAllowed as GET, methodNotAllowed as PATCH, methodNotAllowed as PUT, preflight as OPTIONS };

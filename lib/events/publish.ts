@@ -1,0 +1,104 @@
+import { createHmac, randomUUID } from "node:crypto";
+import { jetstream } from "@nats-io/jetstream";
+import type { Ctx } from "../context";
+import { metrics } from "../metrics";
+import { clientKey } from "../net/address";
+import { derivedKey } from "../secrets";
+import type { AnalyticsEvent, EventType } from "./model";
+
+/** Events kept in memory while a flush is pending; past this they are dropped (and counted). */
+const BUFFER_MAX = 10_000;
+const FLUSH_MS = 200;
+const PUBLISH_TIMEOUT_MS = 1000;
+
+interface Pending {
+  event: Omit<AnalyticsEvent, "visitor">;
+  clientIp: string | null;
+}
+
+export interface EmitInput {
+  type: EventType;
+  app: string;
+  instance?: string | null;
+  requestId?: string | null;
+  clientIp?: string | null;
+  data?: AnalyticsEvent["data"];
+}
+
+/** The visitor key: HMAC of the client's address (IPv6 by /64) under a key that changes every UTC day. */
+async function visitorOf(ctx: Ctx, ip: string, atMs: number): Promise<string> {
+  const day = createHmac("sha256", await derivedKey(ctx, "visitor"))
+    .update(String(Math.floor(atMs / 86_400_000)))
+    .digest();
+  return createHmac("sha256", day).update(clientKey(ip)).digest("base64url").slice(0, 32);
+}
+
+/**
+ * Funnel events leave a process off the request path: `emit` only appends to a buffer (the acquire
+ * path pays for an object and a push); a timer publishes the buffer to TRYIT_EVENTS every 200 ms,
+ * the event id as message id. When NATS cannot take them, they are dropped and counted
+ * (`tin_events_dropped_total`) — an acquire never waits for, or fails on, analytics.
+ */
+class EventPublisher {
+  private buffer: Pending[] = [];
+  private timer?: NodeJS.Timeout;
+
+  emit(ctx: Ctx, input: EmitInput): void {
+    if (this.buffer.length >= BUFFER_MAX) {
+      metrics.eventsDropped.inc({ reason: "buffer_full" });
+      return;
+    }
+    this.buffer.push({
+      event: {
+        id: randomUUID(),
+        type: input.type,
+        app: input.app,
+        instance: input.instance ?? null,
+        atMs: Date.now(),
+        request_id: input.requestId ?? null,
+        data: input.data ?? {},
+      },
+      clientIp: input.clientIp ?? null,
+    });
+    this.timer ??= setTimeout(() => void this.flush(ctx), FLUSH_MS);
+    this.timer.unref?.();
+  }
+
+  async flush(ctx: Ctx): Promise<void> {
+    this.timer = undefined;
+    const batch = this.buffer.splice(0);
+    if (!batch.length) return;
+    try {
+      const nc = await Promise.race([
+        ctx.bus(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("NATS not reachable")), PUBLISH_TIMEOUT_MS)),
+      ]);
+      const js = jetstream(nc, { timeout: PUBLISH_TIMEOUT_MS });
+      const results = await Promise.allSettled(
+        batch.map(async ({ event, clientIp }) => {
+          const visitor = clientIp ? await visitorOf(ctx, clientIp, event.atMs) : null;
+          const full: AnalyticsEvent = { ...event, visitor };
+          await js.publish(`${ctx.busNames.eventsSubjectRoot}.${event.type}`, JSON.stringify(full), { msgID: event.id });
+        }),
+      );
+      const failed = results.filter((result) => result.status === "rejected").length;
+      if (failed) metrics.eventsDropped.inc({ reason: "publish_failed" }, failed);
+    } catch (error) {
+      metrics.eventsDropped.inc({ reason: "bus_unreachable" }, batch.length);
+      ctx.log.warn({ err: (error as Error).message, dropped: batch.length }, "analytics events dropped");
+    }
+  }
+}
+
+const holder = globalThis as unknown as { __tinEvents?: EventPublisher };
+const publisher = () => (holder.__tinEvents ??= new EventPublisher());
+
+/** Records one funnel step; never throws, never waits. */
+export function emitEvent(ctx: Ctx, input: EmitInput): void {
+  publisher().emit(ctx, input);
+}
+
+/** Publishes what is buffered now (at shutdown). */
+export function flushEvents(ctx: Ctx): Promise<void> {
+  return publisher().flush(ctx);
+}

@@ -1,0 +1,142 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { jetstream } from "@nats-io/jetstream";
+import { and, count, eq, like } from "drizzle-orm";
+import { afterAll, describe, expect, it } from "vitest";
+import { busNames, connectBus } from "../lib/bus/nats";
+import { loadConfig } from "../lib/config";
+import { createContext } from "../lib/context";
+import { events } from "../lib/db/schema";
+import { type Proc, startProcess, startWeb, startWorker, TEST_API_KEY, TEST_ENV, TEST_PREFIX, waitFor, webAnswers } from "./setup/stack";
+import { acquire, api, createApp, removeApps, waitReady } from "./helpers";
+
+/** Funnel events: published off the request path, written to MariaDB once each, lost only when counted. */
+const ctx = createContext(loadConfig({ ...process.env, ...TEST_ENV, LOG_LEVEL: "silent" }), "test-events");
+const apps: string[] = [];
+const running = new Set<Proc>();
+afterAll(async () => {
+  await removeApps(apps, [...running]);
+  await ctx.close();
+});
+
+let runs = 0;
+function worker(env: Record<string, string> = {}) {
+  runs += 1;
+  const proc = startWorker(`worker-events-${process.pid}-${runs}`, env);
+  running.add(proc);
+  return proc;
+}
+
+async function countsOf(app: string): Promise<Record<string, number>> {
+  const rows = await ctx.db.select({ type: events.type, n: count() }).from(events).where(eq(events.app, app)).groupBy(events.type);
+  return Object.fromEntries(rows.map((row) => [row.type, row.n]));
+}
+
+describe("funnel events", () => {
+  it("each step lands in MariaDB once, with its request id and a visitor key that is not the address", async () => {
+    const proc = worker();
+    const slug = await createApp("funnel", { pool_target: 2 });
+    const empty = await createApp("funnel-empty", { pool_target: 0 });
+    apps.push(slug, empty);
+    await waitReady(slug, 2);
+    const first = await acquire(slug);
+    const second = await acquire(slug);
+    expect((await api(`/api/v1/demo/${first.json.id}/extend`, { method: "POST", json: { minutes: 5 } })).status).toBe(200);
+    expect((await api(`/api/v1/demo/${second.json.id}`, { method: "DELETE" })).status).toBe(200);
+    expect((await acquire(empty)).status).toBe(503);
+
+    await waitFor(
+      "the events in MariaDB",
+      async () => {
+        const counts = await countsOf(slug);
+        return counts.acquired === 2 && counts.extended === 1 && counts.released === 1 && (await countsOf(empty)).rejected === 1;
+      },
+      20_000,
+      250,
+    );
+    const [acquired] = await ctx.db
+      .select()
+      .from(events)
+      .where(and(eq(events.app, slug), eq(events.instance, first.json.id), eq(events.type, "acquired")));
+    expect(acquired.requestId).toBe(first.headers.get("x-request-id"));
+    expect(acquired.visitor).toMatch(/^[\w-]{32}$/);
+    expect(acquired.visitor).not.toContain("127.0.0.1");
+    const [rejected] = await ctx.db.select().from(events).where(and(eq(events.app, empty), eq(events.type, "rejected")));
+    expect(rejected.data).toEqual({ reason: "exhausted" });
+    // The same client the same day is the same visitor.
+    const [other] = await ctx.db
+      .select()
+      .from(events)
+      .where(and(eq(events.app, slug), eq(events.instance, second.json.id), eq(events.type, "acquired")));
+    expect(other.visitor).toBe(acquired.visitor);
+    await proc.stop();
+    running.delete(proc);
+  });
+
+  it("a writer killed in the middle of the stream loses no event and doubles none", async () => {
+    const app = `synthetic-${randomUUID().slice(0, 8)}`;
+    const total = 20_000;
+    const nc = await connectBus(loadConfig().NATS_URL);
+    const js = jetstream(nc);
+    const subject = `${busNames(TEST_PREFIX).eventsSubjectRoot}.impression`;
+    for (let start = 0; start < total; start += 500) {
+      await Promise.all(
+        Array.from({ length: Math.min(500, total - start) }, () => {
+          const id = randomUUID();
+          const event = { id, type: "impression", app, instance: null, atMs: Date.now(), request_id: null, visitor: null, data: {} };
+          return js.publish(subject, JSON.stringify(event), { msgID: id });
+        }),
+      );
+    }
+    await nc.close();
+    const rowsOf = async () => (await ctx.db.select({ n: count() }).from(events).where(like(events.app, app)))[0].n;
+    const doomed = worker();
+    await waitFor("the first rows", async () => (await rowsOf()) > 0, 30_000, 20);
+    await doomed.stop("SIGKILL");
+    running.delete(doomed);
+    const atKill = await rowsOf();
+    const survivor = worker();
+    await waitFor(`all ${total} rows (${atKill} when the writer was killed)`, async () => (await rowsOf()) >= total, 60_000, 250);
+    // Everything redelivered after the ack wait is ignored by the primary key: exactly one row each.
+    expect(await rowsOf()).toBe(total);
+    await survivor.stop();
+    running.delete(survivor);
+  });
+
+  it("with NATS down, acquire answers as before and the lost events are counted", async () => {
+    mkdirSync(".data/test-nats-events", { recursive: true });
+    const nats = startProcess("nats-events", "nats-server", ["-a", "127.0.0.1", "-p", "14223", "-js", "-sd", ".data/test-nats-events"]);
+    running.add(nats);
+    const env = { NATS_URL: "nats://127.0.0.1:14223" };
+    const web = startWeb({ ...env, PORT: "18085" }, "web-events");
+    running.add(web);
+    const proc = worker({ ...env, RECONCILE_INTERVAL: "2s" });
+    await waitFor("the web of this test", () => webAnswers(18085), 60_000, 250);
+    const slug = await createApp("nonats-ev", { pool_target: 2 });
+    apps.push(slug);
+    await waitReady(slug, 2, 60_000);
+    await nats.stop("SIGKILL");
+    running.delete(nats);
+    const dropped = async () => {
+      const response = await fetch("http://127.0.0.1:18085/metrics", { headers: { "X-API-Key": TEST_API_KEY } });
+      const line = (await response.text()).split("\n").filter((l) => l.startsWith("tin_events_dropped_total"));
+      return line.reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+    };
+    const before = await dropped();
+    for (let i = 0; i < 2; i += 1) {
+      const started = performance.now();
+      const response = await fetch("http://127.0.0.1:18085/api/v1/demo/acquire", {
+        method: "POST",
+        headers: { "content-type": "application/json", "X-API-Key": TEST_API_KEY },
+        body: JSON.stringify({ app: slug }),
+      });
+      expect(response.status).toBe(200);
+      expect(performance.now() - started).toBeLessThan(500);
+    }
+    await waitFor("the dropped events to be counted", async () => (await dropped()) >= before + 2, 15_000, 250);
+    await proc.stop();
+    running.delete(proc);
+    await web.stop();
+    running.delete(web);
+  });
+});
