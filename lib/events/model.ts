@@ -31,3 +31,6 @@ export const AnalyticsEvent = z.object({
   data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
 });
 export type AnalyticsEvent = z.infer<typeof AnalyticsEvent>;
+
+/** What one message on the events stream carries: one event, or a batch of them. */
+export const EventMessage = z.union([AnalyticsEvent.transform((event) => [event]), z.object({ events: z.array(AnalyticsEvent).max(1000) }).transform((batch) => batch.events)]);
