@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import http from "node:http";
 import { type Browser, expect, type Page, test } from "@playwright/test";
+import { statusThroughProxy } from "./proxy";
 import { adminCli } from "../tests/setup/stack";
 
 /**
@@ -20,19 +20,6 @@ test.beforeAll(() => {
   adminCli(["add", ADMIN.email, "--role", "admin", "--password-stdin"], { input: ADMIN.password });
   adminCli(["add", VIEWER.email, "--role", "viewer", "--password-stdin"], { input: VIEWER.password });
 });
-
-/** The status an instance's URL answers through the proxy (0: no answer), on a fresh connection. */
-function statusThroughProxy(url: string): Promise<number> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const request = http.get({ host: "127.0.0.1", port, path: "/", headers: { Host: `${hostname}:${port}` }, timeout: 5000, agent: false }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    request.on("timeout", () => request.destroy());
-    request.on("error", () => resolve(0));
-  });
-}
 
 async function signIn(page: Page, who: { email: string; password: string }) {
   await page.goto("/admin/sign-in");

@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
+import { statusThroughProxy } from "./proxy";
 
 /**
  * The embeddable button on somebody else's site: a page served by this test from its own origin,
@@ -45,19 +46,6 @@ async function api(request: APIRequestContext, method: string, path: string, dat
 async function readyCount(request: APIRequestContext, app: string): Promise<number> {
   const { json } = await api(request, "GET", "/api/v1/pool/stats");
   return json?.apps?.find((entry: { app: string }) => entry.app === app)?.ready ?? 0;
-}
-
-/** The status an instance's URL answers through the proxy (0: no answer). */
-function statusThroughProxy(url: string): Promise<number> {
-  const { hostname, port: proxyPort } = new URL(url);
-  return new Promise((resolve) => {
-    const request = http.get({ host: "127.0.0.1", port: proxyPort, path: "/", headers: { Host: `${hostname}:${proxyPort}` }, timeout: 5000, agent: false }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    request.on("timeout", () => request.destroy());
-    request.on("error", () => resolve(0));
-  });
 }
 
 const SHOTS = ".data/test-results/screenshots";
