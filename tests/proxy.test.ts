@@ -29,7 +29,8 @@ async function churnRoutes(until: () => boolean): Promise<number> {
     const id = `tin-churn-${i}`;
     const route = { "@id": id, match: [{ host: [`churn-${i}.invalid`] }], handle: [{ handler: "static_response", body: "x" }] };
     expect(await admin("POST", "/id/tin-instances/routes", route)).toBe(200);
-    expect(await admin("DELETE", `/id/${id}`)).toBe(200);
+    // The worker's reconciler may have removed this route (no instance behind it) first: gone either way.
+    expect([200, 404]).toContain(await admin("DELETE", `/id/${id}`));
     reloads += 2;
     await new Promise((resolve) => setTimeout(resolve, 40));
   }
