@@ -16,6 +16,7 @@ export const BENCH_ENV: Record<string, string> = {
   PROXY_PORT: "18091",
   PUBLIC_URL: "http://localhost:18090",
   CADDY_ADMIN_URL: "http://127.0.0.1:12029",
+  PROXY_ACCESS_LOG: ".data/bench-caddy/access.log",
   VALKEY_PREFIX: "tinbench:",
   DATABASE_URL: benchDatabaseUrl,
   CONTAINER_NETWORK: "tin-bench-net",

@@ -37,6 +37,7 @@ function options(base: string, key: string, data: DOMStringMap, fallback?: Optio
     color: data.color ?? fallback?.color ?? "",
     open: (data.open ?? fallback?.open) === "modal" ? "modal" : "tab",
     texts: data.locale ? texts(data.locale) : (fallback?.texts ?? TEXTS),
+    analytics: (data.analytics ?? (fallback?.analytics === false ? "off" : "on")) !== "off",
   };
 }
 

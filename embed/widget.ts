@@ -10,6 +10,8 @@ export interface Options {
   color: string;
   open: "tab" | "modal";
   texts: Texts;
+  /** Impression and click beacons; `data-analytics="off"` turns them off. */
+  analytics: boolean;
 }
 
 /** The running demo, as kept in localStorage (id and token, never a key of the site). */
@@ -31,8 +33,28 @@ export const listeners = new Map<string, Set<Listener>>();
 const RETRIES = 5;
 const POLL_MS = 5000;
 
-/** Where the analytics work will send its impression and click reports: one place, off for now. */
-function report(_kind: "impression" | "click", _app: string): void {}
+const impressed = new Set<string>();
+
+/**
+ * An impression (once per page view and app) or a click, as a beacon (ARCHITECTURE.md, "Funnel
+ * analytics"): it cannot carry headers, so the publishable key rides in the query. Only the page's
+ * path and utm_* parameters and the referrer leave the page; the server keeps no more.
+ */
+function report(o: Options, kind: "impression" | "click"): void {
+  if (!o.analytics || !navigator.sendBeacon) return;
+  if (kind === "impression") {
+    if (impressed.has(o.app)) return;
+    impressed.add(o.app);
+  }
+  const utm = new URLSearchParams([...new URLSearchParams(location.search)].filter(([name]) => name.startsWith("utm_")));
+  const query = String(utm);
+  const body = { type: kind, app: o.app, page: location.origin + location.pathname + (query ? `?${query}` : ""), referrer: document.referrer || undefined };
+  try {
+    navigator.sendBeacon(`${o.base}/api/v1/events${o.key ? `?key=${encodeURIComponent(o.key)}` : ""}`, JSON.stringify(body));
+  } catch {
+    // analytics never stands in the visitor's way
+  }
+}
 
 let sheet: CSSStyleSheet | undefined;
 
@@ -102,7 +124,15 @@ export class Widget {
       if (event.key === this.storeKey && !event.newValue && this.session) this.finish(false);
     });
     this.idle();
-    report("impression", o.app);
+    // The impression counts when the button is on screen, not when the page merely loads it.
+    if (o.analytics && typeof IntersectionObserver === "function") {
+      const seen = new IntersectionObserver((entries) => {
+        if (!entries.some((entry) => entry.isIntersecting)) return;
+        seen.disconnect();
+        report(o, "impression");
+      });
+      seen.observe(host);
+    }
     void this.restore();
   }
 
@@ -149,7 +179,7 @@ export class Widget {
   /** Starts a demo. In `tab` mode the window is opened now, inside the click, so popup blockers allow it. */
   async start(): Promise<void> {
     if (this.session) return this.reveal();
-    report("click", this.o.app);
+    report(this.o, "click");
     // The request leaves first; the tab (slow to create) opens while it is in flight. The marks let a
     // page (or the bench) see where the time goes.
     performance.mark("tryitnow:click");

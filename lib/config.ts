@@ -84,6 +84,8 @@ export const Config = z.object({
   DATABASE_URL: z.string().default("mysql://tryitnow:tryitnow@127.0.0.1:3306/tryitnow"),
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
   CADDY_ADMIN_URL: z.string().default("http://127.0.0.1:2019"),
+  /** Caddy's access log of the instances (a file it writes, the worker reads): the "visited" step. */
+  PROXY_ACCESS_LOG: z.string().default(".data/caddy/access.log"),
   DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
 
   CONTAINER_MODE: z.enum(["docker"]).default("docker"),
@@ -117,6 +119,10 @@ export const Config = z.object({
 
   RATE_LIMIT_HOURLY: int(10),
   RATE_LIMIT_DAILY: int(50),
+  /** Embed beacons (impression, click) one client address may send per minute; past it, 429. */
+  BEACON_RATE_PER_MINUTE: int(120),
+  /** Days raw events and instance sessions are kept; hourly rollups are kept (ARCHITECTURE.md, "Funnel analytics"). */
+  EVENTS_RETENTION_DAYS: z.coerce.number().int().min(7).default(90),
   SSE_MAX_DURATION: duration("1h"),
   SSE_HEARTBEAT: duration("15s"),
 });

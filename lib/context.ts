@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusNames, busNames, connectBus } from "./bus/nats";
 import type { Config } from "./config";
@@ -49,6 +50,7 @@ export function createContext(config: Config, service: string): Ctx {
       baseDomain: config.BASE_DOMAIN,
       proxyPort: config.PROXY_PORT,
       webUpstream: `127.0.0.1:${config.PORT}`,
+      accessLog: resolve(config.PROXY_ACCESS_LOG),
     }),
     busNames: busNames(config.VALKEY_PREFIX),
     bus() {

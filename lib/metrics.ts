@@ -46,6 +46,8 @@ export const metrics = {
   jobs: counter("tin_jobs_total", "Jobs handled by the workers, by kind and outcome (ok, retry, dead).", ["kind", "outcome"]),
   eventsDropped: counter("tin_events_dropped_total", "Analytics events lost because the bus could not take them, by reason.", ["reason"]),
   eventsWritten: counter("tin_events_written_total", "Analytics events written to MariaDB by the workers.", []),
+  visitsRead: counter("tin_visits_read_total", "Requests to instances read from the proxy's access log and credited to sessions.", []),
+  beacons: counter("tin_beacons_total", "Embed beacons by outcome (counted, bot, limited).", ["outcome"]),
   jobsPending: gauge("tin_jobs_pending", "Jobs waiting or in hand on the bus, by kind.", ["kind"]),
   cleanups: counter("tin_cleanups_total", "Instances whose container and route were removed, by outcome.", ["outcome"]),
   reconciled: counter("tin_reconcile_actions_total", "Repairs made by the reconciler, by kind.", ["kind"]),

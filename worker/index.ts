@@ -1,9 +1,12 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { resolve } from "node:path";
 import type { AppSpec } from "../lib/app-spec";
 import { ensureDefaultApp } from "../lib/apps/ensure-default";
 import { consumeCleanupJobs } from "../lib/bus/jobs";
 import { flushEvents } from "../lib/events/publish";
+import { pruneEvents } from "../lib/events/retention";
+import { VisitsReader } from "../lib/events/visits";
 import { writeEvents } from "../lib/events/write";
 import { ensureStreams } from "../lib/bus/nats";
 import { cleanupInstance } from "../lib/upkeep/cleanup";
@@ -52,6 +55,7 @@ async function main() {
     );
   });
   let stopping = false;
+  const visits = new VisitsReader(ctx, log, workerId, resolve(config.PROXY_ACCESS_LOG));
   /** Cleanup jobs from the bus: started once NATS answers (retried every 2 s until then). */
   let jobs: Awaited<ReturnType<typeof consumeCleanupJobs>> | undefined;
   const takeJobs = async () => {
@@ -63,6 +67,13 @@ async function main() {
     every("jobs", 2000, log, takeJobs),
     // Analytics events into MariaDB: the writer runs until it fails (bus or database away), then again.
     every("events", 2000, log, () => writeEvents(ctx, log, () => stopping)),
+    // The proxy's access log: visits and requests per instance (one reader at a time holds a lease).
+    every("visits", 1000, log, () => visits.tick()),
+    // Raw events and sessions past EVENTS_RETENTION_DAYS (rollups stay).
+    every("retention", 3_600_000, log, async () => {
+      const removed = await pruneEvents(ctx);
+      if (removed.events || removed.sessions) log.info({ removed }, "old analytics pruned");
+    }),
     every("lease", Math.max(200, Math.floor(config.WORKER_LEASE / 3)), log, renewLease),
     every("apps", config.APP_SYNC_INTERVAL, log, async () => {
       apps = await syncApps(ctx);

@@ -7,6 +7,7 @@ import { signOut } from "next-auth/react";
 const LINKS = [
   { href: "/admin", label: "Overview" },
   { href: "/admin/apps", label: "Apps" },
+  { href: "/admin/analytics", label: "Analytics" },
   { href: "/admin/keys", label: "API keys" },
   { href: "/admin/users", label: "Users", adminOnly: true },
   { href: "/admin/jobs", label: "Jobs" },
@@ -34,11 +35,6 @@ export function AdminNav({ email, role }: { email: string; role: "admin" | "view
             </Link>
           </li>
         ))}
-        <li className="shrink-0">
-          <span className="block cursor-default px-3 py-1.5 text-sm text-slate-500" title="Funnel analytics arrive with the analytics release">
-            Analytics <span className="text-xs">(soon)</span>
-          </span>
-        </li>
       </ul>
       <div className="flex items-center justify-between gap-2 border-t border-slate-800 pt-3 md:mt-auto md:flex-col md:items-start">
         <p className="min-w-0 max-w-full truncate text-xs text-slate-400" title={email}>

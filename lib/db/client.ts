@@ -15,5 +15,10 @@ export function createDb(url: string): { db: Db; pool: mysql.Pool } {
     enableKeepAlive: true,
     timezone: "Z",
   });
+  // Dates travel as UTC (timezone "Z"); the session reads and writes TIMESTAMPs in UTC too, whatever
+  // the server's zone, so hourly rollups are UTC hours (ARCHITECTURE.md, "Funnel analytics").
+  pool.on("connection", (connection) => {
+    (connection as unknown as { query(sql: string): void }).query("SET time_zone = '+00:00'");
+  });
   return { db: drizzle({ client: pool, schema, mode: "default" }), pool };
 }

@@ -20,6 +20,10 @@ interface Pending {
 
 export interface EmitInput {
   type: EventType;
+  /** A fixed id makes the step count once however often it is emitted (a visit seen twice). */
+  id?: string;
+  /** When it happened, if not now. */
+  atMs?: number;
   app: string;
   instance?: string | null;
   requestId?: string | null;
@@ -53,11 +57,11 @@ class EventPublisher {
     }
     this.buffer.push({
       event: {
-        id: randomUUID(),
+        id: input.id ?? randomUUID(),
         type: input.type,
         app: input.app,
         instance: input.instance ?? null,
-        atMs: Date.now(),
+        atMs: input.atMs ?? Date.now(),
         request_id: input.requestId ?? null,
         data: input.data ?? {},
       },

@@ -60,6 +60,8 @@ interface RouteOptions<S extends z.ZodType | undefined> {
   auth: "public" | { scope: Scope; publishable?: "acquire" | "instance" } | { session: "viewer" | "admin" };
   /** zod schema of the JSON body; absent for routes without one. */
   body?: S;
+  /** A tighter body limit than MAX_BODY_BYTES (the embed's beacons). */
+  maxBodyBytes?: number;
 }
 
 type Handler<I> = (args: RouteArgs<I>) => Promise<Response>;
@@ -92,7 +94,7 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
           : "session" in options.auth
             ? await sessionActor(ctx, request, options.auth.session)
             : await authorize(ctx, request, url, options.auth, params);
-      const input = options.body ? await parseBody(request, options.body, ctx.config.MAX_BODY_BYTES) : undefined;
+      const input = options.body ? await parseBody(request, options.body, options.maxBodyBytes ?? ctx.config.MAX_BODY_BYTES) : undefined;
       const caller: Caller = { actor: auditActorOf(actor), requestId };
       response = await handler({ ctx, actor, caller, input: input as never, params, request, requestId, clientIp: ip });
     } catch (error) {

@@ -3,6 +3,10 @@ import type { Route, RouteTable } from "./types";
 const GROUP_ID = "tin-instances";
 const SERVER = "tryitnow";
 const routeId = (id: string) => `tin-${id}`;
+/** The access logger of the instances' server; its file feeds the "visited" step (lib/events/visits.ts). */
+const ACCESS_LOGGER = "tin_instances";
+/** Caddy's own rotation of that file: the reader follows a rotated file to its end (ARCHITECTURE.md, "Funnel analytics"). */
+const ACCESS_LOG_ROLL_MB = 50;
 
 interface CaddyOptions {
   adminUrl: string;
@@ -10,6 +14,8 @@ interface CaddyOptions {
   proxyPort: number;
   /** Where the proxy sends requests that are not for an instance: the web process. */
   webUpstream: string;
+  /** Absolute path of the instances' access log (Caddy's `file` writer). */
+  accessLog: string;
   timeoutMs?: number;
 }
 
@@ -68,6 +74,7 @@ export class CaddyRoutes implements RouteTable {
     return {
       listen: [`:${proxyPort}`],
       automatic_https: { disable: true },
+      logs: { default_logger_name: ACCESS_LOGGER },
       routes: [
         {
           match: [{ host: [`*.${baseDomain}`] }],
@@ -87,18 +94,30 @@ export class CaddyRoutes implements RouteTable {
     };
   }
 
+  /**
+   * Loads the server and its access logger when either is missing (a fresh Caddy); a Caddy that has
+   * both keeps its routes. Caddy 2.6 opens a `file` writer at load, so the log needs no peer running.
+   */
   async prepare(): Promise<void> {
-    try {
-      await this.call("GET", `/id/${GROUP_ID}`);
-      return;
-    } catch (error) {
-      if (!isMissing(error)) throw error;
-    }
     const config = ((await this.call("GET", "/config/")) ?? {}) as Record<string, any>;
+    config.logging ??= {};
+    config.logging.logs ??= {};
+    const logs = config.logging.logs;
+    const logger = {
+      writer: { output: "file", filename: this.options.accessLog, roll_size_mb: ACCESS_LOG_ROLL_MB, roll_keep: 5, roll_gzip: false },
+      encoder: { format: "json" },
+      include: [`http.log.access.${ACCESS_LOGGER}`],
+    };
+    const server = config.apps?.http?.servers?.[SERVER];
+    const hasGroup = JSON.stringify(server?.routes ?? []).includes(`"@id":"${GROUP_ID}"`);
+    if (hasGroup && server?.logs?.default_logger_name === ACCESS_LOGGER && logs[ACCESS_LOGGER]?.writer?.filename === logger.writer.filename) return;
+    logs[ACCESS_LOGGER] = logger;
+    // Access lines go to their file only, not also to Caddy's default log.
+    logs.default = { ...logs.default, exclude: [...new Set([...(logs.default?.exclude ?? []), `http.log.access.${ACCESS_LOGGER}`])] };
     config.apps ??= {};
     config.apps.http ??= {};
     config.apps.http.servers ??= {};
-    config.apps.http.servers[SERVER] = this.serverConfig();
+    config.apps.http.servers[SERVER] = hasGroup ? { ...server, logs: { default_logger_name: ACCESS_LOGGER } } : this.serverConfig();
     await this.call("POST", "/load", config);
   }
 

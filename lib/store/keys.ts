@@ -58,6 +58,11 @@ export function redisKeys(prefix: string) {
     workerLeasePattern: `${prefix}worker:*`,
     /** The dashboard's per-minute history: pool levels and acquisitions by outcome, per app (kept 25 h). */
     history: (minuteMs: number) => `${prefix}history:${minuteMs}`,
+    /** Which worker reads the proxy's access log now (one at a time), and where it got to. */
+    visitsLease: `${prefix}visits:lease`,
+    visitsCursor: `${prefix}visits:cursor`,
+    /** Beacons of one client address in one minute (the events endpoint's rate limit). */
+    beacons: (ipKey: string, minute: number) => `${prefix}beacons:${ipKey}:${minute}`,
     /** The latest failures (provision errors, OOM kills, dead containers), newest first, capped. */
     failures: `${prefix}failures`,
   };

@@ -357,3 +357,30 @@ return {'OK'}
     return fail("unknown status");
   },
 });
+
+/** Takes a lease for `owner`, or renews it when `owner` already holds it; true while held. */
+export const leaseScript = defineScript({
+  name: "lease",
+  keys: ["lease"],
+  args: ["owner", "ttlMs"],
+  lua: `
+local holder = redis.call('GET', lease)
+if holder and holder ~= owner then return 0 end
+redis.call('SET', lease, owner, 'PX', ttlMs)
+return 1
+`,
+  decode: (value) => value === 1,
+});
+
+/** Counts one hit in a fixed window (the key expires with it); returns the count so far. */
+export const windowCountScript = defineScript({
+  name: "windowCount",
+  keys: ["counter"],
+  args: ["windowMs"],
+  lua: `
+local n = redis.call('INCR', counter)
+if n == 1 then redis.call('PEXPIRE', counter, windowMs) end
+return n
+`,
+  decode: (value, fail) => reply.number(value, fail, "count"),
+});

@@ -29,6 +29,7 @@ export const TEST_ENV: Record<string, string> = {
   PORT: String(TEST_PORT),
   PROXY_PORT: String(TEST_PROXY_PORT),
   CADDY_ADMIN_URL: `http://${TEST_CADDY_ADMIN}`,
+  PROXY_ACCESS_LOG: ".data/test-caddy/access.log",
   VALKEY_PREFIX: TEST_PREFIX,
   DATABASE_URL: testDatabaseUrl,
   CONTAINER_NETWORK: "tin-test-net",

@@ -1,0 +1,68 @@
+import { createHash } from "node:crypto";
+import { jetstream } from "@nats-io/jetstream";
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Ctx } from "../context";
+import { instanceSessions } from "../db/schema";
+import { AppError, notFound } from "../errors";
+import { INSTANCE_ID } from "../ids";
+import { type Actor, mayUseApp } from "../keys/authenticate";
+import type { AnalyticsEvent } from "./model";
+
+/** How long after its end an instance can still be credited with a conversion. */
+export const CONVERT_WINDOW_MS = 7 * 86_400_000;
+
+export const ConvertInput = z
+  .object({
+    /** What converted ("signup", "paid" …); one conversion per instance and label. */
+    label: z
+      .string()
+      .max(64)
+      .regex(/^[\w .:/-]*$/, "letters, digits, space and . : / - _ only")
+      .default(""),
+    value: z.number().finite().min(0).max(1e12).optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, "an ISO 4217 code such as EUR")
+      .optional(),
+  })
+  .strict();
+export type ConvertInput = z.infer<typeof ConvertInput>;
+
+/** The app of an instance that is running, or that ended less than 7 days ago; null when neither. */
+async function appOfSession(ctx: Ctx, id: string): Promise<string | null> {
+  const live = await ctx.redis.get(ctx.keys.loc(id));
+  if (live) return live;
+  const [row] = await ctx.db
+    .select({ app: instanceSessions.app, endedAt: instanceSessions.endedAt, assignedAt: instanceSessions.assignedAt })
+    .from(instanceSessions)
+    .where(eq(instanceSessions.instance, id))
+    .limit(1);
+  if (!row?.assignedAt) return null;
+  return row.endedAt && Date.now() - row.endedAt.getTime() > CONVERT_WINDOW_MS ? null : row.app;
+}
+
+/**
+ * Credits an instance with a conversion (ARCHITECTURE.md, "Funnel analytics"): the app's own sign-up
+ * flow calls it with a secret key that has `events:write`. Idempotent per instance and label: the
+ * event id is derived from both, so a repeated call is one row. Published and acknowledged by
+ * JetStream before the answer — a conversion is not dropped silently; with NATS down it is a 503.
+ */
+export async function convert(ctx: Ctx, id: string, input: ConvertInput, actor: Actor, requestId: string) {
+  if (!INSTANCE_ID.test(id)) throw notFound();
+  const app = await appOfSession(ctx, id);
+  if (!app || !mayUseApp(actor, app)) throw new AppError("NOT_FOUND", "instance not found, or it ended more than 7 days ago");
+  const eventId = `cv-${createHash("sha256").update(`${id}\u0000${input.label}`).digest("base64url").slice(0, 32)}`;
+  const data: AnalyticsEvent["data"] = { label: input.label };
+  if (input.value !== undefined) data.value = input.value;
+  if (input.currency) data.currency = input.currency;
+  const event: AnalyticsEvent = { id: eventId, type: "converted", app, instance: id, atMs: Date.now(), request_id: requestId, visitor: null, data };
+  try {
+    const js = jetstream(await ctx.bus(), { timeout: 3000 });
+    await js.publish(`${ctx.busNames.eventsSubjectRoot}.converted`, JSON.stringify(event), { msgID: eventId });
+  } catch (error) {
+    ctx.log.warn({ instance: id, app, requestId, err: (error as Error).message }, "conversion not recorded: NATS unavailable");
+    throw new AppError("UNAVAILABLE", "conversions cannot be recorded right now; retry", { retryAfterSeconds: 5, details: { dependency: "nats" } });
+  }
+  return { id, app, label: input.label, ...(input.value === undefined ? {} : { value: input.value }), ...(input.currency ? { currency: input.currency } : {}), status: "recorded" as const };
+}

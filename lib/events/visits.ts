@@ -1,0 +1,186 @@
+import { open, readdir, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { inArray, sql } from "drizzle-orm";
+import type { Ctx } from "../context";
+import { instanceSessions } from "../db/schema";
+import { INSTANCE_ID } from "../ids";
+import type { Logger } from "../log";
+import { metrics } from "../metrics";
+import { leaseScript } from "../store/scripts";
+import { emitEvent } from "./publish";
+
+/** Bytes read per step: a backlog is worked off in steps, each saved before the next. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+const LEASE_MS = 15_000;
+
+interface Cursor {
+  /** The file being read, by inode: a rotation renames it, and the reader finishes it before moving on. */
+  ino: number;
+  offset: number;
+}
+
+interface Visits {
+  /** Request times (ms) per instance id, in file order. */
+  byInstance: Map<string, number[]>;
+  lines: number;
+}
+
+/**
+ * The "visited" step and each session's requests, taken from the proxy itself (ARCHITECTURE.md,
+ * "Funnel analytics"): Caddy writes the instances' access log to a file; one worker at a time (a
+ * Redis lease) reads what was appended since its cursor (inode + offset, kept in Redis, so a restart
+ * or another worker goes on where it stopped), follows a rotated file to its end, and for each
+ * instance emits `visited` once (a fixed event id: seen again, it is the same row) and adds the
+ * requests to its session row. At least once: a reader killed between the session update and the
+ * cursor save counts those requests again.
+ */
+export class VisitsReader {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly log: Logger,
+    private readonly owner: string,
+    private readonly path: string,
+  ) {}
+
+  /** One step: read what is new (if this worker holds the lease). Returns the lines it handled. */
+  async tick(): Promise<number> {
+    const held = await leaseScript.run(this.ctx.redis, { lease: this.ctx.keys.visitsLease }, { owner: this.owner, ttlMs: LEASE_MS });
+    if (!held) return 0;
+    let current: Awaited<ReturnType<typeof stat>>;
+    try {
+      current = await stat(this.path);
+    } catch {
+      return 0; // Caddy has not written a line yet
+    }
+    let cursor = (await this.loadCursor()) ?? { ino: current.ino, offset: 0 };
+    let handled = 0;
+    if (cursor.ino !== current.ino) {
+      // Rotated since the last step: finish the old file (renamed beside it) if it is still there.
+      const old = await this.findByInode(cursor.ino);
+      if (old) handled += await this.drain(old, cursor, Number.POSITIVE_INFINITY);
+      cursor = { ino: current.ino, offset: 0 };
+      await this.saveCursor(cursor);
+    }
+    if (current.size < cursor.offset) cursor = { ino: current.ino, offset: 0 }; // truncated by hand
+    handled += await this.drain(this.path, cursor, current.size);
+    return handled;
+  }
+
+  /** Reads `file` from the cursor to `end` in chunks, handling and saving each. */
+  private async drain(file: string, cursor: Cursor, end: number): Promise<number> {
+    const handle = await open(file, "r");
+    let handled = 0;
+    try {
+      const buffer = Buffer.alloc(CHUNK_BYTES);
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, cursor.offset);
+        if (bytesRead === 0) break;
+        const lastNewline = buffer.subarray(0, bytesRead).lastIndexOf(10);
+        if (lastNewline < 0) break; // a line still being written
+        const visits = this.parse(buffer.subarray(0, lastNewline + 1).toString("utf8"));
+        await this.record(visits);
+        cursor.offset += lastNewline + 1;
+        await this.saveCursor(cursor);
+        handled += visits.lines;
+        if (cursor.offset >= end) break;
+      }
+    } finally {
+      await handle.close();
+    }
+    return handled;
+  }
+
+  private parse(text: string): Visits {
+    const suffix = `.${this.ctx.config.BASE_DOMAIN}`;
+    const byInstance = new Map<string, number[]>();
+    let lines = 0;
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      lines += 1;
+      let entry: { ts?: unknown; request?: { host?: unknown } };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      const host = typeof entry.request?.host === "string" ? entry.request.host.toLowerCase().replace(/:\d+$/, "") : "";
+      if (!host.endsWith(suffix) || typeof entry.ts !== "number") continue;
+      const id = host.slice(0, -suffix.length);
+      if (!INSTANCE_ID.test(id)) continue;
+      const times = byInstance.get(id) ?? [];
+      times.push(Math.round(entry.ts * 1000));
+      byInstance.set(id, times);
+    }
+    return { byInstance, lines };
+  }
+
+  /**
+   * Credits the requests to instances that are running (their app from Redis) or that ended after
+   * the request (a session row): a request to an unknown or ended instance's host is a 404 from the
+   * proxy, not a visit.
+   */
+  private async record({ byInstance }: Visits): Promise<void> {
+    if (!byInstance.size) return;
+    const ids = [...byInstance.keys()];
+    const live = await this.ctx.redis.mget(ids.map((id) => this.ctx.keys.loc(id)));
+    const apps = new Map<string, { app: string; endedMs: number | null }>();
+    ids.forEach((id, index) => {
+      const app = live[index];
+      if (app) apps.set(id, { app, endedMs: null });
+    });
+    const gone = ids.filter((id) => !apps.has(id));
+    if (gone.length) {
+      const rows = await this.ctx.db
+        .select({ instance: instanceSessions.instance, app: instanceSessions.app, endedAt: instanceSessions.endedAt })
+        .from(instanceSessions)
+        .where(inArray(instanceSessions.instance, gone));
+      for (const row of rows) apps.set(row.instance, { app: row.app, endedMs: row.endedAt?.getTime() ?? null });
+    }
+    const updates: (typeof instanceSessions.$inferInsert)[] = [];
+    for (const [id, times] of byInstance) {
+      const known = apps.get(id);
+      if (!known) continue;
+      const counted = known.endedMs === null ? times : times.filter((at) => at <= known.endedMs!);
+      if (!counted.length) continue;
+      const first = Math.min(...counted);
+      emitEvent(this.ctx, { type: "visited", id: `vi-${id}`, app: known.app, instance: id, atMs: first });
+      updates.push({ instance: id, app: known.app, firstVisitAt: new Date(first), lastRequestAt: new Date(Math.max(...counted)), requests: counted.length });
+    }
+    if (!updates.length) return;
+    await this.ctx.db
+      .insert(instanceSessions)
+      .values(updates)
+      .onDuplicateKeyUpdate({
+        set: {
+          requests: sql.raw("requests + VALUES(requests)"),
+          lastRequestAt: sql.raw("GREATEST(COALESCE(last_request_at, VALUES(last_request_at)), VALUES(last_request_at))"),
+          firstVisitAt: sql.raw("LEAST(COALESCE(first_visit_at, VALUES(first_visit_at)), VALUES(first_visit_at))"),
+        },
+      });
+    metrics.visitsRead.inc(updates.reduce((sum, update) => sum + (update.requests ?? 0), 0));
+  }
+
+  private async loadCursor(): Promise<Cursor | null> {
+    const raw = await this.ctx.redis.hmget(this.ctx.keys.visitsCursor, "ino", "offset");
+    const ino = Number(raw[0]);
+    const offset = Number(raw[1]);
+    return raw[0] && Number.isFinite(ino) && Number.isFinite(offset) ? { ino, offset } : null;
+  }
+
+  private async saveCursor(cursor: Cursor): Promise<void> {
+    await this.ctx.redis.hset(this.ctx.keys.visitsCursor, { ino: cursor.ino, offset: cursor.offset });
+  }
+
+  /** Caddy renames a full log to `<name>-<timestamp>.<ext>` in the same directory. */
+  private async findByInode(ino: number): Promise<string | null> {
+    const dir = dirname(this.path);
+    const stem = basename(this.path).replace(/\.[^.]*$/, "");
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!name.startsWith(stem)) continue;
+      const file = join(dir, name);
+      if ((await stat(file).catch(() => null))?.ino === ino) return file;
+    }
+    this.log.warn({ ino }, "the rotated access log is gone; its unread lines are not counted");
+    return null;
+  }
+}
