@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { jetstream } from "@nats-io/jetstream";
-import { and, count, eq, like } from "drizzle-orm";
+import { and, count, eq, like, sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { busNames, connectBus } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
-import { events } from "../lib/db/schema";
+import { eventRollups, events } from "../lib/db/schema";
 import { type Proc, startProcess, startWeb, startWorker, TEST_API_KEY, TEST_ENV, TEST_PREFIX, waitFor, webAnswers } from "./setup/stack";
 import { acquire, api, createApp, removeApps, waitReady } from "./helpers";
 
@@ -97,8 +97,11 @@ describe("funnel events", () => {
     const atKill = await rowsOf();
     const survivor = worker();
     await waitFor(`all ${total} rows (${atKill} when the writer was killed)`, async () => (await rowsOf()) >= total, 60_000, 250);
-    // Everything redelivered after the ack wait is ignored by the primary key: exactly one row each.
+    // Everything redelivered after the ack wait is ignored by the primary key: exactly one row each,
+    // and counted once in the hourly rollups.
     expect(await rowsOf()).toBe(total);
+    const [rolled] = await ctx.db.select({ n: sql<string>`SUM(${eventRollups.count})` }).from(eventRollups).where(eq(eventRollups.app, app));
+    expect(Number(rolled.n)).toBe(total);
     await survivor.stop();
     running.delete(survivor);
   });

@@ -45,6 +45,7 @@ const percent = (part: number, whole: number) => (whole ? `${((part / whole) * 1
 /** A duration in seconds as a person reads it: 42 s, 3 min 5 s, 1 h 20 min. */
 export function humanDuration(seconds: number | null): string {
   if (seconds === null) return "—";
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ""}`;
@@ -223,7 +224,7 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
       {data && !nothing && (
         <>
           <div className="grid gap-4 lg:grid-cols-3">
-            <section aria-labelledby="funnel-title" className="space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200 lg:col-span-2">
+            <section aria-labelledby="funnel-title" className="min-w-0 space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200 lg:col-span-2">
               <h2 id="funnel-title" className="font-semibold text-slate-900">
                 Funnel
               </h2>
@@ -266,7 +267,7 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
                 </TBody>
               </Table>
             </section>
-            <section aria-labelledby="rejected-title" className="space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
+            <section aria-labelledby="rejected-title" className="min-w-0 space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
               <h2 id="rejected-title" className="font-semibold text-slate-900">
                 Turned away
               </h2>
@@ -299,7 +300,7 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
             <Card title="Conversion" value={percent(steps.find((s) => s.name === "converted")?.count ?? 0, steps.find((s) => s.name === "acquired")?.count ?? 0)} note="converted ÷ got a demo" />
           </div>
 
-          <section aria-labelledby="series-title" className="space-y-2 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
+          <section aria-labelledby="series-title" className="min-w-0 space-y-2 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
             <h2 id="series-title" className="font-semibold text-slate-900">
               Over time <span className="text-sm font-normal text-slate-500">(per {data.series.bucket})</span>
             </h2>
@@ -312,7 +313,7 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
                   <Tooltip />
                   <Legend wrapperStyle={{ fontSize: 12 }} />
                   {SERIES.map((line) => (
-                    <Line key={line.key} type="monotone" dataKey={line.key} name={line.name} stroke={line.color} dot={false} strokeWidth={2} isAnimationActive={false} />
+                    <Line key={line.key} type="linear" dataKey={line.key} name={line.name} stroke={line.color} dot={false} strokeWidth={2} isAnimationActive={false} />
                   ))}
                 </LineChart>
               </ResponsiveContainer>
@@ -326,7 +327,7 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
                 { id: "referrers", title: "Top referrers", label: "Referrer", rows: data.sources.referrers, empty: "No referrers recorded in this range." },
               ] as const
             ).map((part) => (
-              <section key={part.id} aria-labelledby={`${part.id}-title`} className="space-y-2">
+              <section key={part.id} aria-labelledby={`${part.id}-title`} className="min-w-0 space-y-2">
                 <h2 id={`${part.id}-title`} className="font-semibold text-slate-900">
                   {part.title}
                 </h2>

@@ -244,9 +244,10 @@ async function parseBody<S extends z.ZodType>(request: RequestView, schema: S, m
     try {
       value = JSON.parse(text);
     } catch {
-      // Lenient with clients that forget the header (curl -d), strict about what the body is.
+      // Lenient with clients that forget the header (curl -d) or cannot set it (a beacon sends
+      // text/plain), strict about what the body is.
       const type = request.headers.get("content-type") ?? "";
-      if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
+      if (type && !/^(application\/(.+\+)?json|text\/plain)\b/i.test(type)) {
         throw new AppError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
       }
       throw new AppError("INVALID_REQUEST", "the body is not valid JSON");
