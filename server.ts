@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import next from "next";
 import { POST as acquireRoute } from "./app/api/v1/demo/acquire/route";
+import { POST as beaconRoute } from "./app/api/v1/events/route";
 import { loadConfig } from "./lib/config";
 import { AcquisitionHistory } from "./lib/admin/history";
 import { flushEvents } from "./lib/events/publish";
@@ -27,10 +28,14 @@ const app = next({ dev, hostname: host, port });
 const handle = app.getRequestHandler();
 
 /**
- * The acquire hot path skips Next.js's router: the same route handler, served directly. Every other
- * request (and this one too, when reached through Next.js) behaves the same.
+ * The hot paths — acquire, and the embed's beacons (one per page view) — skip Next.js's router: the
+ * same route handlers, served directly. Every other request (and these too, when reached through
+ * Next.js) behaves the same.
  */
-const FAST_ROUTES = new Map([["POST /api/v1/demo/acquire", acquireRoute]]);
+const FAST_ROUTES = new Map([
+  ["POST /api/v1/demo/acquire", acquireRoute],
+  ["POST /api/v1/events", beaconRoute],
+]);
 
 /**
  * Paths whose route handlers write their own request log line (withRoute); the rest — pages, static

@@ -4,7 +4,9 @@
  * Docker). POST /api/v1/demo/acquire on the real web process is driven by autocannon at several
  * concurrencies, next to the floor: a bare Node server running the same acquire script on the same Redis.
  */
+import { jetstreamManager } from "@nats-io/jetstream";
 import autocannon from "autocannon";
+import { busNames, connectBus, ensureStreams } from "../lib/bus/nats";
 import { newInstanceId } from "../lib/ids";
 import { redisKeys } from "../lib/store/keys";
 import { createRedis } from "../lib/store/redis";
@@ -17,6 +19,8 @@ const redis = createRedis(config);
 const keys = redisKeys(config.VALKEY_PREFIX).app(APP);
 const WEB = `http://127.0.0.1:${config.PORT}`;
 const FLOOR = "http://127.0.0.1:18092";
+/** The same web with ANALYTICS_EVENTS=off: what publishing the funnel events costs acquire. */
+const QUIET = "http://127.0.0.1:18093";
 
 async function resetAndFill(count: number): Promise<void> {
   let cursor = "0";
@@ -82,37 +86,55 @@ async function main() {
   if (probe.status !== "OK") throw new Error(`acquire script answered ${probe.status}`);
 
   const web = spawnLogged("web", process.execPath, [".next/tin-server.mjs"]);
+  const quiet = spawnLogged("web-events-off", process.execPath, [".next/tin-server.mjs"], { PORT: "18093", ANALYTICS_EVENTS: "off" });
   const floor = spawnLogged("floor", process.execPath, ["--import", "tsx", "bench/floor-server.ts"]);
+  // The events stream exists (as a worker makes it), so the web with events on really publishes them.
+  const nc = await connectBus(config.NATS_URL);
+  const names = busNames(config.VALKEY_PREFIX);
+  await ensureStreams(nc, names, { ackWaitMs: config.JOB_ACK_WAIT, maxDeliver: config.JOB_MAX_DELIVER });
+  const purgeEvents = async () => {
+    await (await jetstreamManager(nc)).streams.purge(names.events.name);
+  };
   await waitFor("web", async () => (await fetch(`${WEB}/health`)).status === 200);
+  await waitFor("web with events off", async () => (await fetch(`${QUIET}/health`)).status === 200);
   await waitFor("floor", async () => (await fetch(FLOOR, { method: "POST", body: "{}" })).status > 0);
 
   const rows: Record<string, string | number>[] = [];
   const figures: Record<string, unknown>[] = [];
   const SECONDS = 5;
   const FILL = 80_000; // more than the floor serves in SECONDS, so no run ever finds the list empty
+  // Events on and off alternate over three rounds (their difference is a few per cent, less than the
+  // drift between two runs minutes apart); each row is a round, the ratios use the medians.
+  const ROUNDS = 3;
   for (const connections of [1, 10, 50]) {
-    for (const [target, url] of [
-      ["floor (bare node + same script)", FLOOR],
-      ["web POST /api/v1/demo/acquire", WEB],
-    ] as const) {
+    const plan: (readonly [string, string, string])[] = [["floor (bare node + same script)", FLOOR, "floor"]];
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      plan.push([`web POST /api/v1/demo/acquire #${round}`, WEB, "web"], [`web, ANALYTICS_EVENTS=off #${round}`, QUIET, "web-events-off"]);
+    }
+    for (const [target, url, kind] of plan) {
       await resetAndFill(FILL);
       await load(url, connections, 1); // warm-up (JIT, first route compile)
       await resetAndFill(FILL);
       const figure = await load(url, connections, SECONDS);
       rows.push({ target, connections, requests: figure.requests, "req/s": figure.rps, "mean ms": figure.mean, "p50 ms": figure.p50, "p99 ms": figure.p99, non2xx: figure.non2xx, errors: figure.errors });
-      figures.push({ target: target.startsWith("floor") ? "floor" : "web", connections, ...figure });
+      figures.push({ target: kind, connections, ...figure });
+      if (kind === "web") await purgeEvents(); // the stream does not grow over the run
     }
   }
-  const ratio = (c: number) => {
-    const w = figures.find((f) => f.target === "web" && f.connections === c)?.rps as number;
-    const f = figures.find((f) => f.target === "floor" && f.connections === c)?.rps as number;
-    return Math.round((w / f) * 1000) / 10;
+  const median = (kind: string, c: number) => {
+    const values = figures.filter((f) => f.target === kind && f.connections === c).map((f) => f.rps as number).sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)];
   };
+  const ratio = (c: number, over = "floor") => Math.round((median("web", c) / median(over, c)) * 1000) / 10;
   report("acquire hot path (ready ids without containers behind them)", rows, {
     note: "ready list filled via reserve/ready scripts; no containers; LOG_LEVEL=info; web with API_KEY (key checked, token signed)",
     results: figures,
     web_over_floor_pct: { c1: ratio(1), c10: ratio(10), c50: ratio(50) },
+    events_on_over_off_pct: { c1: ratio(1, "web-events-off"), c10: ratio(10, "web-events-off"), c50: ratio(50, "web-events-off") },
   });
+  await purgeEvents();
+  await nc.close();
+  await quiet.stop();
   await web.stop();
   await floor.stop();
   await resetAndFill(0).catch(() => undefined);

@@ -204,6 +204,7 @@ test("every dashboard page at 1280 and 375 px wide (screenshots in the run's out
     ["new-app", "/admin/apps/new"],
     ["keys", "/admin/keys"],
     ["users", "/admin/users"],
+    ["analytics", "/admin/analytics"],
     ["jobs", "/admin/jobs"],
     ["audit", "/admin/audit"],
   ];

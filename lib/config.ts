@@ -119,6 +119,8 @@ export const Config = z.object({
 
   RATE_LIMIT_HOURLY: int(10),
   RATE_LIMIT_DAILY: int(50),
+  /** Funnel events (ARCHITECTURE.md, "Funnel analytics"); "off" publishes none (the acquire bench compares both). */
+  ANALYTICS_EVENTS: z.enum(["on", "off"]).default("on"),
   /** Embed beacons (impression, click) one client address may send per minute; past it, 429. */
   BEACON_RATE_PER_MINUTE: int(120),
   /** Days raw events and instance sessions are kept; hourly rollups are kept (ARCHITECTURE.md, "Funnel analytics"). */

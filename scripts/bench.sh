@@ -15,3 +15,5 @@ step "bench: cold start and refill (real containers)"
 node --import tsx bench/provisioning.ts
 step "bench: the embed, click to demo (Chromium through Caddy)"
 node --import tsx bench/embed.ts
+step "bench: funnel events (ingest into MariaDB vs plain INSERTs; the beacon endpoint vs a bare server)"
+node --import tsx bench/events.ts

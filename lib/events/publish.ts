@@ -31,12 +31,25 @@ export interface EmitInput {
   data?: AnalyticsEvent["data"];
 }
 
+/** Visitor keys computed today, by client key: one HMAC per client and day, not per event. */
+const VISITOR_CACHE = 10_000;
+let today: { day: number; key: Buffer; visitors: Map<string, string> } | undefined;
+
 /** The visitor key: HMAC of the client's address (IPv6 by /64) under a key that changes every UTC day. */
 async function visitorOf(ctx: Ctx, ip: string, atMs: number): Promise<string> {
-  const day = createHmac("sha256", await derivedKey(ctx, "visitor"))
-    .update(String(Math.floor(atMs / 86_400_000)))
-    .digest();
-  return createHmac("sha256", day).update(clientKey(ip)).digest("base64url").slice(0, 32);
+  const day = Math.floor(atMs / 86_400_000);
+  if (today?.day !== day) {
+    const key = createHmac("sha256", await derivedKey(ctx, "visitor")).update(String(day)).digest();
+    today = { day, key, visitors: new Map() };
+  }
+  const client = clientKey(ip);
+  let visitor = today.visitors.get(client);
+  if (!visitor) {
+    visitor = createHmac("sha256", today.key).update(client).digest("base64url").slice(0, 32);
+    if (today.visitors.size >= VISITOR_CACHE) today.visitors.clear();
+    today.visitors.set(client, visitor);
+  }
+  return visitor;
 }
 
 /**
@@ -106,6 +119,7 @@ const publisher = () => (holder.__tinEvents ??= new EventPublisher());
 
 /** Records one funnel step; never throws, never waits. */
 export function emitEvent(ctx: Ctx, input: EmitInput): void {
+  if (ctx.config.ANALYTICS_EVENTS === "off") return;
   publisher().emit(ctx, input);
 }
 
