@@ -9,6 +9,7 @@ import { PEER_HEADER } from "./lib/http/client-ip";
 import { serveRouteHandler } from "./lib/http/node-adapter";
 import { errorResponse, requestIdOf } from "./lib/http/route";
 import { webContext } from "./lib/http/web-context";
+import { derivedKey } from "./lib/secrets";
 import { flushKeyUse } from "./lib/keys/usage";
 import { createLogger } from "./lib/log";
 import { shutdownWatchers } from "./lib/pool/watch";
@@ -57,6 +58,9 @@ let stopping = false;
 /** Handlers still running, also for clients that went away: the context stays open until they end. */
 let inFlight = 0;
 await app.prepare();
+// The keys acquire signs with come from the deployment's secret (MariaDB when AUTH_SECRET is unset):
+// loaded now, so a later MariaDB outage does not reach the acquire path (ARCHITECTURE.md, "Restarts").
+derivedKey(webContext(), "instance-token").catch((error: Error) => log.warn({ err: error.message }, "secret not loaded yet; the first acquire loads it"));
 const server = createServer((req, res) => {
   const started = performance.now();
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "0.0.0.0";
@@ -142,5 +146,7 @@ const shutdown = (signal: string) => {
     void finish(0);
   }, SHUTDOWN_DEADLINE_MS).unref();
 };
+// A rejection nobody awaited is logged; it never ends the process (ARCHITECTURE.md, "Restarts").
+process.on("unhandledRejection", (reason) => log.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection"));
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

@@ -103,15 +103,27 @@ async function main() {
   const figures: Record<string, unknown>[] = [];
   const SECONDS = 5;
   const FILL = 80_000; // more than the floor serves in SECONDS, so no run ever finds the list empty
-  // Events on and off alternate over three rounds (their difference is a few per cent, less than the
-  // drift between two runs minutes apart); each row is a round, the ratios use the medians.
+  // Events on and off, and Redis's append-only file on and off (CONFIG SET, same server), alternate
+  // over three rounds (their differences are a few per cent, less than the drift between two runs
+  // minutes apart); each row is a round, the ratios use the medians.
   const ROUNDS = 3;
+  const aofAtStart = ((await redis.config("GET", "appendonly")) as string[])[1];
+  const setAppendOnly = async (value: "yes" | "no") => {
+    await redis.config("SET", "appendonly", value);
+    // Turning it on rewrites the file in the background: wait, so no run pays for that rewrite.
+    await waitFor("the append-only rewrite", async () => !/aof_rewrite_in_progress:1/.test(await redis.info("persistence")), 60_000);
+  };
   for (const connections of [1, 10, 50]) {
     const plan: (readonly [string, string, string])[] = [["floor (bare node + same script)", FLOOR, "floor"]];
     for (let round = 1; round <= ROUNDS; round += 1) {
-      plan.push([`web POST /api/v1/demo/acquire #${round}`, WEB, "web"], [`web, ANALYTICS_EVENTS=off #${round}`, QUIET, "web-events-off"]);
+      plan.push(
+        [`web POST /api/v1/demo/acquire #${round}`, WEB, "web"],
+        [`web, ANALYTICS_EVENTS=off #${round}`, QUIET, "web-events-off"],
+        [`web, Redis appendonly no #${round}`, WEB, "web-aof-off"],
+      );
     }
     for (const [target, url, kind] of plan) {
+      await setAppendOnly(kind === "web-aof-off" ? "no" : "yes");
       await resetAndFill(FILL);
       await load(url, connections, 1); // warm-up (JIT, first route compile)
       await resetAndFill(FILL);
@@ -127,11 +139,14 @@ async function main() {
   };
   const ratio = (c: number, over = "floor") => Math.round((median("web", c) / median(over, c)) * 1000) / 10;
   report("acquire hot path (ready ids without containers behind them)", rows, {
-    note: "ready list filled via reserve/ready scripts; no containers; LOG_LEVEL=info; web with API_KEY (key checked, token signed)",
+    note: "ready list filled via reserve/ready scripts; no containers; LOG_LEVEL=info; web with API_KEY (key checked, token signed); Redis appendonly yes + appendfsync everysec unless the row says no",
     results: figures,
     web_over_floor_pct: { c1: ratio(1), c10: ratio(10), c50: ratio(50) },
     events_on_over_off_pct: { c1: ratio(1, "web-events-off"), c10: ratio(10, "web-events-off"), c50: ratio(50, "web-events-off") },
+    aof_on_over_off_pct: { c1: ratio(1, "web-aof-off"), c10: ratio(10, "web-aof-off"), c50: ratio(50, "web-aof-off") },
+    redis_appendonly_at_start: aofAtStart,
   });
+  await redis.config("SET", "appendonly", aofAtStart);
   await purgeEvents();
   await nc.close();
   await quiet.stop();

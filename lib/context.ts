@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { StateLog } from "./dependency";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusNames, busNames, connectBus } from "./bus/nats";
 import type { Config } from "./config";
@@ -31,7 +32,10 @@ export interface Ctx {
 export function createContext(config: Config, service: string): Ctx {
   const log = createLogger(config.LOG_LEVEL, service);
   const redis = createRedis(config);
-  redis.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
+  // ioredis reconnects on its own (with back-off); the log says when Redis went and when it is back.
+  const redisState = new StateLog(log, "redis");
+  redis.on("error", (error) => redisState.failed(error));
+  redis.on("ready", () => redisState.ok());
   const { db, pool } = createDb(config.DATABASE_URL);
   let bus: Promise<NatsConnection> | undefined;
   return {

@@ -26,6 +26,33 @@ export async function healthReport(ctx: Ctx) {
     timed(async () => busHealth(await ctx.bus())),
   ]);
   const checks = { redis, docker, caddy, mariadb, nats };
-  const degraded = Object.values(checks).some((check) => !check.ok);
-  return { healthy: redis.ok, body: { status: !redis.ok ? "unhealthy" : degraded ? "degraded" : "ok", checks } };
+  const unavailable = Object.entries(checks)
+    .filter(([, check]) => !check.ok)
+    .map(([name]) => name);
+  const durability = await durabilityOf(ctx);
+  return {
+    healthy: redis.ok,
+    body: {
+      status: !redis.ok ? "unhealthy" : unavailable.length ? "degraded" : "ok",
+      unavailable,
+      checks,
+      durable: durability.redis_append_only && durability.docker_live_restore,
+      durability,
+    },
+  };
+}
+
+/**
+ * Whether a restart of Redis or of the Docker daemon would end running demos (ARCHITECTURE.md,
+ * "Restarts"): Redis needs its append-only file, Docker its live-restore. Unknown counts as no.
+ */
+async function durabilityOf(ctx: Ctx) {
+  const [aof, live] = await Promise.allSettled([
+    ctx.redis.config("GET", "appendonly") as Promise<string[]>,
+    ctx.runtime.survivesRestart(),
+  ]);
+  return {
+    redis_append_only: aof.status === "fulfilled" && aof.value[1] === "yes",
+    docker_live_restore: live.status === "fulfilled" && live.value,
+  };
 }

@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
-# npm run down: stops what the scripts started (their pid files in .data/run), nothing else.
+# npm run down: stops what the scripts started (their pid files in .data/run), nothing else. The
+# demos stay: their containers keep running (dockerd's live-restore), their records are in Redis's
+# append-only file, so the next `npm run up` resumes them (ARCHITECTURE.md, "Restarts").
+# npm run down -- --purge: first removes every instance of this deployment (containers, records).
 source "$(dirname "$0")/lib.sh"
 
-step "stopping what the scripts started"
+PURGE=""
+for arg in "$@"; do
+  case "$arg" in
+    --purge) PURGE=1 ;;
+    *) fail "unknown option $arg (only --purge)" ;;
+  esac
+done
+
+step "stopping what the scripts started${PURGE:+, after removing every instance}"
 stop_service web
 stop_service worker
-if [ -f "$RUN/redis-server.pid" ] && [ -x node_modules/.bin/tsx ]; then
+if [ -n "$PURGE" ]; then
   load_env
-  remove_instances
+  purge_instances
+elif docker info >/dev/null 2>&1; then
+  load_env
+  count="$(docker ps -q --filter "label=tryitnow.deployment=$TIN_PREFIX" | wc -l)"
+  if [ "$count" -gt 0 ]; then info "keeping $count instance(s) running (demos and the warm pool): npm run up resumes them (npm run down -- --purge removes them)"; fi
 fi
 for service in caddy nats-server mariadbd redis-server dockerd; do stop_service "$service"; done
 restore_listener_handover

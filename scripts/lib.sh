@@ -15,6 +15,7 @@ STARTED_NOW=()
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 fail() { printf '\033[31mxx  %s\033[0m\n' "$*" >&2; exit 1; }
+warn() { printf '\033[33m!!  %s\033[0m\n' "$*" >&2; }
 
 # wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds or the deadline passes.
 wait_for() {
@@ -59,20 +60,47 @@ load_env() {
 # ---------------------------------------------------------------- services
 mark_started() { echo "$2" >"$RUN/$1.pid"; STARTED_NOW+=("$1"); }
 
+# Instances outlive a restart of the daemon (ARCHITECTURE.md, "Restarts"): --live-restore keeps the
+# containers running while dockerd is away, and without the userland proxy (which dies with the
+# daemon) their published ports keep answering through the kernel's forwarding rules.
+DOCKERD_FLAGS=(--live-restore --userland-proxy=false)
 start_docker() {
-  if docker info >/dev/null 2>&1; then info "docker: already running"; return; fi
-  step "starting dockerd (data in .data/docker)"
+  if docker info >/dev/null 2>&1; then
+    info "docker: already running"
+    warn_if_docker_not_durable
+    return
+  fi
+  step "starting dockerd (data in .data/docker; ${DOCKERD_FLAGS[*]})"
   mkdir -p "$DATA/docker"
-  nohup dockerd --data-root "$DATA/docker" --pidfile "$RUN/dockerd.pid.internal" >>"$LOGS/dockerd.log" 2>&1 &
+  nohup dockerd --data-root "$DATA/docker" --pidfile "$RUN/dockerd.pid.internal" "${DOCKERD_FLAGS[@]}" >>"$LOGS/dockerd.log" 2>&1 &
   mark_started dockerd $!
   wait_for dockerd 60 docker info
 }
 
+# A daemon started elsewhere (the distribution's unit, say) may lack those settings: say so, loudly.
+warn_if_docker_not_durable() {
+  if [ "$(docker info --format '{{.LiveRestoreEnabled}}' 2>/dev/null)" != "true" ]; then
+    warn "dockerd runs without live-restore: restarting it ends every running demo (add \"live-restore\": true to /etc/docker/daemon.json, or let these scripts start dockerd)"
+  fi
+  if ! pgrep -a dockerd 2>/dev/null | grep -q -- "--userland-proxy=false" && ! grep -qs '"userland-proxy": *false' /etc/docker/daemon.json; then
+    warn "dockerd runs with its userland proxy: while the daemon restarts, demos' ports stop answering (add \"userland-proxy\": false to /etc/docker/daemon.json)"
+  fi
+}
+
+# Redis keeps the pool's records across its own restart: an append-only file under .data/redis,
+# written every second (ARCHITECTURE.md, "Restarts": at most the last second is lost).
 start_redis() {
-  if redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" ping 2>/dev/null | grep -q PONG; then info "redis: already running on $TIN_REDIS_HOST:$TIN_REDIS_PORT"; return; fi
-  step "starting redis-server on $TIN_REDIS_HOST:$TIN_REDIS_PORT"
+  if redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" ping 2>/dev/null | grep -q PONG; then
+    info "redis: already running on $TIN_REDIS_HOST:$TIN_REDIS_PORT"
+    if [ "$(redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" config get appendonly 2>/dev/null | tail -1)" != "yes" ]; then
+      warn "redis at $TIN_REDIS_HOST:$TIN_REDIS_PORT runs without appendonly: restarting it ends every running demo (set appendonly yes and appendfsync everysec, or let these scripts start it)"
+    fi
+    return
+  fi
+  step "starting redis-server on $TIN_REDIS_HOST:$TIN_REDIS_PORT (append-only file in .data/redis, fsync every second)"
   mkdir -p "$DATA/redis"
-  redis-server --bind "$TIN_REDIS_HOST" --port "$TIN_REDIS_PORT" --dir "$DATA/redis" --save "" --appendonly no \
+  redis-server --bind "$TIN_REDIS_HOST" --port "$TIN_REDIS_PORT" --dir "$DATA/redis" --save "" \
+    --appendonly yes --appendfsync everysec \
     --daemonize yes --pidfile "$RUN/redis-server.pid" --logfile "$LOGS/redis.log"
   wait_for redis 20 bash -c "redis-cli -h $TIN_REDIS_HOST -p $TIN_REDIS_PORT ping | grep -q PONG"
   STARTED_NOW+=(redis-server)
@@ -191,12 +219,23 @@ stop_service() {
   rm -f "$file"
 }
 
-# The pool's records live in Redis: when the Redis we started goes, this deployment's instance
-# containers go too, so nothing is left behind (the reconciler would remove them at the next start).
+# remove_instances: this deployment's instance containers (`npm run down -- --purge`); their routes
+# went with Caddy, their records are removed by the caller.
 remove_instances() {
   docker info >/dev/null 2>&1 || return 0
   local ids; ids="$(docker ps -aq --filter "label=tryitnow.deployment=$TIN_PREFIX")"
   if [ -n "$ids" ]; then info "removing $(echo "$ids" | wc -l) instance container(s)"; echo "$ids" | xargs docker rm -f >/dev/null; fi
+}
+
+# purge_instances: every instance of this deployment — containers and Redis records (prefix
+# TIN_PREFIX) — while the services keep running (`npm run down -- --purge` stops them afterwards).
+purge_instances() {
+  remove_instances
+  if redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" ping 2>/dev/null | grep -q PONG; then
+    info "removing this deployment's records from Redis (prefix $TIN_PREFIX)"
+    redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" --scan --pattern "${TIN_PREFIX}*" |
+      xargs -r -n 500 redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" del >/dev/null
+  fi
 }
 
 stop_started_now() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm start: install what is missing, start the services that are not running, migrate, build the
-# sample image and the web app, then run web and worker in the foreground. Ctrl-C stops what it started.
+# sample image and the web app, then run web and worker in the foreground. Ctrl-C stops what it
+# started and keeps the running demos, as `npm run down` does.
 source "$(dirname "$0")/lib.sh"
 
 prepare_stack
@@ -17,7 +18,6 @@ cleanup() {
   step "stopping"
   kill -TERM "$WEB" "$WORKER" 2>/dev/null || true
   wait "$WEB" "$WORKER" 2>/dev/null || true
-  if [[ " ${STARTED_NOW[*]} " == *" redis-server "* ]]; then remove_instances; fi
   stop_started_now
 }
 trap cleanup INT TERM EXIT

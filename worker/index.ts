@@ -23,6 +23,8 @@ import { reconcile } from "../lib/upkeep/reconcile";
 import { Replenisher } from "../lib/upkeep/replenish";
 import { syncApps } from "../lib/upkeep/sync-apps";
 import { every } from "./loop";
+import { StateLog } from "../lib/dependency";
+import type { Logger } from "../lib/log";
 
 /**
  * The worker: all slow work (ARCHITECTURE.md, "Worker loops"). Replenish, reap, reconcile and app sync run as loops;
@@ -33,6 +35,9 @@ async function main() {
   const ctx = createContext(config, "worker");
   const workerId = `${hostname()}-${process.pid}-${newRecordId("w").slice(2, 10)}`;
   const log = ctx.log.child({ worker: workerId });
+  // A rejection nobody awaited (a client's background call while its service is away) is logged;
+  // it never ends the process (ARCHITECTURE.md, "Restarts").
+  process.on("unhandledRejection", (reason) => log.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection"));
   const renewLease = () => ctx.redis.set(ctx.keys.workerLease(workerId), "1", "PX", config.WORKER_LEASE);
 
   await retry(log, "dependencies", async () => {
@@ -43,7 +48,10 @@ async function main() {
     await ensureDefaultApp(ctx);
   });
 
-  let apps: AppSpec[] = await syncApps(ctx);
+  let apps: AppSpec[] = [];
+  await retry(log, "the apps (MariaDB)", async () => {
+    apps = await syncApps(ctx);
+  });
   const startReport = await reconcile(ctx).catch((error: Error) => ({ failed: error.message }));
   log.info({ apps: apps.map((a) => a.slug), reconcile: startReport }, "worker started");
   warnIfReloadsResetConnections(log);
@@ -80,6 +88,14 @@ async function main() {
     }),
     every("replenish", config.POOL_REPLENISH_INTERVAL, log, () => replenisher.tick(apps)),
     every("reap", 1000, log, () => Promise.all(apps.map((app) => expireDue(ctx, app.slug)))),
+    // A restarted Caddy comes back with its bootstrap config: its routes are restored within a
+    // second or two, not at the next reconcile (ARCHITECTURE.md, "Restarts").
+    every("proxy", 1000, log, async () => {
+      if (await ctx.routes.ready()) return;
+      log.warn("the proxy has lost its routes (restarted?): restoring them");
+      const report = await reconcile(ctx);
+      log.info({ report }, "proxy routes restored");
+    }),
     every("reconcile", config.RECONCILE_INTERVAL, log, async () => {
       const report = await reconcile(ctx);
       if (Object.values(report).some(Boolean)) log.info({ report }, "reconciled");
@@ -119,13 +135,16 @@ async function main() {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-async function retry(log: { warn: (obj: object, msg: string) => void }, what: string, task: () => Promise<void>) {
-  for (let attempt = 1; ; attempt += 1) {
+/** Retries a start-up step until it works: the worker waits for its dependencies, however long. */
+async function retry(log: Logger, what: string, task: () => Promise<void>) {
+  const state = new StateLog(log, `waiting for ${what}`);
+  for (;;) {
     try {
-      return await task();
+      await task();
+      state.ok();
+      return;
     } catch (error) {
-      if (attempt >= 60) throw error;
-      log.warn({ attempt, err: (error as Error).message }, `waiting for ${what}`);
+      state.failed(error);
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { AuditActor, Caller } from "../audit/model";
 import type { Ctx } from "../context";
+import { outageOf } from "../dependency";
 import { AppError, ERROR_STATUS } from "../errors";
 import { metrics } from "../metrics";
 import { type Actor, authenticate, corsOrigins, hasScope, LAUNCH_ACTOR, presentsKey } from "../keys/authenticate";
@@ -99,14 +100,15 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
       response = await handler({ ctx, actor, caller, input: input as never, params, request, requestId, clientIp: ip });
     } catch (error) {
       failure = error;
-      response = errorResponse(error, requestId);
+      response = errorResponse(asOutage(error), requestId);
     }
     response.headers.set("X-Request-ID", requestId);
     await addCorsHeaders(ctx, request, response);
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     metrics.httpRequests.inc({ route: options.name, method: request.method, status: String(response.status) });
     const line = { requestId, method: request.method, route: options.name, status: response.status, durationMs, ip };
-    if (response.status >= 500) ctx.log.error({ ...line, err: failure instanceof Error ? failure.stack : failure }, "request failed");
+    if (response.status === 503 && failure && !(failure instanceof AppError)) ctx.log.warn({ ...line, err: (failure as Error).message }, "request failed: dependency unavailable");
+    else if (response.status >= 500) ctx.log.error({ ...line, err: failure instanceof Error ? failure.stack : failure }, "request failed");
     else ctx.log.info({ ...line, outcome: failure instanceof AppError ? failure.code : "ok" }, "request");
     return response;
   };
@@ -289,6 +291,20 @@ async function readBounded(request: RequestView, maxBytes: number): Promise<stri
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * An unexpected error that is a dependency's outage becomes 503 `UNAVAILABLE` naming it, with
+ * `Retry-After` (ARCHITECTURE.md, "Restarts"); a bug stays a 500.
+ */
+export function asOutage(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  const dependency = outageOf(error);
+  if (!dependency) return error;
+  return new AppError("UNAVAILABLE", `${dependency} is not reachable right now; retry shortly`, {
+    retryAfterSeconds: 5,
+    details: { dependency },
+  });
 }
 
 export function errorResponse(error: unknown, requestId: string): Response {

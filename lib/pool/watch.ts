@@ -1,4 +1,5 @@
 import type { Ctx } from "../context";
+import { StateLog } from "../dependency";
 import { AppError } from "../errors";
 import { newRecordId } from "../ids";
 import type { Actor } from "../keys/authenticate";
@@ -53,7 +54,10 @@ class WatchHub {
   private ensureRunning(): void {
     if (!this.subscriber) {
       this.subscriber = createRedis(this.ctx.config, { subscriber: true });
-      this.subscriber.on("error", (error) => this.ctx.log.warn({ err: error.message }, "events subscription error"));
+      // It resubscribes by itself after a reconnect; the log says when it went and came back.
+      const state = new StateLog(this.ctx.log, "redis subscription");
+      this.subscriber.on("error", (error) => state.failed(error));
+      this.subscriber.on("ready", () => state.ok());
       this.subscriber.subscribe(this.ctx.keys.events).catch((error) => this.ctx.log.error({ err: error.message }, "subscribe failed"));
       this.subscriber.on("message", (_channel, message) => this.onEvent(message));
     }

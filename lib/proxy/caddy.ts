@@ -1,3 +1,4 @@
+import { DependencyError } from "../dependency";
 import type { Route, RouteTable } from "./types";
 
 const GROUP_ID = "tin-instances";
@@ -54,12 +55,17 @@ export class CaddyRoutes implements RouteTable {
   }
 
   private async callOnce(method: string, path: string, body?: unknown): Promise<unknown> {
-    const response = await fetch(`${this.options.adminUrl}${path}`, {
-      method,
-      headers: body === undefined ? undefined : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
-    });
+    let response: Response;
+    try {
+      response = await fetch(`${this.options.adminUrl}${path}`, {
+        method,
+        headers: body === undefined ? undefined : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
+      });
+    } catch (error) {
+      throw new DependencyError("caddy", `caddy ${method} ${path}: ${(error as Error).message}`, { cause: error });
+    }
     const text = await response.text();
     if (!response.ok) throw new CaddyError(response.status, `caddy ${method} ${path}: ${response.status} ${text.trim()}`);
     return text ? JSON.parse(text) : null;
@@ -67,6 +73,16 @@ export class CaddyRoutes implements RouteTable {
 
   async ping(): Promise<void> {
     await this.call("GET", "/config/admin");
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      await this.call("GET", `/id/${GROUP_ID}`);
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
   }
 
   private serverConfig() {
@@ -125,7 +141,9 @@ export class CaddyRoutes implements RouteTable {
     const route = {
       "@id": routeId(id),
       match: [{ host: [`${id}.${this.options.baseDomain}`] }],
-      handle: [{ handler: "reverse_proxy", upstreams: [{ dial: `127.0.0.1:${hostPort}` }] }],
+      // A dial that fails is tried again for up to 3 s: when the Docker daemon comes back it rewrites
+      // its port-forwarding rules, and for a moment a published port refuses (ARCHITECTURE.md, "Restarts").
+      handle: [{ handler: "reverse_proxy", upstreams: [{ dial: `127.0.0.1:${hostPort}` }], load_balancing: { try_duration: "3s", try_interval: "100ms" } }],
       terminal: true,
     };
     try {

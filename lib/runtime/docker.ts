@@ -35,6 +35,11 @@ export class DockerRuntime implements ContainerRuntime {
     await this.docker.ping();
   }
 
+  async survivesRestart(): Promise<boolean> {
+    const info = (await this.docker.info()) as { LiveRestoreEnabled?: boolean };
+    return info.LiveRestoreEnabled === true;
+  }
+
   async prepare(): Promise<void> {
     const existing = await this.docker.listNetworks({ filters: { name: [this.options.network] } });
     if (existing.some((network) => network.Name === this.options.network)) return;

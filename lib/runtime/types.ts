@@ -33,4 +33,6 @@ export interface ContainerRuntime {
   /** Calls back when an instance's container is OOM-killed or dies; returns a function that stops watching. */
   watch(onEvent: (event: RuntimeEvent) => void): () => void;
   ping(): Promise<void>;
+  /** Whether running containers outlive a restart of the runtime's daemon (Docker's live-restore). */
+  survivesRestart(): Promise<boolean>;
 }
