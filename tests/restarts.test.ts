@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../lib/store/keys";
-import { docker, type Proc, startCaddy, startWeb, startWorker, stopCaddy, TEST_API_KEY, TEST_PREFIX, waitFor, webAnswers } from "./setup/stack";
+import { docker, type Proc, startCaddy, startProcess, startWeb, startWorker, stopCaddy, TEST_API_KEY, TEST_PREFIX, waitFor, webAnswers } from "./setup/stack";
 import { createApp, redis, removeApps, throughProxy } from "./helpers";
 
 /**
@@ -24,9 +24,9 @@ let slug = "";
 let demo: { id: string; expires_at: string; url: string };
 
 /** Runs steps of the project's own set-up scripts (scripts/lib.sh), as `npm run up` would. */
-function script(steps: string, timeoutMs = 300_000): string {
+function script(steps: string, timeoutMs = 300_000, env: Record<string, string> = {}): string {
   const result = spawnSync("bash", ["-c", `source scripts/lib.sh && load_env && ${steps}`], {
-    env: PLAIN_ENV,
+    env: { ...PLAIN_ENV, ...env },
     encoding: "utf8",
     timeout: timeoutMs,
   });
@@ -107,6 +107,22 @@ afterAll(async () => {
 });
 
 describe("restarts", () => {
+  it("a Redis started elsewhere without its append-only file: the start warns, naming the setting, and /health says not durable", async () => {
+    mkdirSync(".data/test-redis-plain", { recursive: true });
+    const plain = startProcess("redis-plain", "redis-server", ["--port", "16390", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", ".data/test-redis-plain"]);
+    running.push(plain);
+    const env = { VALKEY_ADDR: "127.0.0.1:16390" };
+    await waitFor("the plain Redis", async () => script("redis-cli -p 16390 ping", 10_000).includes("PONG"), 10_000, 200);
+    expect(script("start_redis", 30_000, env)).toMatch(/runs without appendonly.*appendonly yes and appendfsync everysec/);
+    const other = startWeb({ PORT: "18089", ...env }, "web-plain-redis");
+    running.push(other);
+    await waitFor("the web on the plain Redis", () => webAnswers(18089), 60_000, 250);
+    const health = await (await fetch("http://127.0.0.1:18089/health")).json();
+    expect(health).toMatchObject({ durable: false, durability: { redis_append_only: false } });
+    await other.stop();
+    await plain.stop();
+  }, 90_000);
+
   it("Redis killed with SIGKILL: acquire answers 503 meanwhile; after its start the demo serves with its expiry, the pool is intact, nobody exited", async (context) => {
     const pid = pidOf("redis-server");
     const others = await otherRedisUsers();
