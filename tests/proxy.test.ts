@@ -1,5 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { type Proc, startWorker, TEST_CADDY_ADMIN } from "./setup/stack";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { newInstanceId } from "../lib/ids";
+import { CaddyRoutes } from "../lib/proxy/caddy";
+import { type Proc, startProcess, startWorker, TEST_CADDY_ADMIN, waitFor } from "./setup/stack";
 import { acquire, createApp, removeApps, throughProxy, waitReady } from "./helpers";
 
 const workers: Proc[] = [];
@@ -73,4 +77,27 @@ describe("the proxy while routes change", () => {
     expect(rest).toEqual({ served });
     expect(hungUp + connectReset).toBeLessThanOrEqual(Math.max(1, Math.floor(served / 1000)));
   });
+
+  it("two workers removing routes at once remove exactly theirs (a Caddy of its own, so no reconciler interferes)", async () => {
+    mkdirSync(".data/test-caddy-routes", { recursive: true });
+    const caddy = startProcess("caddy-routes", "bash", [
+      "-c",
+      `echo '{"admin":{"listen":"127.0.0.1:12039"}}' > .data/test-caddy-routes/boot.json && exec caddy run --config .data/test-caddy-routes/boot.json`,
+    ], { XDG_DATA_HOME: ".data/test-caddy-routes", XDG_CONFIG_HOME: ".data/test-caddy-routes" });
+    workers.push(caddy);
+    const table = () =>
+      new CaddyRoutes({ adminUrl: "http://127.0.0.1:12039", baseDomain: "localhost", proxyPort: 18097, webUpstream: "127.0.0.1:1", accessLog: resolve(".data/test-caddy-routes/access.log") });
+    const [first, second] = [table(), table()];
+    await waitFor("the route test's Caddy", async () => (await fetch("http://127.0.0.1:12039/config/")).ok, 10_000, 100);
+    await first.prepare();
+    const ids = Array.from({ length: 40 }, newInstanceId);
+    for (const id of ids) await first.add(id, 30000);
+    const doomed = ids.filter((_, i) => i % 2 === 0);
+    // Deleting by @id would race here: Caddy resolves an id to an array index before taking its lock.
+    await Promise.all(doomed.map((id, i) => (i % 2 ? first : second).remove(id)));
+    const left = (await first.list()).map((route) => route.id).sort();
+    expect(left).toEqual(ids.filter((_, i) => i % 2 === 1).sort());
+    await caddy.stop();
+  }, 60_000);
 });
+

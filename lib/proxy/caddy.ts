@@ -1,3 +1,4 @@
+import http from "node:http";
 import { DependencyError } from "../dependency";
 import type { Route, RouteTable } from "./types";
 
@@ -42,24 +43,57 @@ function isMissing(error: unknown): boolean {
 export class CaddyRoutes implements RouteTable {
   constructor(private readonly options: CaddyOptions) {}
 
-  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+  private async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+    return (await this.exchange(method, path, body, headers)).body;
+  }
+
+  /** One admin call; its answer with the config's ETag (Caddy ≥ 2.6 sends one for GETs). */
+  private async exchange(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
     // Caddy closes admin connections when it reloads its config: a reused keep-alive socket can
     // then fail before the request is read, so such failures are retried on a fresh connection.
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.callOnce(method, path, body);
+        return await this.callOnce(method, path, body, headers);
       } catch (error) {
         if (error instanceof CaddyError || attempt >= 3) throw error;
       }
     }
   }
 
-  private async callOnce(method: string, path: string, body?: unknown): Promise<unknown> {
+  /**
+   * A GET with the config's ETag, which Caddy sends as an HTTP trailer (after a chunked body):
+   * fetch() does not expose trailers, Node's http client does.
+   */
+  private getWithEtag(path: string): Promise<{ body: unknown; etag: string | null }> {
+    return new Promise((resolve, reject) => {
+      // A connection of its own: Caddy closes kept-alive admin connections when its config changes.
+      const request = http.get(`${this.options.adminUrl}${path}`, { timeout: this.options.timeoutMs ?? 5000, agent: false }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("error", reject);
+        response.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          const status = response.statusCode ?? 0;
+          if (status < 200 || status >= 300) return reject(new CaddyError(status, `caddy GET ${path}: ${status} ${text.trim()}`));
+          const etag = response.headers.etag ?? response.trailers.etag ?? null;
+          try {
+            resolve({ body: text ? JSON.parse(text) : null, etag: typeof etag === "string" ? etag : null });
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+      request.on("timeout", () => request.destroy(new Error("timed out")));
+      request.on("error", (error) => reject(new DependencyError("caddy", `caddy GET ${path}: ${error.message}`, { cause: error })));
+    });
+  }
+
+  private async callOnce(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<{ body: unknown; etag: string | null }> {
     let response: Response;
     try {
       response = await fetch(`${this.options.adminUrl}${path}`, {
         method,
-        headers: body === undefined ? undefined : { "content-type": "application/json" },
+        headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
       });
@@ -68,7 +102,7 @@ export class CaddyRoutes implements RouteTable {
     }
     const text = await response.text();
     if (!response.ok) throw new CaddyError(response.status, `caddy ${method} ${path}: ${response.status} ${text.trim()}`);
-    return text ? JSON.parse(text) : null;
+    return { body: text ? JSON.parse(text) : null, etag: response.headers.get("etag") };
   }
 
   async ping(): Promise<void> {
@@ -149,18 +183,44 @@ export class CaddyRoutes implements RouteTable {
     try {
       await this.call("POST", `/id/${GROUP_ID}/routes`, route);
     } catch (error) {
-      // A retried provision may find its route already there: replace it.
+      // A retried provision may find its route already there: replace it (removed safely, see remove).
       if (!(error instanceof CaddyError) || !/duplicate/i.test(error.message)) throw error;
-      await this.call("PATCH", `/id/${routeId(id)}`, route);
+      await this.remove(id);
+      await this.call("POST", `/id/${GROUP_ID}/routes`, route);
     }
   }
 
+  /**
+   * Removes a route by its position, checked against the config's ETag. Deleting by @id is not
+   * safe with several workers: Caddy resolves the id to an array index before it takes its config
+   * lock, so two concurrent deletes can hit a shifted index (a 500, or another visitor's route).
+   * Here a change in between makes Caddy answer 412, and the removal starts over.
+   */
   async remove(id: string): Promise<void> {
-    try {
-      await this.call("DELETE", `/id/${routeId(id)}`);
-    } catch (error) {
-      if (!isMissing(error)) throw error;
+    for (let attempt = 1; attempt <= 20; attempt += 1) {
+      let listing: { body: unknown; etag: string | null };
+      try {
+        listing = await this.getWithEtag(`/id/${GROUP_ID}/routes`);
+      } catch (error) {
+        if (isMissing(error)) return; // no group: a fresh Caddy has no routes at all
+        throw error;
+      }
+      const index = ((listing.body ?? []) as { "@id"?: string }[]).findIndex((route) => route["@id"] === routeId(id));
+      if (index < 0) return;
+      try {
+        // The ETag names the expanded path (`"/config/… <hash>"`): delete there, not through the id.
+        const path = listing.etag?.match(/^"(\/config\/\S+) [0-9a-f]+"$/)?.[1];
+        if (!path) throw new Error("caddy sent no usable ETag (Caddy 2.6 or later is needed)");
+        await this.call("DELETE", `${path}/${index}`, undefined, { "If-Match": listing.etag! });
+        return;
+      } catch (error) {
+        // 412: the routes changed since the listing; an index past the end is the same news.
+        const changed = error instanceof CaddyError && (error.status === 412 || /index out of bounds/i.test(error.message));
+        if (!changed) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
     }
+    throw new Error(`caddy: the routes kept changing; route ${routeId(id)} not removed (the reconciler will)`);
   }
 
   async list(): Promise<Route[]> {
