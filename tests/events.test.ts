@@ -96,7 +96,7 @@ describe("funnel events", () => {
     running.delete(doomed);
     const atKill = await rowsOf();
     const survivor = worker();
-    await waitFor(`all ${total} rows (${atKill} when the writer was killed)`, async () => (await rowsOf()) >= total, 60_000, 250);
+    await waitFor(`all ${total} rows (${atKill} when the writer was killed)`, async () => (await rowsOf()) >= total, 90_000, 250);
     // Everything redelivered after the ack wait is ignored by the primary key: exactly one row each,
     // and counted once in the hourly rollups.
     expect(await rowsOf()).toBe(total);

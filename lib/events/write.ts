@@ -10,7 +10,10 @@ import { parseJson } from "../store/messages";
 import { type AnalyticsEvent, EventMessage } from "./model";
 
 const BATCH = 500;
-const WAIT_MS = 1000;
+/** A fetch ends after this when fewer than BATCH messages wait (heartbeats every half of it). */
+const WAIT_MS = 3000;
+/** A fetch still open this long after it should have ended is abandoned (seen under CPU starvation). */
+const FETCH_GUARD_MS = 5000;
 const INSERT_ROWS = 1000;
 const HOUR_MS = 3_600_000;
 
@@ -26,9 +29,7 @@ export async function writeEvents(ctx: Ctx, log: Logger, stopped: () => boolean)
   const js = jetstream(await ctx.bus(), { timeout: 5000 });
   const consumer = await js.consumers.get(ctx.busNames.events.name, ctx.busNames.eventsConsumer);
   while (!stopped()) {
-    const messages = await consumer.fetch({ max_messages: BATCH, expires: WAIT_MS });
-    const batch: JsMsg[] = [];
-    for await (const message of messages) batch.push(message);
+    const batch = await fetchBatch(consumer);
     if (!batch.length) continue;
     const parsed: AnalyticsEvent[] = [];
     for (const message of batch) {
@@ -40,6 +41,30 @@ export async function writeEvents(ctx: Ctx, log: Logger, stopped: () => boolean)
     for (const message of batch) message.ack();
     metrics.eventsWritten.inc(written);
   }
+}
+
+type Consumer = Awaited<ReturnType<ReturnType<typeof jetstream>["consumers"]["get"]>>;
+
+/**
+ * Up to BATCH messages. A fetch that fails after delivering some (missed heartbeats when the process
+ * or the server was starved of CPU) still yields those; one that never ends is abandoned after a
+ * guard time, so the writer cannot hang on it. What is not acknowledged is delivered again.
+ */
+async function fetchBatch(consumer: Consumer): Promise<JsMsg[]> {
+  const messages = await consumer.fetch({ max_messages: BATCH, expires: WAIT_MS });
+  const batch: JsMsg[] = [];
+  let failure: unknown;
+  const collected = (async () => {
+    for await (const message of messages) batch.push(message);
+  })().catch((error: unknown) => {
+    failure = error;
+  });
+  let guard: NodeJS.Timeout | undefined;
+  await Promise.race([collected, new Promise((resolve) => (guard = setTimeout(resolve, WAIT_MS + FETCH_GUARD_MS)))]);
+  clearTimeout(guard);
+  messages.stop();
+  if (failure && !batch.length) throw failure;
+  return batch.splice(0); // what came in before a failure or the guard
 }
 
 /** Stores events once each; returns how many were new. Retried when MariaDB picks it as a deadlock victim. */
