@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { busNames, connectBus } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
+import { emitEvent, flushEvents } from "../lib/events/publish";
+import { newInstanceId } from "../lib/ids";
 import { eventRollups, events } from "../lib/db/schema";
 import { type Proc, startProcess, startWeb, startWorker, TEST_API_KEY, TEST_ENV, TEST_PREFIX, waitFor, webAnswers } from "./setup/stack";
 import { acquire, api, createApp, removeApps, waitReady } from "./helpers";
@@ -142,4 +144,20 @@ describe("funnel events", () => {
     await web.stop();
     running.delete(web);
   });
+
+  it("a batch whose first event repeats an earlier one's id still delivers the others (a visit is seen again)", async () => {
+    const proc = worker();
+    const app = `dup-${randomUUID().slice(0, 8)}`;
+    const [a, b] = [newInstanceId(), newInstanceId()];
+    emitEvent(ctx, { type: "visited", id: `vi-${a}`, app, instance: a });
+    await flushEvents(ctx);
+    // The next flush starts with the same id: JetStream's duplicate window must not swallow b.
+    emitEvent(ctx, { type: "visited", id: `vi-${a}`, app, instance: a });
+    emitEvent(ctx, { type: "visited", id: `vi-${b}`, app, instance: b });
+    await flushEvents(ctx);
+    await waitFor("both visits", async () => (await ctx.db.select().from(events).where(eq(events.app, app))).length === 2, 20_000, 250);
+    await proc.stop();
+    running.delete(proc);
+  });
 });
+

@@ -99,11 +99,11 @@ class EventPublisher {
       );
       const chunks: AnalyticsEvent[][] = [];
       for (let start = 0; start < full.length; start += PER_MESSAGE) chunks.push(full.slice(start, start + PER_MESSAGE));
-      // One message per chunk (its first event's id as message id); the writer unpacks it.
+      // One message per chunk, under a message id of its own: JetStream drops a message whose id it saw
+      // in the last 2 minutes, and event ids may repeat on purpose (a visit seen twice is one row), so
+      // an id taken from the events could drop a whole batch. The writer unpacks it.
       const results = await Promise.allSettled(
-        chunks.map((chunk) =>
-          js.publish(`${ctx.busNames.eventsSubjectRoot}.batch`, JSON.stringify({ events: chunk }), { msgID: `batch-${chunk[0].id}` }),
-        ),
+        chunks.map((chunk) => js.publish(`${ctx.busNames.eventsSubjectRoot}.batch`, JSON.stringify({ events: chunk }), { msgID: `batch-${randomUUID()}` })),
       );
       const failed = results.reduce((sum, result, index) => sum + (result.status === "rejected" ? chunks[index].length : 0), 0);
       if (failed) metrics.eventsDropped.inc({ reason: "publish_failed" }, failed);

@@ -12,6 +12,8 @@ import { emitEvent } from "./publish";
 /** Bytes read per step: a backlog is worked off in steps, each saved before the next. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 const LEASE_MS = 15_000;
+/** Instances this reader has reported visited; forgotten past this many (a repeat costs one ignored row). */
+const VISITED_MEMORY = 10_000;
 
 interface Cursor {
   /** The file being read, by inode: a rotation renames it, and the reader finishes it before moving on. */
@@ -35,6 +37,8 @@ interface Visits {
  * cursor save counts those requests again.
  */
 export class VisitsReader {
+  private readonly visited = new Set<string>();
+
   constructor(
     private readonly ctx: Ctx,
     private readonly log: Logger,
@@ -143,7 +147,12 @@ export class VisitsReader {
       const counted = known.endedMs === null ? times : times.filter((at) => at <= known.endedMs!);
       if (!counted.length) continue;
       const first = Math.min(...counted);
-      emitEvent(this.ctx, { type: "visited", id: `vi-${id}`, app: known.app, instance: id, atMs: first });
+      // Once per instance from this reader (a fixed id makes any repeat one row anyway).
+      if (!this.visited.has(id)) {
+        if (this.visited.size >= VISITED_MEMORY) this.visited.clear();
+        this.visited.add(id);
+        emitEvent(this.ctx, { type: "visited", id: `vi-${id}`, app: known.app, instance: id, atMs: first });
+      }
       updates.push({ instance: id, app: known.app, firstVisitAt: new Date(first), lastRequestAt: new Date(Math.max(...counted)), requests: counted.length });
     }
     if (!updates.length) return;
