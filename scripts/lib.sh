@@ -217,6 +217,16 @@ stop_service() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$file"
+  if [ "$name" = dockerd ]; then release_docker_root; fi
+}
+
+# dockerd makes its data root a bind mount of itself and undoes it on a clean stop, but not after
+# being killed (which the restart tests do): once no container runs any more (live-restore keeps
+# them running without the daemon), a bind mount left over from such a kill is undone here.
+release_docker_root() {
+  mountpoint -q "$DATA/docker" 2>/dev/null || return 0
+  pgrep -f containerd-shim >/dev/null 2>&1 && return 0
+  umount "$DATA/docker" 2>/dev/null || true
 }
 
 # remove_instances: this deployment's instance containers (`npm run down -- --purge`); their routes
