@@ -177,7 +177,7 @@ describe("visits from the proxy's access log", () => {
     mkdirSync(dir, { recursive: true });
     await visitsCtx.redis.del(visitsCtx.keys.visitsCursor, visitsCtx.keys.visitsLease);
     const app = uniqueSlug("visits");
-    const [a, b, ended, unknown] = [newInstanceId(), newInstanceId(), newInstanceId(), newInstanceId()];
+    const [a, b, ended, unknown, late] = [newInstanceId(), newInstanceId(), newInstanceId(), newInstanceId(), newInstanceId()];
     await visitsCtx.redis.set(visitsCtx.keys.loc(a), app);
     await visitsCtx.redis.set(visitsCtx.keys.loc(b), app);
     const t0 = Date.now() - 60_000;
@@ -191,13 +191,20 @@ describe("visits from the proxy's access log", () => {
         "not json\n" +
         line(ended, t0 + 1000) +
         line(ended, t0 + 9000) +
+        line(late, t0 + 500) +
         line(a, t0 + 2000).slice(0, 20), // a line Caddy is still writing
     );
     const first = new VisitsReader(visitsCtx, visitsCtx.log, "reader-1", file);
-    expect(await first.tick()).toBe(7);
+    expect(await first.tick()).toBe(8);
     expect(await sessionOf(a)).toMatchObject({ requests: 2, firstVisitAt: new Date(t0), lastRequestAt: new Date(t0 + 1000) });
     expect((await sessionOf(ended)).requests).toBe(1); // the request after its end was a 404, not a visit
     expect(await sessionOf(unknown)).toBeUndefined();
+    // An instance that ended before the read, its session row not written yet: its requests wait, and
+    // count once the row arrives.
+    expect(await sessionOf(late)).toBeUndefined();
+    await ctx.db.insert(instanceSessions).values({ instance: late, app, assignedAt: new Date(t0 - 1000), endedAt: new Date(t0 + 2000), endedHow: "released" });
+    expect(await first.tick()).toBe(0);
+    expect((await sessionOf(late)).requests).toBe(1);
 
     // The rest of the half-written line arrives; then Caddy rotates the file after two more lines.
     appendFileSync(file, line(a, t0 + 2000).slice(20) + line(a, t0 + 3000));

@@ -12,6 +12,9 @@ import { emitEvent } from "./publish";
 /** Bytes read per step: a backlog is worked off in steps, each saved before the next. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 const LEASE_MS = 15_000;
+/** How long requests to an unknown instance wait for it to be known, and how many such instances at most. */
+const PENDING_MS = 60_000;
+const PENDING_MAX = 10_000;
 /** Instances this reader has reported visited; forgotten past this many (a repeat costs one ignored row). */
 const VISITED_MEMORY = 10_000;
 
@@ -38,6 +41,7 @@ interface Visits {
  */
 export class VisitsReader {
   private readonly visited = new Set<string>();
+  private readonly pending = new Map<string, { times: number[]; sinceMs: number }>();
 
   constructor(
     private readonly ctx: Ctx,
@@ -67,6 +71,7 @@ export class VisitsReader {
     }
     if (current.size < cursor.offset) cursor = { ino: current.ino, offset: 0 }; // truncated by hand
     handled += await this.drain(this.path, cursor, current.size);
+    if (!handled && this.pending.size) await this.record({ byInstance: new Map(), lines: 0 });
     return handled;
   }
 
@@ -124,6 +129,10 @@ export class VisitsReader {
    * proxy, not a visit.
    */
   private async record({ byInstance }: Visits): Promise<void> {
+    // Requests to an instance not known yet wait here: it may have ended before this read while its
+    // session row is still on its way to MariaDB (the writer batches). Retried each step for a minute.
+    const now = Date.now();
+    for (const [id, waiting] of this.pending) byInstance.set(id, [...waiting.times, ...(byInstance.get(id) ?? [])]);
     if (!byInstance.size) return;
     const ids = [...byInstance.keys()];
     const live = await this.ctx.redis.mget(ids.map((id) => this.ctx.keys.loc(id)));
@@ -143,7 +152,13 @@ export class VisitsReader {
     const updates: (typeof instanceSessions.$inferInsert)[] = [];
     for (const [id, times] of byInstance) {
       const known = apps.get(id);
-      if (!known) continue;
+      if (!known) {
+        const since = this.pending.get(id)?.sinceMs ?? now;
+        if (now - since < PENDING_MS && (this.pending.has(id) || this.pending.size < PENDING_MAX)) this.pending.set(id, { times, sinceMs: since });
+        else this.pending.delete(id); // never an instance of ours (a guessed host name), or gone for good
+        continue;
+      }
+      this.pending.delete(id);
       const counted = known.endedMs === null ? times : times.filter((at) => at <= known.endedMs!);
       if (!counted.length) continue;
       const first = Math.min(...counted);
