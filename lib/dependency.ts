@@ -26,7 +26,7 @@ const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE"
 export function outageOf(error: unknown): Dependency | null {
   for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
     if (current instanceof DependencyError) return current.dependency;
-    const candidate = current as { name?: string; message?: string; fatal?: boolean; code?: string; sqlState?: string; address?: string };
+    const candidate = current as { name?: string; message?: string; fatal?: boolean; code?: string; address?: string };
     if (candidate.name === "MaxRetriesPerRequestError" || REDIS_OUTAGE.test(candidate.message ?? "")) return "redis";
     // mysql2 marks errors that broke the connection as fatal; a refused pool connection has the socket's code.
     if (candidate.fatal === true || candidate.code?.startsWith("PROTOCOL_") || candidate.code === "ER_SERVER_SHUTDOWN") return "mariadb";
@@ -47,10 +47,6 @@ export class StateLog {
     private readonly log: Logger,
     private readonly what: string,
   ) {}
-
-  get down(): boolean {
-    return this.downSince !== null;
-  }
 
   failed(error: unknown): void {
     this.failures += 1;

@@ -44,3 +44,9 @@ export class AppError extends Error {
 }
 
 export const notFound = (what = "instance") => new AppError("NOT_FOUND", `${what} not found`);
+
+/** A 400 naming every field zod refused: `details` lists `{path, message}`, the message joins them. */
+export function invalidInput(issues: readonly { path: readonly PropertyKey[]; message: string }[]): AppError {
+  const details = issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+  return new AppError("INVALID_REQUEST", details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; "), { details });
+}

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { Slug } from "../app-spec";
 import type { Ctx } from "../context";
 import { apps, eventRollups, events, instanceSessions } from "../db/schema";
-import { AppError } from "../errors";
+import { AppError, invalidInput } from "../errors";
+import { type Actor, mayUseApp } from "../keys/authenticate";
 
 /** The funnel's steps, in order (ARCHITECTURE.md, "Funnel analytics"). */
 export const FUNNEL_STEPS = ["impression", "click", "acquired", "visited", "extended", "converted"] as const;
@@ -50,10 +51,7 @@ export type RangeQuery = z.output<typeof RangeQuery>;
 /** Parses query parameters into a range, or a 400 naming the bad ones. */
 export function parseRange(params: URLSearchParams): RangeQuery {
   const parsed = RangeQuery.safeParse(Object.fromEntries([...params].filter(([name]) => ["app", "from", "to", "tz"].includes(name))));
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
-    throw new AppError("INVALID_REQUEST", details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; "), { details });
-  }
+  if (!parsed.success) throw invalidInput(parsed.error.issues);
   return parsed.data;
 }
 
@@ -113,6 +111,13 @@ export async function funnel(ctx: Ctx, range: RangeQuery): Promise<Funnel> {
     sessions: { count: Number(sessionCount[0]?.n ?? 0), median_seconds: lengths.p50, p90_seconds: lengths.p90 },
     first_visit: { median_seconds: firstVisits.p50, p90_seconds: firstVisits.p90 },
   };
+}
+
+/** The funnel for an API key (`GET /api/v1/analytics/funnel`): only of apps the key may use. */
+export async function funnelForKey(ctx: Ctx, params: URLSearchParams, actor: Actor): Promise<Funnel> {
+  const range = parseRange(params);
+  if (!mayUseApp(actor, range.app)) throw new AppError("FORBIDDEN", `this key may not read "${range.app}"`);
+  return funnel(ctx, range);
 }
 
 const sessionRange = (range: RangeQuery) =>

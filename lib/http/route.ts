@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { AuditActor, Caller } from "../audit/model";
 import type { Ctx } from "../context";
 import { outageOf } from "../dependency";
-import { AppError, ERROR_STATUS } from "../errors";
+import { AppError, ERROR_STATUS, invalidInput } from "../errors";
 import { metrics } from "../metrics";
 import { type Actor, authenticate, corsOrigins, hasScope, LAUNCH_ACTOR, presentsKey } from "../keys/authenticate";
 import { verifyInstanceToken } from "../keys/instance-token";
@@ -259,12 +259,7 @@ async function parseBody<S extends z.ZodType>(request: RequestView, schema: S, m
     throw new AppError("INVALID_REQUEST", "the body must be a JSON object");
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
-    throw new AppError("INVALID_REQUEST", details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; "), {
-      details,
-    });
-  }
+  if (!parsed.success) throw invalidInput(parsed.error.issues);
   return parsed.data;
 }
 
