@@ -1,23 +1,31 @@
-import { createServer } from "node:http";
+import { chmodSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { dirname } from "node:path";
 import next from "next";
 import { POST as acquireRoute } from "./app/api/v1/demo/acquire/route";
 import { POST as beaconRoute } from "./app/api/v1/events/route";
 import { loadConfig } from "./lib/config";
 import { AcquisitionHistory } from "./lib/admin/history";
 import { flushEvents } from "./lib/events/publish";
-import { PEER_HEADER } from "./lib/http/client-ip";
+import { EDGE_HEADER, PEER_HEADER } from "./lib/http/client-ip";
 import { serveRouteHandler } from "./lib/http/node-adapter";
 import { errorResponse, requestIdOf } from "./lib/http/route";
+import { baseSecurityHeaders, newNonce, pageContentSecurityPolicy } from "./lib/http/security-headers";
 import { webContext } from "./lib/http/web-context";
 import { derivedKey } from "./lib/secrets";
+import { openApiPossible } from "./lib/keys/authenticate";
 import { flushKeyUse } from "./lib/keys/usage";
 import { createLogger } from "./lib/log";
 import { shutdownWatchers } from "./lib/pool/watch";
 
 /**
  * The web process: Next.js behind a plain Node server, because route handlers cannot see the
- * socket's address. The server writes it into a header of its own, overwriting whatever a client
- * sent, so the client-IP rule (ARCHITECTURE.md, "HTTP API") starts from a fact, not from a claim.
+ * socket's address. The server writes it, and which listener the request came in on, into headers
+ * of its own, overwriting whatever a client sent, so the client-address rule (ARCHITECTURE.md,
+ * "HTTP API") starts from facts, not from claims. Two listeners: the TCP port (HOST:PORT) for
+ * clients that talk to the web directly, and a Unix socket (WEB_PROXY_SOCKET, mode 0600) that
+ * only the bundled proxy dials: only there is X-Forwarded-For believed without TRUSTED_PROXIES,
+ * and nothing that arrives there is ever a local client.
  */
 const SHUTDOWN_DEADLINE_MS = 7000; // plus up to 2 s for handlers to settle: out within 10 s
 const config = loadConfig();
@@ -44,6 +52,10 @@ const FAST_ROUTES = new Map([
  */
 const HANDLER_PATHS = /^\/(api\/(?!auth\/)|admin\/api\/|health$|metrics$)/;
 
+/** Route handlers, Next.js's own files and the widget's script: everything else is a page, with its CSP. */
+const NOT_A_PAGE = /^\/(api\/|admin\/api\/|_next\/|embed(\.js$|\/)|health$|metrics$)/;
+const securityHeaders = baseSecurityHeaders(config);
+
 /** Next.js would fail on malformed percent-encoding: such URLs get a 400 here. */
 function wellFormed(path: string): boolean {
   try {
@@ -61,9 +73,10 @@ await app.prepare();
 // The keys acquire signs with come from the deployment's secret (MariaDB when AUTH_SECRET is unset):
 // loaded now, so a later MariaDB outage does not reach the acquire path (ARCHITECTURE.md, "Restarts").
 derivedKey(webContext(), "instance-token").catch((error: Error) => log.warn({ err: error.message }, "secret not loaded yet; the first acquire loads it"));
-const server = createServer((req, res) => {
+const serve = (edge: "direct" | "proxy") => (req: IncomingMessage, res: ServerResponse) => {
   const started = performance.now();
-  req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "0.0.0.0";
+  req.headers[PEER_HEADER] = edge === "proxy" ? "proxy" : (req.socket.remoteAddress ?? "0.0.0.0");
+  req.headers[EDGE_HEADER] = edge;
   // One request id for the whole request: route handlers read this header, every response echoes it.
   const header = req.headers["x-request-id"];
   const requestId = requestIdOf(Array.isArray(header) ? header[0] : header);
@@ -76,8 +89,17 @@ const server = createServer((req, res) => {
     counted = false;
   };
   if (stopping) res.setHeader("Connection", "close");
+  for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
   const path = req.url?.split("?")[0] ?? "/";
   const valid = wellFormed(path);
+  if (!NOT_A_PAGE.test(path)) {
+    // Next.js reads the nonce from the request's policy and puts it on the page's inline scripts;
+    // a policy a client sent is replaced, never used.
+    const policy = pageContentSecurityPolicy(config, newNonce());
+    req.headers["content-security-policy"] = policy;
+    delete req.headers["content-security-policy-report-only"];
+    res.setHeader("Content-Security-Policy", policy);
+  }
   // A malformed URL never reaches a route handler, so it is logged here too.
   if (!HANDLER_PATHS.test(path) || !valid) {
     res.once("finish", () => {
@@ -96,20 +118,55 @@ const server = createServer((req, res) => {
   const served: Promise<unknown> = fast ? serveRouteHandler(fast, req, res, config.MAX_BODY_BYTES) : handle(req, res);
   served
     .catch(async (error: unknown) => {
-      log.error({ err: error instanceof Error ? error.stack : error, url: req.url }, "unhandled request failure");
+      // The path only: a query may hold a publishable key or an instance token.
+      log.error({ err: error instanceof Error ? error.stack : error, path: path.slice(0, 200) }, "unhandled request failure");
       if (res.headersSent) return res.end();
       const response = errorResponse(error, requestId);
       res.writeHead(response.status, { "content-type": "application/json" }).end(await response.text());
     })
     .finally(done);
-});
-server.keepAliveTimeout = 65_000;
+};
+const server = createServer(serve("direct"));
+const proxyServer = createServer(serve("proxy"));
+for (const listener of [server, proxyServer]) listener.keepAliveTimeout = 65_000;
 
 // The dashboard's acquisitions per minute: this process's counter gains, flushed off the request path.
 const history = new AcquisitionHistory();
 const flushHistory = () => history.flush(webContext()).catch((error: Error) => log.warn({ err: error.message }, "history flush failed"));
 setInterval(flushHistory, 5000).unref();
-server.listen(port, host, () => log.info(`web listening on http://${host}:${port}`));
+server.listen(port, host, () => {
+  log.info(`web listening on http://${host}:${port}`);
+  listenForProxy();
+});
+
+/**
+ * The proxy's listener, opened once the TCP port is ours (so a second web process on the same
+ * port fails there, before it could take this one's socket over): a socket file left by a process
+ * that died is replaced.
+ */
+function listenForProxy() {
+  const path = config.WEB_PROXY_SOCKET;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (statSync(path, { throwIfNoEntry: false })?.isSocket()) rmSync(path);
+  proxyServer.listen(path, () => {
+    chmodSync(path, 0o600);
+    log.info({ socket: path }, "web listening for the proxy");
+  });
+}
+
+// Says once, loudly, when a client on this machine could use the API without a key.
+setTimeout(() => {
+  openApiPossible(webContext())
+    .then((open) => {
+      if (!config.API_KEY) {
+        log.warn(
+          { openNow: open },
+          "API_KEY is unset: while no API key exists, clients on this machine (loopback, not through the proxy) may call every API route without a key; set API_KEY or create a key to close it",
+        );
+      }
+    })
+    .catch(() => undefined);
+}, 1000).unref();
 
 /**
  * SIGTERM: stop accepting, let in-flight requests finish, end SSE streams with `event: shutdown`,
@@ -135,14 +192,25 @@ const shutdown = (signal: string) => {
     log.flush();
     setTimeout(() => process.exit(code), 50);
   };
-  server.close(() => void finish(0));
+  let open = 2;
+  for (const listener of [server, proxyServer]) {
+    listener.close(() => {
+      open -= 1;
+      if (open === 0) void finish(0);
+    });
+  }
   // Keep-alive sockets with no request in flight would hold the server open: close them as they go idle.
-  const idle = setInterval(() => server.closeIdleConnections(), 100);
+  const closeIdle = () => {
+    server.closeIdleConnections();
+    proxyServer.closeIdleConnections();
+  };
+  const idle = setInterval(closeIdle, 100);
   idle.unref();
-  server.closeIdleConnections();
+  closeIdle();
   setTimeout(() => {
     log.warn("in-flight requests still open at the deadline; closing them");
     server.closeAllConnections();
+    proxyServer.closeAllConnections();
     void finish(0);
   }, SHUTDOWN_DEADLINE_MS).unref();
 };

@@ -3,6 +3,10 @@ import type { ReactNode } from "react";
 import { webContext } from "@/lib/http/web-context";
 import "./globals.css";
 
+// Every page is rendered per request: its Content-Security-Policy carries a fresh nonce that Next.js
+// puts on the page's inline scripts (server.ts), which a prerendered page could not have.
+export const dynamic = "force-dynamic";
+
 /** Relative URLs in metadata (canonical, Open Graph) resolve against PUBLIC_URL. */
 export async function generateMetadata(): Promise<Metadata> {
   return {

@@ -1,5 +1,9 @@
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "./config";
+import { loadConfig, readDotEnv } from "./config";
 
 describe("loadConfig", () => {
   it("has sensible defaults", () => {
@@ -24,5 +28,40 @@ describe("loadConfig", () => {
 
   it("names every bad variable", () => {
     expect(() => loadConfig({ PORT: "x", POOL_DEFAULT_TTL: "soon" })).toThrow(/PORT[\s\S]*POOL_DEFAULT_TTL/);
+  });
+});
+
+describe(".env", () => {
+  it("copied from .env.example gives exactly the defaults (comments after values are comments)", () => {
+    const example = readDotEnv(".env.example");
+    expect(example.PORT).toBe("8080");
+    expect(example.API_KEY).toBe("");
+    expect(example.PUBLIC_URL).toBe("http://localhost:8080");
+    expect(loadConfig(example)).toEqual(loadConfig({}));
+  });
+
+  it("copied from .env.example lets the set-up scripts start (scripts/env.ts reads it from the working directory)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tin-env-"));
+    try {
+      copyFileSync(".env.example", join(dir, ".env"));
+      const result = spawnSync(resolve("node_modules/.bin/tsx"), [resolve("scripts/env.ts")], { cwd: dir, encoding: "utf8", timeout: 30_000, env: { PATH: process.env.PATH, NODE_ENV: "production" } });
+      expect(result.stderr).toBe("");
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain("TIN_PORT='8080'");
+      expect(result.stdout).toContain("TIN_PUBLIC_URL='http://localhost:8080'");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps quoted values with # and lets the environment win", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tin-env-"));
+    try {
+      writeFileSync(join(dir, ".env"), 'ADMIN_PASSWORD="a#b c" # the comment\nPORT=9000\n');
+      const values = readDotEnv(join(dir, ".env"));
+      expect(values).toEqual({ ADMIN_PASSWORD: "a#b c", PORT: "9000" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

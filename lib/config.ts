@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseEnv } from "node:util";
 import { z } from "zod";
 import { parseDurationMs } from "./duration";
 
@@ -74,7 +76,16 @@ export const Config = z.object({
   ADMIN_SESSION_TTL: duration("12h"),
   KEY_CACHE_TTL: duration("5s"),
   SSE_MAX_PER_IP: int(10),
+  /** Front proxies of the operator's own (in front of the web's TCP listener) whose X-Forwarded-For is believed. */
   TRUSTED_PROXIES: list,
+  /**
+   * The web's listener for the bundled proxy (Caddy): a Unix socket, mode 0600. Only requests that
+   * arrive on it have their X-Forwarded-For believed, and none of them is ever a local client.
+   * Unset: `.data/run/sockets/web-<PORT>.sock`.
+   */
+  WEB_PROXY_SOCKET: z.string().default(""),
+  /** IPv6 clients share limits by this prefix length (one subscriber usually holds a /56 or /48). */
+  IPV6_PREFIX_LENGTH: z.coerce.number().int().min(32).max(128).default(56),
   MAX_BODY_BYTES: int(64 * 1024),
 
   VALKEY_ADDR: z.string().default("127.0.0.1:6379"),
@@ -130,16 +141,13 @@ export const Config = z.object({
 });
 export type Config = z.infer<typeof Config>;
 
-/** Reads `.env` (if present) under the environment: a variable already set wins. */
-function readDotEnv(path: string): Record<string, string> {
+/**
+ * Reads `.env` (if present) under the environment: a variable already set wins. Node's own parser
+ * (`util.parseEnv`) handles quotes, `export`, and comments after a value, as `.env.example` has.
+ */
+export function readDotEnv(path: string): Record<string, string> {
   if (!existsSync(path)) return {};
-  const values: Record<string, string> = {};
-  for (const line of readFileSync(path, "utf8").split("\n")) {
-    const match = /^\s*([A-Z_][A-Z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!match) continue;
-    values[match[1]] = match[2].replace(/^(['"])(.*)\1$/, "$2");
-  }
-  return values;
+  return parseEnv(readFileSync(path, "utf8")) as Record<string, string>;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -149,5 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  config.WEB_PROXY_SOCKET = resolve(/*turbopackIgnore: true*/ config.WEB_PROXY_SOCKET || `.data/run/sockets/web-${config.PORT}.sock`);
+  return config;
 }

@@ -6,6 +6,7 @@ import type { Config } from "./config";
 import { createDb, type Db } from "./db/client";
 import { createLogger, type Logger } from "./log";
 import { CaddyRoutes } from "./proxy/caddy";
+import { publicHostOnProxy } from "./public-url";
 import type { RouteTable } from "./proxy/types";
 import { DockerRuntime } from "./runtime/docker";
 import type { ContainerRuntime } from "./runtime/types";
@@ -53,7 +54,9 @@ export function createContext(config: Config, service: string): Ctx {
       adminUrl: config.CADDY_ADMIN_URL,
       baseDomain: config.BASE_DOMAIN,
       proxyPort: config.PROXY_PORT,
-      webUpstream: `127.0.0.1:${config.PORT}`,
+      // The web's own listener for the proxy (server.ts): requests through it are never local clients.
+      webUpstream: `unix/${config.WEB_PROXY_SOCKET}`,
+      publicHost: publicHostOnProxy(config),
       accessLog: resolve(config.PROXY_ACCESS_LOG),
     }),
     busNames: busNames(config.VALKEY_PREFIX),

@@ -1,5 +1,6 @@
 import { busHealth } from "./bus/nats";
 import type { Ctx } from "./context";
+import { openApiPossible } from "./keys/authenticate";
 
 type Check = { ok: boolean; latency_ms: number; error?: string };
 
@@ -29,7 +30,7 @@ export async function healthReport(ctx: Ctx) {
   const unavailable = Object.entries(checks)
     .filter(([, check]) => !check.ok)
     .map(([name]) => name);
-  const durability = await durabilityOf(ctx);
+  const [durability, openApi] = await Promise.all([durabilityOf(ctx), openApiPossible(ctx).catch(() => false)]);
   return {
     healthy: redis.ok,
     body: {
@@ -38,6 +39,8 @@ export async function healthReport(ctx: Ctx) {
       checks,
       durable: durability.redis_append_only && durability.docker_live_restore,
       durability,
+      // Clients on this machine (never through the proxy) may use the API without a key right now.
+      open_api: openApi,
     },
   };
 }

@@ -13,3 +13,13 @@ export function publicUrl(config: Pick<Config, "PUBLIC_URL">, path: string): str
 export function launchPageUrl(config: Pick<Config, "PUBLIC_URL">, app: string): string {
   return publicUrl(config, `/try/${encodeURIComponent(app)}`);
 }
+
+/**
+ * Whether `PUBLIC_URL` points at the bundled proxy (its port is PROXY_PORT): then the proxy forwards
+ * requests for PUBLIC_URL's host to the web; otherwise it serves instance hosts only.
+ */
+export function publicHostOnProxy(config: Pick<Config, "PUBLIC_URL" | "PROXY_PORT">): string | null {
+  const url = new URL(config.PUBLIC_URL);
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  return port === config.PROXY_PORT ? url.hostname : null;
+}

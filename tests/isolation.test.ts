@@ -1,57 +1,9 @@
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../lib/store/keys";
 import { docker, type Proc, startWorker, TEST_PREFIX } from "./setup/stack";
-import { acquire, api, containersOf, createApp, redis, removeApps, throughProxy, waitFor, waitReady } from "./helpers";
+import { acquire, api, containersOf, createApp, execIn, redis, removeApps, throughProxy, waitFor, waitReady } from "./helpers";
 
 const testKeys = redisKeys(TEST_PREFIX);
-
-/** Runs a busybox command inside a container (as its own unprivileged user unless told); exit code and output. */
-/**
- * Runs a command in a container. Docker's runtime occasionally fails to start an exec at all ("OCI
- * runtime exec failed … read init-p: connection reset by peer", seen once in a fresh-clone run):
- * that says nothing about the container, so such a start is tried again, up to three times.
- */
-async function execIn(
-  containerId: string,
-  command: string,
-  timeoutMs = 20_000,
-  user?: string,
-): Promise<{ code: number | null; output: string }> {
-  for (let attempt = 1; ; attempt += 1) {
-    const result = await execOnce(containerId, command, timeoutMs, user);
-    if (attempt >= 3 || !result.output.startsWith("OCI runtime exec failed")) return result;
-  }
-}
-
-async function execOnce(
-  containerId: string,
-  command: string,
-  timeoutMs: number,
-  user?: string,
-): Promise<{ code: number | null; output: string }> {
-  const exec = await docker
-    .getContainer(containerId)
-    .exec({ Cmd: ["/bin/busybox", "sh", "-c", command], AttachStdout: true, AttachStderr: true, User: user });
-  const stream = await exec.start({});
-  const sink = new PassThrough();
-  let output = "";
-  sink.on("data", (chunk: Buffer) => {
-    output += chunk.toString("utf8");
-  });
-  docker.modem.demuxStream(stream, sink, sink);
-  await Promise.race([
-    new Promise((resolve) => stream.on("end", resolve)),
-    new Promise((resolve) => setTimeout(resolve, timeoutMs)),
-  ]);
-  let info = await exec.inspect();
-  const deadline = Date.now() + 5000;
-  while (info.Running && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    info = await exec.inspect();
-  }
-  return { code: info.ExitCode, output };
-}
 
 async function networkOf(containerId: string) {
   const info = await docker.getContainer(containerId).inspect();

@@ -2,7 +2,7 @@ import type { NextAuthOptions } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import type { Ctx } from "../context";
 import { AppError } from "../errors";
-import { clientIp, PEER_HEADER, trustedProxies } from "../http/client-ip";
+import { requestClient } from "../http/client-ip";
 import { derivedKey } from "../secrets";
 import { signIn } from "./sign-in";
 
@@ -20,7 +20,6 @@ export async function authOptions(ctx: Ctx): Promise<NextAuthOptions> {
   // next-auth reads its own origin from here for redirects and callback URLs, never from the Host header.
   process.env.NEXTAUTH_URL = ctx.config.PUBLIC_URL;
   const maxAge = Math.max(60, Math.round(ctx.config.ADMIN_SESSION_TTL / 1000));
-  const trusted = trustedProxies(ctx.config.TRUSTED_PROXIES);
   return {
     secret: (await derivedKey(ctx, "session")).toString("base64url"),
     session: { strategy: "jwt", maxAge },
@@ -34,7 +33,7 @@ export async function authOptions(ctx: Ctx): Promise<NextAuthOptions> {
         credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
         async authorize(credentials, request) {
           const headers = request?.headers as Record<string, unknown> | undefined;
-          const ip = clientIp(header(headers, PEER_HEADER) ?? "0.0.0.0", header(headers, "x-forwarded-for"), trusted);
+          const { ip } = requestClient({ get: (name) => header(headers, name) }, ctx.config.TRUSTED_PROXIES);
           try {
             const user = await signIn(ctx, { email: credentials?.email ?? "", password: credentials?.password ?? "", clientIp: ip });
             return { id: user.id, email: user.email, name: user.name, role: user.role };

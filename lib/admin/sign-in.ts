@@ -32,7 +32,7 @@ export interface SignedInUser {
 export async function signIn(ctx: Ctx, input: { email: string; password: string; clientIp: string }): Promise<SignedInUser> {
   const email = Email.safeParse(input.email);
   const normalized = email.success ? email.data : input.email.trim().toLowerCase().slice(0, 254);
-  const ipKey = clientKey(input.clientIp);
+  const ipKey = clientKey(input.clientIp, ctx.config.IPV6_PREFIX_LENGTH);
   const pairKey = ctx.keys.signinPair(createHash("sha256").update(normalized).digest("hex").slice(0, 32), ipKey);
   const clientCounter = ctx.keys.signinClient(ipKey);
   const attempt = await signinAttemptScript.run(

@@ -42,7 +42,7 @@ async function visitorOf(ctx: Ctx, ip: string, atMs: number): Promise<string> {
     const key = createHmac("sha256", await derivedKey(ctx, "visitor")).update(String(day)).digest();
     today = { day, key, visitors: new Map() };
   }
-  const client = clientKey(ip);
+  const client = clientKey(ip, ctx.config.IPV6_PREFIX_LENGTH);
   let visitor = today.visitors.get(client);
   if (!visitor) {
     visitor = createHmac("sha256", today.key).update(client).digest("base64url").slice(0, 32);

@@ -8,7 +8,7 @@ import { metrics } from "../metrics";
 import { type Actor, authenticate, corsOrigins, hasScope, LAUNCH_ACTOR, presentsKey } from "../keys/authenticate";
 import { verifyInstanceToken } from "../keys/instance-token";
 import type { Scope } from "../keys/model";
-import { clientIp, PEER_HEADER, trustedProxies } from "./client-ip";
+import { type Client, requestClient } from "./client-ip";
 import { webContext } from "./web-context";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -79,11 +79,8 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
     const started = performance.now();
     const ctx = webContext();
     const requestId = requestIdOf(request.headers.get("x-request-id"));
-    const ip = clientIp(
-      request.headers.get(PEER_HEADER) ?? "0.0.0.0",
-      request.headers.get("x-forwarded-for"),
-      trusted(ctx.config.TRUSTED_PROXIES),
-    );
+    const client = requestClient(request.headers, ctx.config.TRUSTED_PROXIES);
+    const ip = client.ip;
     let response: Response;
     let failure: unknown;
     const url = new URL(request.url);
@@ -94,7 +91,7 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
           ? { kind: "open", keyId: null, label: "anonymous", scopes: new Set(), apps: null, origins: [] }
           : "session" in options.auth
             ? await sessionActor(ctx, request, options.auth.session)
-            : await authorize(ctx, request, url, options.auth, params);
+            : await authorize(ctx, request, url, options.auth, params, client);
       const input = options.body ? await parseBody(request, options.body, options.maxBodyBytes ?? ctx.config.MAX_BODY_BYTES) : undefined;
       const caller: Caller = { actor: auditActorOf(actor), requestId };
       response = await handler({ ctx, actor, caller, input: input as never, params, request, requestId, clientIp: ip });
@@ -151,10 +148,11 @@ async function authorize(
   url: URL,
   rule: { scope: Scope; publishable?: "acquire" | "instance" },
   params: Record<string, string>,
+  client: Client,
 ): Promise<Actor> {
   let actor: Actor;
   try {
-    actor = await authenticate(ctx, request, url);
+    actor = await authenticate(ctx, request, url, client);
   } catch (error) {
     const visitor = rule.publishable && !presentsKey(request, url) ? await launchVisitor(ctx, request, url, rule.publishable, params) : null;
     if (!visitor) throw error;
@@ -232,12 +230,6 @@ export const unknownEndpoint = withRoute({ name: "api.unknown", auth: "public" }
 export const methodNotAllowed = withRoute({ name: "method.not_allowed", auth: "public" }, async ({ request }) => {
   throw new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed here`);
 });
-
-let trustedCache: { source: string[]; list: ReturnType<typeof trustedProxies> } | undefined;
-function trusted(source: string[]) {
-  if (trustedCache?.source !== source) trustedCache = { source, list: trustedProxies(source) };
-  return trustedCache.list;
-}
 
 async function parseBody<S extends z.ZodType>(request: RequestView, schema: S, maxBytes: number): Promise<z.infer<S>> {
   const text = await readBounded(request, maxBytes);

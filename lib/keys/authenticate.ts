@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Ctx } from "../context";
 import { AppError } from "../errors";
 import { parseJson } from "../store/messages";
+import type { Client } from "../http/client-ip";
+import { MIRROR_MARKER, MirrorMarker } from "./mirror";
 import { KeyRecord, type Scope } from "./model";
 import { hashKey, KEY_PREFIX } from "./secret";
 import { noteKeyUse } from "./usage";
@@ -26,6 +28,8 @@ interface Snapshot {
   loadedAtMs: number;
   byHash: Map<string, KeyRecord>;
   origins: Set<string>;
+  /** What the worker's last key sync wrote: absent when no worker has loaded the mirror (a flushed Redis). */
+  marker: MirrorMarker | undefined;
 }
 
 /**
@@ -58,13 +62,15 @@ class KeyCache {
     const raw = await ctx.redis.hgetall(ctx.keys.apiKeys);
     const byHash = new Map<string, KeyRecord>();
     const origins = new Set<string>();
+    const marker = raw[MIRROR_MARKER] === undefined ? undefined : parseJson(MirrorMarker, raw[MIRROR_MARKER]);
     for (const [hash, json] of Object.entries(raw)) {
+      if (hash === MIRROR_MARKER) continue;
       const record = parseJson(KeyRecord, json);
       if (!record) continue; // the worker's next sync rewrites it
       byHash.set(hash, record);
       for (const origin of record.origins) origins.add(origin);
     }
-    const snapshot = { loadedAtMs: Date.now(), byHash, origins };
+    const snapshot = { loadedAtMs: Date.now(), byHash, origins, marker };
     // A load that began before an invalidation may hold stale keys: use it once, do not keep it.
     if (generation === this.generation) this.snapshot = snapshot;
     return snapshot;
@@ -74,31 +80,52 @@ class KeyCache {
 const holder = globalThis as unknown as { __tinKeyCache?: KeyCache };
 const cache = () => (holder.__tinKeyCache ??= new KeyCache());
 
-/** Anyone, while no key is configured. */
+/**
+ * A client on this machine while no key exists (API_KEY unset, none made): every scope, so a fresh
+ * install works from its own shell and its first key can be made. Never through the proxy, never
+ * from another address (ARCHITECTURE.md, "HTTP API").
+ */
 export const OPEN_ACTOR: Actor = { kind: "open", keyId: null, label: "open API (no key configured)", scopes: "all", apps: null, origins: [] };
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 const UNAUTHORIZED = () => new AppError("UNAUTHORIZED", "a valid API key is required (X-API-Key or Authorization: Bearer)");
+/** The mirror has not been loaded by a worker: whether a key is valid, or whether any exists, is unknown. */
+const NOT_LOADED = () =>
+  new AppError("UNAVAILABLE", "the API keys are not loaded yet (a worker loads them within seconds of starting); retry shortly", {
+    retryAfterSeconds: 2,
+    details: { dependency: "key-mirror" },
+  });
 
 /**
  * Resolves the caller. Every failure — missing, wrong, truncated, revoked — is the same 401.
  * A publishable key may also come as `?key=` (EventSource cannot send headers); a secret key never.
+ * Without a key, only a local client (`client.local`) gets the open actor, and only while the
+ * worker's last key sync found no key and API_KEY is unset; an empty mirror that no worker marked
+ * as loaded is never taken for "no keys".
  */
-export async function authenticate(ctx: Ctx, request: { headers: { get(name: string): string | null } }, url: URL): Promise<Actor> {
+export async function authenticate(
+  ctx: Ctx,
+  request: { headers: { get(name: string): string | null } },
+  url: URL,
+  client: Client,
+): Promise<Actor> {
   const snapshot = await cache().get(ctx);
-  const configured = Boolean(ctx.config.API_KEY) || snapshot.byHash.size > 0;
-  if (!configured) return OPEN_ACTOR;
   const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
   const fromQuery = url.searchParams.get("key");
   const presented =
     request.headers.get("x-api-key") ?? bearer ?? (fromQuery?.startsWith(KEY_PREFIX.publishable) ? fromQuery : null);
-  if (!presented) throw UNAUTHORIZED();
+  if (!presented) {
+    if (ctx.config.API_KEY || snapshot.byHash.size > 0 || !client.local) throw UNAUTHORIZED();
+    if (!snapshot.marker) throw NOT_LOADED();
+    if (snapshot.marker.count > 0) throw UNAUTHORIZED();
+    return OPEN_ACTOR;
+  }
   if (ctx.config.API_KEY && timingSafeEqual(digest(presented), digest(ctx.config.API_KEY))) {
     return { kind: "env", keyId: null, label: "API_KEY", scopes: "all", apps: null, origins: [] };
   }
   const hash = hashKey(presented);
   const record = snapshot.byHash.get(hash);
-  if (!record) throw UNAUTHORIZED();
+  if (!record) throw snapshot.marker ? UNAUTHORIZED() : NOT_LOADED();
   noteKeyUse(ctx, record.id);
   return {
     kind: record.kind,
@@ -108,6 +135,16 @@ export async function authenticate(ctx: Ctx, request: { headers: { get(name: str
     apps: record.apps,
     origins: record.origins,
   };
+}
+
+/**
+ * Whether a local client without a key would get the open actor now (the web's start-up warning
+ * and `/health` say so): API_KEY unset and the last key sync found no key.
+ */
+export async function openApiPossible(ctx: Ctx): Promise<boolean> {
+  if (ctx.config.API_KEY) return false;
+  const snapshot = await cache().get(ctx);
+  return snapshot.byHash.size === 0 && snapshot.marker?.count === 0;
 }
 
 /** Whether the request carries any key at all (a wrong one is a 401, never a keyless visitor). */

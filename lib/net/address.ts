@@ -5,25 +5,47 @@ export function normalizeAddress(ip: string): string {
   return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
 }
 
+/** The eight 16-bit groups of an IPv6 address (a dotted IPv4 tail counts as the last two). */
+function ipv6Groups(address: string): number[] {
+  let text = address;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted[1].split(".").map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail = ""] = text.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = text.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
+  return groups.map((group) => Number.parseInt(group || "0", 16));
+}
+
+/** An IPv6 address cut to its first `bits` bits, written `<groups>::/<bits>`. */
+function ipv6Prefix(address: string, bits: number): string {
+  const groups = ipv6Groups(address);
+  const kept: string[] = [];
+  for (let index = 0; index * 16 < bits; index += 1) {
+    const take = Math.min(16, bits - index * 16);
+    kept.push((groups[index] & ((0xffff << (16 - take)) & 0xffff)).toString(16));
+  }
+  return `${kept.join(":")}${kept.length < 8 ? "::" : ""}/${bits}`;
+}
+
 /** A client address as the dashboard shows it: IPv4 by its /24, IPv6 by its /48; never the whole address. */
 export function maskAddress(ip: string): string {
   const address = normalizeAddress(ip);
   if (isIPv4(address)) return `${address.split(".").slice(0, 3).join(".")}.0/24`;
   if (!isIPv6(address)) return "unknown";
-  const [head] = clientKey(address).split("::");
-  return `${head.split(":").slice(0, 3).join(":")}::/48`;
+  return ipv6Prefix(address, 48);
 }
 
-/** The rate-limit key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's prefix). */
-export function clientKey(ip: string): string {
+/**
+ * The limit key of a client address: IPv4 as is, IPv6 by its first `ipv6PrefixBits` bits
+ * (`IPV6_PREFIX_LENGTH`, default /56: what one subscriber is usually given), so one client cannot
+ * rotate through its own addresses to escape a limit.
+ */
+export function clientKey(ip: string, ipv6PrefixBits: number): string {
   const address = normalizeAddress(ip);
   if (!isIPv6(address)) return address;
-  const [head, tail = ""] = address.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups = address.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g || "0", 16).toString(16))
-    .join(":")}::/64`;
+  return ipv6Prefix(address, ipv6PrefixBits);
 }

@@ -32,7 +32,7 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
   const started = performance.now();
   const now = Date.now();
   const keys = ctx.keys.app(app);
-  const ipKey = clientKey(input.clientIp);
+  const ipKey = clientKey(input.clientIp, ctx.config.IPV6_PREFIX_LENGTH);
   const hourWindow = Math.floor(now / HOUR_MS);
   const dayWindow = Math.floor(now / DAY_MS);
   const hourResetMs = (hourWindow + 1) * HOUR_MS - now;

@@ -74,7 +74,7 @@ class WatchHub {
    */
   async claim(ip: string): Promise<{ slotKey: string; slot: string }> {
     this.refuseWhileClosing();
-    const slotKey = this.ctx.keys.streams(clientKey(ip));
+    const slotKey = this.ctx.keys.streams(clientKey(ip, this.ctx.config.IPV6_PREFIX_LENGTH));
     this.slots += 1;
     const slot = `${this.process}:${this.slots}`;
     const max = this.ctx.config.SSE_MAX_PER_IP;

@@ -14,8 +14,10 @@ interface CaddyOptions {
   adminUrl: string;
   baseDomain: string;
   proxyPort: number;
-  /** Where the proxy sends requests that are not for an instance: the web process. */
+  /** Where the proxy sends requests for `publicHost`: the web process's socket for the proxy (`unix/<path>`). */
   webUpstream: string;
+  /** PUBLIC_URL's host when PUBLIC_URL points at the proxy; null: the proxy serves instance hosts only. */
+  publicHost: string | null;
   /** Absolute path of the instances' access log (Caddy's `file` writer). */
   accessLog: string;
   timeoutMs?: number;
@@ -35,10 +37,47 @@ function isMissing(error: unknown): boolean {
   return error instanceof CaddyError && (error.status === 404 || /unknown object ID/i.test(error.message));
 }
 
+/** Request headers that carry credentials: never written to the access log. */
+const CREDENTIAL_HEADERS = ["Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key", "X-Instance-Token"];
+
 /**
- * RouteTable on Caddy's admin API (ARCHITECTURE.md, "Routes"). The server holds one route group matching
- * `*.<BASE_DOMAIN>`: instance routes (`@id tin-<id>`) are appended to it; a host with no instance
- * gets a plain 404; everything else goes to the web process.
+ * The access log's encoder: JSON without credential headers (request and response) and without
+ * query strings (a stream's `?key=…&token=…`, an app's own tokens in links).
+ */
+const ACCESS_LOG_ENCODER = {
+  format: "filter",
+  wrap: { format: "json" },
+  fields: {
+    ...Object.fromEntries(CREDENTIAL_HEADERS.map((name) => [`request>headers>${name}`, { filter: "delete" }])),
+    "resp_headers>Set-Cookie": { filter: "delete" },
+    "request>uri": { filter: "regexp", regexp: "\\?.*$", value: "" },
+  },
+};
+
+/** A handler that keeps a request out of the access log (Caddy 2.6: the `skip_log` variable). */
+const SKIP_LOG = { handler: "vars", skip_log: true };
+
+/** JSON with sorted keys: Caddy hands its config back with keys in its own order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The instance group inside a server's routes, or undefined. */
+function groupOf(server: { routes?: { handle?: { "@id"?: string; routes?: unknown[] }[] }[] } | undefined) {
+  for (const route of server?.routes ?? []) for (const handler of route.handle ?? []) if (handler["@id"] === GROUP_ID) return handler;
+  return undefined;
+}
+
+/**
+ * RouteTable on Caddy's admin API (ARCHITECTURE.md, "Routes"). The server serves only what it must:
+ * PUBLIC_URL's host goes to the web (when PUBLIC_URL points at the proxy); one route group matches
+ * `*.<BASE_DOMAIN>`, with instance routes (`@id tin-<id>`) appended to it and a plain 404 for a host
+ * with no instance; anything else is a plain 404. Only instance hosts are logged.
  */
 export class CaddyRoutes implements RouteTable {
   constructor(private readonly options: CaddyOptions) {}
@@ -119,17 +158,21 @@ export class CaddyRoutes implements RouteTable {
     }
   }
 
-  private serverConfig() {
-    const { baseDomain, proxyPort, webUpstream } = this.options;
+  private serverConfig(instanceRoutes: unknown[] = []) {
+    const { baseDomain, proxyPort, webUpstream, publicHost } = this.options;
+    const web = publicHost
+      ? [{ match: [{ host: [publicHost] }], handle: [SKIP_LOG, { handler: "reverse_proxy", upstreams: [{ dial: webUpstream }] }], terminal: true }]
+      : [];
     return {
       listen: [`:${proxyPort}`],
       automatic_https: { disable: true },
       logs: { default_logger_name: ACCESS_LOGGER },
       routes: [
+        ...web,
         {
           match: [{ host: [`*.${baseDomain}`] }],
           handle: [
-            { "@id": GROUP_ID, handler: "subroute", routes: [] },
+            { "@id": GROUP_ID, handler: "subroute", routes: instanceRoutes },
             {
               handler: "static_response",
               status_code: 404,
@@ -139,14 +182,21 @@ export class CaddyRoutes implements RouteTable {
           ],
           terminal: true,
         },
-        { handle: [{ handler: "reverse_proxy", upstreams: [{ dial: webUpstream }] }] },
+        {
+          handle: [
+            SKIP_LOG,
+            { handler: "static_response", status_code: 404, headers: { "Content-Type": ["text/plain; charset=utf-8"] }, body: "Not found.\n" },
+          ],
+        },
       ],
     };
   }
 
   /**
-   * Loads the server and its access logger when either is missing (a fresh Caddy); a Caddy that has
-   * both keeps its routes. Caddy 2.6 opens a `file` writer at load, so the log needs no peer running.
+   * Loads the server and its access logger when either is missing or differs from what this
+   * version wants (a fresh Caddy, an older layout, another PUBLIC_URL); the instance routes a
+   * running Caddy holds are kept. Caddy 2.6 opens a `file` writer at load, so the log needs no peer
+   * running.
    */
   async prepare(): Promise<void> {
     const config = ((await this.call("GET", "/config/")) ?? {}) as Record<string, any>;
@@ -155,19 +205,19 @@ export class CaddyRoutes implements RouteTable {
     const logs = config.logging.logs;
     const logger = {
       writer: { output: "file", filename: this.options.accessLog, roll_size_mb: ACCESS_LOG_ROLL_MB, roll_keep: 5, roll_gzip: false },
-      encoder: { format: "json" },
+      encoder: ACCESS_LOG_ENCODER,
       include: [`http.log.access.${ACCESS_LOGGER}`],
     };
     const server = config.apps?.http?.servers?.[SERVER];
-    const hasGroup = JSON.stringify(server?.routes ?? []).includes(`"@id":"${GROUP_ID}"`);
-    if (hasGroup && server?.logs?.default_logger_name === ACCESS_LOGGER && logs[ACCESS_LOGGER]?.writer?.filename === logger.writer.filename) return;
+    const wanted = this.serverConfig(groupOf(server)?.routes ?? []);
+    if (server && canonical(server) === canonical(wanted) && canonical(logs[ACCESS_LOGGER]) === canonical(logger)) return;
     logs[ACCESS_LOGGER] = logger;
     // Access lines go to their file only, not also to Caddy's default log.
     logs.default = { ...logs.default, exclude: [...new Set([...(logs.default?.exclude ?? []), `http.log.access.${ACCESS_LOGGER}`])] };
     config.apps ??= {};
     config.apps.http ??= {};
     config.apps.http.servers ??= {};
-    config.apps.http.servers[SERVER] = hasGroup ? { ...server, logs: { default_logger_name: ACCESS_LOGGER } } : this.serverConfig();
+    config.apps.http.servers[SERVER] = wanted;
     await this.call("POST", "/load", config);
   }
 

@@ -201,27 +201,31 @@ export function testRedis(): Redis {
 
 /** Leaves nothing of an earlier test run: keys, containers, app rows. */
 export async function resetTestState(): Promise<void> {
+  await resetDeployment(TEST_PREFIX, testDatabaseUrl);
+}
+
+/** One deployment's Redis keys (by prefix), containers (by label) and rows (its own database). */
+export async function resetDeployment(prefix: string, databaseUrl: string): Promise<void> {
   const redis = testRedis();
   let cursor = "0";
   do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${TEST_PREFIX}*`, "COUNT", 1000);
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
     cursor = next;
     if (keys.length) await redis.del(...keys);
   } while (cursor !== "0");
   redis.disconnect();
-  await removeTestContainers();
-  const connection = await mysql.createConnection(testDatabaseUrl);
-  await connection.query("DELETE FROM apps");
-  await connection.query("DELETE FROM api_keys");
-  await connection.query("DELETE FROM settings");
-  await connection.query("DELETE FROM admin_users");
-  await connection.query("DELETE FROM audit_log");
-  await connection.query("DELETE FROM events");
+  await removeContainersOf(prefix);
+  const connection = await mysql.createConnection(databaseUrl);
+  for (const table of ["apps", "api_keys", "settings", "admin_users", "audit_log", "events"]) await connection.query(`DELETE FROM ${table}`);
   await connection.end();
 }
 
 export async function removeTestContainers(): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`tryitnow.deployment=${TEST_PREFIX}`] } });
+  await removeContainersOf(TEST_PREFIX);
+}
+
+export async function removeContainersOf(prefix: string): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [`tryitnow.deployment=${prefix}`] } });
   await Promise.all(
     containers.map((c) =>
       docker
