@@ -4,6 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { type APIRequestContext, type Browser, expect, type Page, test } from "@playwright/test";
 import { adminCli } from "../tests/setup/stack";
+import { waitForOpenApi } from "./open-api";
 
 /**
  * The funnel, scripted end to end on a fresh app with exact numbers: the embed on a page of another
@@ -82,6 +83,7 @@ test.afterAll(async ({ request }) => {
   for (const key of live.filter((k: { id: string }) => k.id !== own?.id)) await api(request, "DELETE", `/api/v1/keys/${key.id}`);
   for (const app of [SLUG, QUIET]) await api(request, "DELETE", `/api/v1/apps/${app}`);
   if (own) await api(request, "DELETE", `/api/v1/keys/${own.id}`);
+  await waitForOpenApi(request);
 });
 
 test("a scripted visit of the funnel gives exact numbers in the API, on the Analytics page and in its CSV", async ({ browser, request }) => {

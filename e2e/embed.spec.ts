@@ -4,6 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
 import { statusThroughProxy } from "./proxy";
+import { waitForOpenApi } from "./open-api";
 
 /**
  * The embeddable button on somebody else's site: a page served by this test from its own origin,
@@ -77,6 +78,7 @@ test.beforeAll(async ({ request }) => {
   port = (server.address() as AddressInfo).port;
 
   // The API is open until the first key: make the apps, then a secret key to manage the rest.
+  await waitForOpenApi(request);
   const fields = { image: "tryitnow/hello:latest", pool_min: 0, pool_max: 6 };
   await api(request, "POST", "/api/v1/apps", { slug: apps.main, pool_target: 2, ...fields });
   await api(request, "POST", "/api/v1/apps", { slug: apps.second, pool_target: 1, ...fields });

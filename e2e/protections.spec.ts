@@ -2,6 +2,10 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { expect, type Page, test } from "@playwright/test";
 import { adminCli } from "../tests/setup/stack";
+import { waitForOpenApi } from "./open-api";
+
+// The spec before this one may have revoked its keys: the API reopens at the worker's next key sync.
+test.beforeAll(async ({ request }) => waitForOpenApi(request));
 
 /**
  * Browser protections (ARCHITECTURE.md, "Browser protections"): no page of ours can be framed by

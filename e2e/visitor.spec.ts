@@ -1,5 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { type APIRequestContext, expect, test } from "@playwright/test";
+import { waitForOpenApi } from "./open-api";
+
+// The spec before this one may have revoked its keys: the API reopens at the worker's next key sync.
+test.beforeAll(async ({ request }) => waitForOpenApi(request));
 
 async function createReadyApp(request: APIRequestContext, prefix: string): Promise<string> {
   const slug = `${prefix}-${randomBytes(3).toString("hex")}`;
