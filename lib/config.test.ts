@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -34,6 +34,9 @@ describe("loadConfig", () => {
 describe(".env", () => {
   it("copied from .env.example gives exactly the defaults (comments after values are comments)", () => {
     const example = readDotEnv(".env.example");
+    // Every variable the file names, and nothing else (no comment taken for a name).
+    const named = [...readFileSync(".env.example", "utf8").matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]);
+    expect(Object.keys(example).sort()).toEqual(named.sort());
     expect(example.PORT).toBe("8080");
     expect(example.API_KEY).toBe("");
     expect(example.PUBLIC_URL).toBe("http://localhost:8080");

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseEnv } from "node:util";
+import { parse as parseDotEnv } from "dotenv";
 import { z } from "zod";
 import { parseDurationMs } from "./duration";
 
@@ -142,12 +142,13 @@ export const Config = z.object({
 export type Config = z.infer<typeof Config>;
 
 /**
- * Reads `.env` (if present) under the environment: a variable already set wins. Node's own parser
- * (`util.parseEnv`) handles quotes, `export`, and comments after a value, as `.env.example` has.
+ * Reads `.env` (if present) under the environment: a variable already set wins. dotenv's parser
+ * handles quotes, `export`, comments after a value and indented comment lines, as `.env.example`
+ * has (Node 20's `util.parseEnv` takes an indented comment line for part of the next name).
  */
 export function readDotEnv(path: string): Record<string, string> {
   if (!existsSync(path)) return {};
-  return parseEnv(readFileSync(path, "utf8")) as Record<string, string>;
+  return parseDotEnv(readFileSync(path, "utf8"));
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -35,7 +35,7 @@ export interface EmitInput {
 const VISITOR_CACHE = 10_000;
 let today: { day: number; key: Buffer; visitors: Map<string, string> } | undefined;
 
-/** The visitor key: HMAC of the client's address (IPv6 by /64) under a key that changes every UTC day. */
+/** The visitor key: HMAC of the client's address (IPv6 by its IPV6_PREFIX_LENGTH prefix) under a key that changes every UTC day. */
 async function visitorOf(ctx: Ctx, ip: string, atMs: number): Promise<string> {
   const day = Math.floor(atMs / 86_400_000);
   if (today?.day !== day) {

@@ -70,7 +70,7 @@ class WatchHub {
 
   /**
    * Takes one of the client's SSE_MAX_PER_IP slots, counted across every web process in Redis (one
-   * round trip); IPv6 clients share a slot count per /64, as they share a rate limit.
+   * round trip); IPv6 clients share a slot count per prefix (IPV6_PREFIX_LENGTH), as they share a rate limit.
    */
   async claim(ip: string): Promise<{ slotKey: string; slot: string }> {
     this.refuseWhileClosing();
