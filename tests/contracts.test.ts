@@ -5,7 +5,7 @@ import { busNames, connectBus } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { redisKeys } from "../lib/store/keys";
 import { type Proc, startWorker, TEST_API_KEY, TEST_PORT, TEST_PREFIX, waitFor } from "./setup/stack";
-import { acquire, api, containersOf, createApp, redis, removeApps, waitReady } from "./helpers";
+import { acquire, api, containersOf, createApp, getWithHost, redis, removeApps, waitReady } from "./helpers";
 
 const testKeys = redisKeys(TEST_PREFIX);
 const apps: string[] = [];
@@ -136,9 +136,9 @@ describe("payloads between processes", () => {
 
 describe("PUBLIC_URL", () => {
   it("the launch page's own links come from it, not from the Host header a client sends", async () => {
-    const response = await fetch(`http://127.0.0.1:${TEST_PORT}/try/default`, { headers: { Host: "evil.example" } });
+    const response = await getWithHost(TEST_PORT, "evil.example", "/try/default");
     expect(response.status).toBe(200);
-    const html = await response.text();
+    const html = response.text;
     expect(html).toContain(`<link rel="canonical" href="http://localhost:${TEST_PORT}/try/default"/>`);
     expect(html).toContain(`href="http://localhost:${TEST_PORT}/try/default"`);
     expect(html).not.toContain("evil.example");

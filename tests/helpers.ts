@@ -88,17 +88,22 @@ export async function routeIds(): Promise<string[]> {
 }
 
 /** GET through the test Caddy with an instance's Host header, on a fresh connection (as a new visitor). */
-export function throughProxy(id: string, path: string): Promise<{ status: number; text: string }> {
+export function throughProxy(id: string, path: string, port = TEST_PROXY_PORT): Promise<{ status: number; text: string }> {
+  return getWithHost(port, `${id}.localhost:${port}`, path);
+}
+
+/**
+ * GET of a loopback port with the Host header given, on a fresh connection. (fetch() cannot do
+ * this: it sends the URL's own host whatever Host header it is handed.)
+ */
+export function getWithHost(port: number, host: string, path: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.get(
-      { host: "127.0.0.1", port: TEST_PROXY_PORT, path, headers: { Host: `${id}.localhost:${TEST_PROXY_PORT}` }, timeout: 5000, agent: false },
-      (response) => {
-        let text = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk) => (text += chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
-      },
-    );
+    const request = http.get({ host: "127.0.0.1", port, path, headers: { Host: host }, timeout: 5000, agent: false }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk) => (text += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+    });
     request.on("timeout", () => request.destroy(new Error("timeout")));
     request.on("error", reject);
   });

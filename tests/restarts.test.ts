@@ -230,8 +230,7 @@ describe("restarts", () => {
       120_000,
       500,
     );
-    const viaDevProxy = () =>
-      fetch("http://127.0.0.1:8081/", { headers: { Host: `${acquired.id}.localhost` }, signal: AbortSignal.timeout(3000) }).then((r) => r.status);
+    const viaDevProxy = async () => (await throughProxy(acquired.id, "/", 8081)).status;
     // A Caddy the scripts just started gets the routes of demos that outlived an earlier stack within a second.
     await waitFor("the demo through the started proxy", async () => (await viaDevProxy().catch(() => 0)) === 200, 10_000, 200);
     const down = npm(["run", "down"]);
