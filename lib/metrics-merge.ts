@@ -1,3 +1,4 @@
+import { EVERY_APP } from "./audit/model";
 import client from "prom-client";
 import type { Ctx } from "./context";
 import { metrics } from "./metrics";
@@ -23,7 +24,7 @@ export async function removeMetricsSnapshot(ctx: Ctx, workerId: string): Promise
  * snapshot never breaks /metrics.
  */
 export async function mergedMetrics(ctx: Ctx): Promise<{ contentType: string; body: string }> {
-  await poolStats(ctx); // refreshes the pool gauges
+  await poolStats(ctx, EVERY_APP); // refreshes the pool gauges
   const snapshots = await ctx.redis.hgetall(ctx.keys.workerMetrics);
   const now = Date.now();
   const ours = await metrics.registry.getMetricsAsJSON();

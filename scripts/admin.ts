@@ -39,7 +39,7 @@ function password(): { value: string; generated: boolean } {
 async function main(): Promise<void> {
   switch (command) {
     case "ensure": {
-      const outcome = await ensureFirstAdmin(ctx, { actor: { kind: "cli", label: "first start" }, requestId: null });
+      const outcome = await ensureFirstAdmin(ctx, cliCaller("first start"));
       if (outcome.kind === "created-random") {
         mkdirSync(dirname(PASSWORD_FILE), { recursive: true });
         writeFileSync(PASSWORD_FILE, `${outcome.email}\n${outcome.password}\n`, { mode: 0o600 });

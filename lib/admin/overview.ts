@@ -1,3 +1,4 @@
+import { EVERY_APP } from "../audit/model";
 import type { Ctx } from "../context";
 import { healthReport } from "../health";
 import { poolStats } from "../pool/stats";
@@ -18,7 +19,7 @@ async function liveWorkers(ctx: Ctx): Promise<string[]> {
 /** Everything the dashboard's overview shows, from the same verbs as the API (stats, health). */
 export async function overview(ctx: Ctx) {
   const [stats, health, workers, history, failures] = await Promise.all([
-    poolStats(ctx),
+    poolStats(ctx, EVERY_APP),
     healthReport(ctx),
     liveWorkers(ctx),
     readHistory(ctx, 60),

@@ -1,11 +1,9 @@
+import type { Caller } from "../audit/model";
 import type { Ctx } from "../context";
-import { findAppRow } from "../db/apps";
-import { notFound } from "../errors";
-import { appView, Slug, specFromRow } from "./model";
+import { loadAppRow } from "./load";
+import { appView, specFromRow } from "./model";
 
-export async function getApp(ctx: Ctx, slug: string) {
-  if (!Slug.safeParse(slug).success) throw notFound("app");
-  const row = await findAppRow(ctx.db, slug);
-  if (!row) throw notFound("app");
+export async function getApp(ctx: Ctx, slug: string, caller: Pick<Caller, "apps">) {
+  const row = await loadAppRow(ctx, caller, slug);
   return appView(specFromRow(row), row);
 }

@@ -4,11 +4,11 @@ import type { Ctx } from "../context";
 import { deleteAppRow } from "../db/apps";
 import { notFound } from "../errors";
 import { unmirrorApp } from "./mirror";
-import { Slug } from "./model";
+import { loadAppRow } from "./load";
 
 /** Deletes an app: acquires stop at once, and the worker drains and removes its instances. */
 export async function removeApp(ctx: Ctx, slug: string, caller: Caller) {
-  if (!Slug.safeParse(slug).success) throw notFound("app");
+  await loadAppRow(ctx, caller, slug);
   if (!(await deleteAppRow(ctx.db, slug))) throw notFound("app");
   await unmirrorApp(ctx, slug);
   await recordAudit(ctx, caller, { action: "app.delete", targetKind: "app", target: slug });

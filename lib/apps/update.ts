@@ -2,14 +2,12 @@ import { changes, type Caller } from "../audit/model";
 import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
 import { findAppRow, updateAppRow } from "../db/apps";
-import { notFound } from "../errors";
+import { loadAppRow } from "./load";
 import { mirrorApp } from "./mirror";
-import { type AppPatchInput, appView, applyFields, auditView, invalidSpec, Slug, specFromRow, specProblems } from "./model";
+import { type AppPatchInput, appView, applyFields, auditView, invalidSpec, specFromRow, specProblems } from "./model";
 
 export async function updateApp(ctx: Ctx, slug: string, input: AppPatchInput, caller: Caller) {
-  if (!Slug.safeParse(slug).success) throw notFound("app");
-  const row = await findAppRow(ctx.db, slug);
-  if (!row) throw notFound("app");
+  const row = await loadAppRow(ctx, caller, slug);
   const before = specFromRow(row);
   const spec = applyFields(before, input);
   const problems = specProblems(spec);

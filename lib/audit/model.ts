@@ -5,13 +5,26 @@ export interface AuditActor {
   label: string;
 }
 
-/** The caller of a mutating verb: who, and the request that carried it. */
+/**
+ * The caller of a verb: who (as the audit log names them), the request that carried it, and what
+ * they may touch — the apps (null: every app) and scopes of their key. Every verb that loads an
+ * app, an instance, a key or a dead letter loads it through a loader that applies `apps`
+ * (ARCHITECTURE.md, "Authorization").
+ */
 export interface Caller {
   actor: AuditActor;
   requestId: string | null;
+  apps: readonly string[] | null;
+  scopes: ReadonlySet<string> | "all";
 }
 
-export const cliCaller = (what = "npm run admin"): Caller => ({ actor: { kind: "cli", label: what }, requestId: null });
+/** The scope of the product's own reads (the overview, the metrics' gauges): every app. */
+export const EVERY_APP: Pick<Caller, "apps"> = { apps: null };
+
+/** A caller that may touch everything: a dashboard user, the CLI, the product's own pages. */
+export const unrestrictedCaller = (actor: AuditActor, requestId: string | null = null): Caller => ({ actor, requestId, apps: null, scopes: "all" });
+
+export const cliCaller = (what = "npm run admin"): Caller => unrestrictedCaller({ kind: "cli", label: what });
 
 /** The fields that differ between two views, before and after (absent on one side: null). */
 export function changes(before: Record<string, unknown> | null, after: Record<string, unknown> | null) {

@@ -4,6 +4,7 @@ import type { Caller } from "../audit/model";
 import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
 import { AppError, notFound } from "../errors";
+import { mayUseApp } from "../keys/authenticate";
 import { parseJson } from "../store/messages";
 import { DeadLetter } from "./jobs";
 
@@ -18,7 +19,7 @@ async function manager(ctx: Ctx) {
 }
 
 /** The latest dead letters (jobs that failed every delivery), newest first; their id is the stream sequence. */
-export async function listDeadLetters(ctx: Ctx) {
+export async function listDeadLetters(ctx: Ctx, caller: Pick<Caller, "apps">) {
   const jsm = await manager(ctx);
   const { state } = await jsm.streams.info(ctx.busNames.dead.name);
   const letters = [];
@@ -26,10 +27,11 @@ export async function listDeadLetters(ctx: Ctx) {
     const stored = await jsm.streams.getMessage(ctx.busNames.dead.name, { seq }).catch(() => null);
     if (!stored) continue; // deleted (retried)
     const letter = parseJson(DeadLetter, stored.string());
-    if (!letter) continue;
+    if (!letter || !mayUseApp(caller, letter.job.app)) continue;
     letters.push({ id: String(seq), kind: "cleanup", ...letter, request_id: stored.header?.get("X-Request-ID") || letter.job.request_id });
   }
-  return { dead: letters, total: state.messages };
+  // A restricted key counts only its apps' letters (among the latest it was shown).
+  return { dead: letters, total: caller.apps === null ? state.messages : letters.length };
 }
 
 /** Runs a dead letter's job again (a fresh job on the work queue) and removes the letter. */
@@ -38,7 +40,7 @@ export async function retryDeadLetter(ctx: Ctx, id: string, caller: Caller) {
   const jsm = await manager(ctx);
   const stored = await jsm.streams.getMessage(ctx.busNames.dead.name, { seq: Number(id) }).catch(() => null);
   const letter = stored ? parseJson(DeadLetter, stored.string()) : undefined;
-  if (!stored || !letter) throw notFound("dead letter");
+  if (!stored || !letter || !mayUseApp(caller, letter.job.app)) throw notFound("dead letter");
   const h = headers();
   if (caller.requestId) h.set("X-Request-ID", caller.requestId);
   // A new message id: the original's may still be inside the stream's duplicate window.

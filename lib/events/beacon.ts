@@ -59,7 +59,8 @@ export async function recordBeacon(
   ctx: Ctx,
   input: BeaconInput & { actor: Actor; clientIp: string; userAgent: string | null; requestId: string },
 ): Promise<boolean> {
-  if (!mayUseApp(input.actor, input.app)) throw new AppError("FORBIDDEN", `this key may not report "${input.app}"`);
+  // Another tenant's app is answered as one that does not exist.
+  if (!mayUseApp(input.actor, input.app)) throw new AppError("NOT_FOUND", `no app "${input.app}"`);
   const minute = Math.floor(Date.now() / MINUTE_MS);
   const [count, exists] = await Promise.all([
     windowCountScript.run(ctx.redis, { counter: ctx.keys.beacons(clientKey(input.clientIp, ctx.config.IPV6_PREFIX_LENGTH), minute) }, { windowMs: MINUTE_MS }),

@@ -116,7 +116,8 @@ export async function funnel(ctx: Ctx, range: RangeQuery): Promise<Funnel> {
 /** The funnel for an API key (`GET /api/v1/analytics/funnel`): only of apps the key may use. */
 export async function funnelForKey(ctx: Ctx, params: URLSearchParams, actor: Actor): Promise<Funnel> {
   const range = parseRange(params);
-  if (!mayUseApp(actor, range.app)) throw new AppError("FORBIDDEN", `this key may not read "${range.app}"`);
+  // Another tenant's app is answered as one that does not exist (ensureApp's 404).
+  if (!mayUseApp(actor, range.app)) throw new AppError("NOT_FOUND", `no app "${range.app}"`);
   return funnel(ctx, range);
 }
 

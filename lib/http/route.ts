@@ -93,7 +93,7 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
             ? await sessionActor(ctx, request, options.auth.session)
             : await authorize(ctx, request, url, options.auth, params, client);
       const input = options.body ? await parseBody(request, options.body, options.maxBodyBytes ?? ctx.config.MAX_BODY_BYTES) : undefined;
-      const caller: Caller = { actor: auditActorOf(actor), requestId };
+      const caller: Caller = { actor: auditActorOf(actor), requestId, apps: actor.apps, scopes: actor.scopes };
       response = await handler({ ctx, actor, caller, input: input as never, params, request, requestId, clientIp: ip });
     } catch (error) {
       failure = error;

@@ -20,7 +20,7 @@ export interface Actor {
   label: string;
   scopes: ReadonlySet<string> | "all";
   /** Apps the key may use; null for all. */
-  apps: string[] | null;
+  apps: readonly string[] | null;
   origins: string[];
 }
 
@@ -147,6 +147,16 @@ export async function openApiPossible(ctx: Ctx): Promise<boolean> {
   return snapshot.byHash.size === 0 && snapshot.marker?.count === 0;
 }
 
+/**
+ * Whether a publishable key is active and may start `app` (the launch page checks the key in its URL
+ * this way: from the in-memory key table, no MariaDB read).
+ */
+export async function publishableKeyAllows(ctx: Ctx, key: string, app: string): Promise<boolean> {
+  if (!key.startsWith(KEY_PREFIX.publishable)) return false;
+  const record = (await cache().get(ctx)).byHash.get(hashKey(key));
+  return record?.kind === "publishable" && mayUseApp(record, app);
+}
+
 /** Whether the request carries any key at all (a wrong one is a 401, never a keyless visitor). */
 export function presentsKey(request: { headers: { get(name: string): string | null } }, url: URL): boolean {
   return Boolean(request.headers.get("x-api-key") || request.headers.get("authorization") || url.searchParams.get("key"));
@@ -164,11 +174,16 @@ export async function corsOrigins(ctx: Ctx): Promise<Set<string>> {
   return (await cache().get(ctx)).origins;
 }
 
-export function hasScope(actor: Actor, scope: Scope): boolean {
+/**
+ * Whether the actor holds a scope. `metrics` covers every app, so a key restricted to some apps
+ * never holds it, whatever its record says (keys made before the rule).
+ */
+export function hasScope(actor: { scopes: ReadonlySet<string> | "all"; apps: readonly string[] | null }, scope: Scope): boolean {
+  if (scope === "metrics" && actor.apps !== null) return false;
   return actor.scopes === "all" || actor.scopes.has(scope);
 }
 
-/** Whether the actor may touch an app; instances of other apps are simply not found. */
-export function mayUseApp(actor: Actor, app: string): boolean {
+/** Whether the caller may touch an app; another app's resources are simply not found. */
+export function mayUseApp(actor: { apps: readonly string[] | null }, app: string): boolean {
   return actor.apps === null || actor.apps.includes(app);
 }

@@ -3,6 +3,7 @@ import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
 import { findKeyRow, insertKeyRow } from "../db/api-keys";
 import { newRecordId } from "../ids";
+import { checkMintable } from "./access";
 import { invalidateKeyCache } from "./authenticate";
 import { mirrorKey } from "./mirror";
 import { type KeyCreateInput, keyView } from "./model";
@@ -10,6 +11,7 @@ import { newKey } from "./secret";
 
 /** Makes a key; the answer is the only time the key itself is shown. */
 export async function createKey(ctx: Ctx, input: KeyCreateInput, caller: Caller) {
+  checkMintable(caller, input);
   const { key, prefix, hash } = newKey(input.kind);
   const id = newRecordId("key");
   await insertKeyRow(ctx.db, {

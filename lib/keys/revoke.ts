@@ -3,13 +3,14 @@ import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
 import { findKeyRow, revokeKeyRow } from "../db/api-keys";
 import { notFound } from "../errors";
+import { keyWithin } from "./access";
 import { invalidateKeyCache } from "./authenticate";
 import { unmirrorKey } from "./mirror";
 
 /** Revokes a key; web processes stop accepting it within their cache TTL (KEY_CACHE_TTL). */
 export async function revokeKey(ctx: Ctx, id: string, caller: Caller) {
   const row = await findKeyRow(ctx.db, id);
-  if (!row || row.revokedAt) throw notFound("key");
+  if (!row || row.revokedAt || !keyWithin(caller, row)) throw notFound("key");
   await revokeKeyRow(ctx.db, id);
   await unmirrorKey(ctx, row.hash);
   invalidateKeyCache();

@@ -28,7 +28,8 @@ export interface RateLimitState {
  */
 export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string; actor: Actor; requestId?: string }) {
   const app = input.app ?? DEFAULT_APP;
-  if (!mayUseApp(input.actor, app)) throw new AppError("FORBIDDEN", `this key may not start "${app}"`);
+  // Another tenant's app is answered as one that does not exist (the script's NO_APP below).
+  if (!mayUseApp(input.actor, app)) throw new AppError("NOT_FOUND", `app "${app}" not found`);
   const started = performance.now();
   const now = Date.now();
   const keys = ctx.keys.app(app);

@@ -1,4 +1,6 @@
+import type { Caller } from "../audit/model";
 import type { Ctx } from "../context";
+import { mayUseApp } from "../keys/authenticate";
 import { metrics } from "../metrics";
 import { readPoolLevels } from "../store/pool-levels";
 
@@ -13,9 +15,9 @@ export interface AppStats {
   last_error: string | null;
 }
 
-/** Pool figures per app and in total; `capacity` is the most instances an app may hold at once (pool_max). */
-export async function poolStats(ctx: Ctx) {
-  const slugs = (await ctx.redis.smembers(ctx.keys.apps)).sort();
+/** Pool figures per app and in total (over the caller's apps); `capacity` is the most instances an app may hold at once (pool_max). */
+export async function poolStats(ctx: Ctx, caller: Pick<Caller, "apps">) {
+  const slugs = (await ctx.redis.smembers(ctx.keys.apps)).filter((slug) => mayUseApp(caller, slug)).sort();
   const levels = await readPoolLevels(ctx.redis, slugs.map((slug) => ctx.keys.app(slug)));
   const apps: AppStats[] = [];
   for (const level of levels) {

@@ -1,7 +1,9 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { getApp } from "@/lib/apps/get";
+import { EVERY_APP } from "@/lib/audit/model";
 import { AppError } from "@/lib/errors";
+import { publishableKeyAllows } from "@/lib/keys/authenticate";
 import { webContext } from "@/lib/http/web-context";
 import { launchPageUrl } from "@/lib/public-url";
 
@@ -9,14 +11,18 @@ export const dynamic = "force-dynamic";
 
 type Props = { params: Promise<{ app: string }>; searchParams: Promise<{ key?: string | string[] }> };
 
-/** The app as its public launch page shows it, or a 404 ("not public") for anything else. */
+/**
+ * The app as its public launch page shows it, or one and the same 404 ("not public") for anything
+ * else: an unknown app, an app without its launch page and no key, a key that is not an active
+ * publishable key of this app.
+ */
 async function publicApp(slug: string, key: string | undefined) {
-  const app = await getApp(webContext(), slug).catch((error) => {
+  const ctx = webContext();
+  const app = await getApp(ctx, slug, EVERY_APP).catch((error) => {
     if (error instanceof AppError && error.code === "NOT_FOUND") notFound();
     throw error;
   });
-  // Without its launch page, an app is reachable here only with a publishable key of its own site.
-  if (!app.launch_page && !key) notFound();
+  if (key !== undefined ? !(await publishableKeyAllows(ctx, key, slug)) : !app.launch_page) notFound();
   return app;
 }
 

@@ -7,8 +7,8 @@ export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Analytics · Try It Now" };
 
 export default async function AnalyticsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const { ctx } = await requireUser("/admin/analytics");
-  const slugs = (await listApps(ctx)).apps.map((app) => app.slug);
+  const { ctx, caller } = await requireUser("/admin/analytics");
+  const slugs = (await listApps(ctx, caller)).apps.map((app) => app.slug);
   const wanted = (await searchParams).app;
   const initialApp = typeof wanted === "string" && slugs.includes(wanted) ? wanted : (slugs[0] ?? null);
   return (

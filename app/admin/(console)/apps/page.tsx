@@ -11,8 +11,8 @@ export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Apps · Try It Now" };
 
 export default async function AppsPage() {
-  const { ctx, user } = await requireUser("/admin/apps");
-  const [{ apps }, stats] = await Promise.all([listApps(ctx), poolStats(ctx)]);
+  const { ctx, user, caller } = await requireUser("/admin/apps");
+  const [{ apps }, stats] = await Promise.all([listApps(ctx, caller), poolStats(ctx, caller)]);
   const pools = new Map(stats.apps.map((app) => [app.app, app]));
   return (
     <div className="space-y-6">

@@ -8,8 +8,8 @@ export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Jobs · Try It Now" };
 
 export default async function JobsPage() {
-  const { ctx, user } = await requireUser("/admin/jobs");
-  const listing = await listDeadLetters(ctx).catch((error) => {
+  const { ctx, user, caller } = await requireUser("/admin/jobs");
+  const listing = await listDeadLetters(ctx, caller).catch((error) => {
     if (error instanceof AppError && error.code === "UNAVAILABLE") return null;
     throw error;
   });

@@ -9,8 +9,8 @@ export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "API keys · Try It Now" };
 
 export default async function KeysPage() {
-  const { ctx, user } = await requireUser("/admin/keys");
-  const [{ keys }, { apps }] = await Promise.all([listKeys(ctx), listApps(ctx)]);
+  const { ctx, user, caller } = await requireUser("/admin/keys");
+  const [{ keys }, { apps }] = await Promise.all([listKeys(ctx, caller), listApps(ctx, caller)]);
   return (
     <div className="max-w-6xl space-y-6">
       <header>

@@ -5,7 +5,7 @@ import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "apps.list", auth: { scope: "apps:read" } }, async ({ ctx }) => json(await listApps(ctx)));
+export const GET = withRoute({ name: "apps.list", auth: { scope: "apps:read" } }, async ({ ctx, caller }) => json(await listApps(ctx, caller)));
 
 export const POST = withRoute({ name: "apps.create", auth: { scope: "apps:write" }, body: AppCreateInput }, async ({ ctx, input, caller }) =>
   json(await createApp(ctx, input, caller), { status: 201 }),

@@ -22,12 +22,12 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 
 export default async function AppPage({ params }: Props) {
   const { slug } = await params;
-  const { ctx, user } = await requireUser(`/admin/apps/${slug}`);
-  const app = await getApp(ctx, slug).catch((error) => {
+  const { ctx, user, caller } = await requireUser(`/admin/apps/${slug}`);
+  const app = await getApp(ctx, slug, caller).catch((error) => {
     if (error instanceof AppError && error.code === "NOT_FOUND") notFound();
     throw error;
   });
-  const pool = (await poolStats(ctx)).apps.find((entry) => entry.app === slug);
+  const pool = (await poolStats(ctx, caller)).apps.find((entry) => entry.app === slug);
   const canWrite = user.role === "admin";
   const launch = launchPageUrl(ctx.config, slug);
   return (

@@ -6,8 +6,8 @@ import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "apps.get", auth: { scope: "apps:read" } }, async ({ ctx, params }) =>
-  json(await getApp(ctx, params.slug)),
+export const GET = withRoute({ name: "apps.get", auth: { scope: "apps:read" } }, async ({ ctx, params, caller }) =>
+  json(await getApp(ctx, params.slug, caller)),
 );
 
 export const PATCH = withRoute(
