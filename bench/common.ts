@@ -20,7 +20,7 @@ export const BENCH_ENV: Record<string, string> = {
   VALKEY_PREFIX: "tinbench:",
   DATABASE_URL: benchDatabaseUrl,
   CONTAINER_NETWORK: "tin-bench-net",
-  API_KEY: "bench-secret-key",
+  API_KEY: "bench-secret-key-0123456789",
   POOL_TARGET_SIZE: "0",
   POOL_MIN_SIZE: "0",
   POOL_MAX_SIZE: "100000",

@@ -26,6 +26,12 @@ describe("loadConfig", () => {
     }
   });
 
+  it("refuses an API_KEY shorter than 24 characters and an ADMIN_PASSWORD shorter than 12, saying so", () => {
+    expect(() => loadConfig({ API_KEY: "abc" })).toThrow(/API_KEY: at least 24 characters/);
+    expect(() => loadConfig({ ADMIN_PASSWORD: "x" })).toThrow(/ADMIN_PASSWORD: at least 12 characters/);
+    expect(loadConfig({ API_KEY: "k".repeat(24), ADMIN_PASSWORD: "p".repeat(12) }).API_KEY).toBe("k".repeat(24));
+  });
+
   it("names every bad variable", () => {
     expect(() => loadConfig({ PORT: "x", POOL_DEFAULT_TTL: "soon" })).toThrow(/PORT[\s\S]*POOL_DEFAULT_TTL/);
   });

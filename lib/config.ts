@@ -63,7 +63,11 @@ export const Config = z.object({
   PUBLIC_SCHEME: z.enum(["http", "https"]).default("http"),
   BASE_DOMAIN: z.string().default("localhost"),
   PROXY_PORT: int(8081),
-  API_KEY: z.string().default(""),
+  /** A secret key with every scope; long enough that guessing it is hopeless. */
+  API_KEY: z
+    .string()
+    .default("")
+    .refine((value) => value === "" || value.length >= 24, "at least 24 characters (e.g. openssl rand -base64 32)"),
   /** The deployment's one secret; sessions and instance tokens use keys derived from it. Unset: generated once, kept in MariaDB. */
   AUTH_SECRET: z
     .string()
@@ -71,7 +75,10 @@ export const Config = z.object({
     .refine((value) => value === "" || value.length >= 32, "at least 32 characters (e.g. openssl rand -base64 32)"),
   /** With ADMIN_PASSWORD: the admin a first start creates (and whose password follows the variable when it changes). */
   ADMIN_EMAIL: z.string().default(""),
-  ADMIN_PASSWORD: z.string().default(""),
+  ADMIN_PASSWORD: z
+    .string()
+    .default("")
+    .refine((value) => value === "" || value.length >= 12, "at least 12 characters"),
   /** How long a dashboard sign-in lasts. */
   ADMIN_SESSION_TTL: duration("12h"),
   KEY_CACHE_TTL: duration("5s"),
