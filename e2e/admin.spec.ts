@@ -98,6 +98,43 @@ test("creating an app fills its pool and the overview shows it live; raising the
   await context.close();
 });
 
+test("env values are never shown again: masked for a viewer and an admin, kept on save, replaced or deleted by the admin", async ({ browser, request }) => {
+  const slug = `env-${randomBytes(3).toString("hex")}`;
+  const made = await request.post("/api/v1/apps", { data: { slug, image: "tryitnow/hello:latest", pool_target: 0, pool_min: 0, env: { DB_PASSWORD: "hunter2-secret", REGION: "eu-west" } } });
+  expect(made.status()).toBe(201);
+  const viewer = await signedIn(browser, VIEWER);
+  await viewer.page.goto(`/admin/apps/${slug}`);
+  await expect(viewer.page.getByLabel("Environment")).toHaveValue("DB_PASSWORD=********\nREGION=********");
+  expect(await viewer.page.content()).not.toMatch(/hunter2-secret|eu-west/);
+  await viewer.context.close();
+
+  const { context, page } = await signedIn(browser, ADMIN);
+  await page.goto(`/admin/apps/${slug}`);
+  await page.getByText("Advanced: limits, environment, hardening").click();
+  const env = page.getByLabel("Environment");
+  await expect(env).toHaveValue("DB_PASSWORD=********\nREGION=********");
+  expect(await page.content()).not.toMatch(/hunter2-secret|eu-west/);
+  for (const width of [1280, 375]) {
+    await page.setViewportSize({ width, height: 900 });
+    await env.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/app-env-${width}.png`, fullPage: true });
+  }
+  // Keep DB_PASSWORD as it is, replace REGION, add one.
+  await env.fill("DB_PASSWORD=********\nREGION=us-east\nFEATURE=on");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  await expect(env).toHaveValue("DB_PASSWORD=********\nREGION=********\nFEATURE=********");
+  // Delete a line: the variable is gone. (The saved form is drawn afresh, its advanced part closed.)
+  await page.getByText("Advanced: limits, environment, hardening").click();
+  await env.fill("DB_PASSWORD=********\nFEATURE=********");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  await expect(env).toHaveValue("DB_PASSWORD=********\nFEATURE=********");
+  await context.close();
+  expect((await (await request.get(`/api/v1/apps/${slug}`)).json()).env).toEqual({ DB_PASSWORD: "********", FEATURE: "********" });
+  await request.delete(`/api/v1/apps/${slug}`);
+});
+
 test("terminating a running demo makes its URL stop serving", async ({ browser, request }) => {
   const acquired = await request.post("/api/v1/demo/acquire", { data: { app: SLUG } });
   expect(acquired.status()).toBe(200);

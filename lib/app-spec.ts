@@ -37,8 +37,11 @@ export const Slug = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, "slug: lowercase letters, digits and dashes, 1-32 characters");
 
+/** How a name of an app's env must look (shared with the PATCH schema of lib/apps/model.ts). */
+export const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "env names: letters, digits, underscore");
+
 const EnvMap = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "env names: letters, digits, underscore"), z.string().max(4096))
+  .record(EnvName, z.string().max(4096))
   .refine((env) => Object.keys(env).length <= 100, "at most 100 env variables")
   .refine((env) => !Object.keys(env).some((k) => k.startsWith("TRYIT_")), "TRYIT_* variables are set by the pool");
 
@@ -131,7 +134,7 @@ export const APP_FIELDS = {
   env: field({
     api: "env",
     label: "Environment",
-    help: "One NAME=value per line, given to every instance (TRYIT_* are set by the pool).",
+    help: "One NAME=value per line, given to every instance (TRYIT_* are set by the pool). Values are never shown again: ******** keeps a value, a new value replaces it, a removed line deletes it.",
     input: "env",
     advanced: true,
     schema: EnvMap,

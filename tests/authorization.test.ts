@@ -8,8 +8,8 @@ import { jetstream } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busNames, connectBus } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
-import { type Proc, startProcess, startWorker, TEST_PREFIX } from "./setup/stack";
-import { api, createApp, getWithHost, removeApps, waitFor } from "./helpers";
+import { docker, type Proc, startProcess, startWorker, TEST_PREFIX } from "./setup/stack";
+import { api, containersOf, createApp, getWithHost, removeApps, waitFor } from "./helpers";
 
 let worker: Proc;
 const apps: string[] = [];
@@ -134,6 +134,29 @@ describe("a key restricted to its apps", () => {
     const none = await api("/api/v1/jobs/dead/999999999/retry", { method: "POST", key });
     expect(other.status).toBe(404);
     expect(other.json.code).toBe(none.json.code);
+  });
+});
+
+describe("app env", () => {
+  it("is write-only: names with masked values for every reader, merged per name by PATCH, real in the container", async () => {
+    const slug = await createApp("envy", { pool_target: 0, env: { TOKEN: "s3cret-value", KEEP: "kept-value", DROP: "dropped-value" } });
+    apps.push(slug);
+    const { key } = await makeKey({ name: "reader", kind: "secret", scopes: ["apps:read"], apps: [slug] });
+    for (const reader of [key, undefined]) {
+      const shown = await api(`/api/v1/apps/${slug}`, { key: reader });
+      expect(shown.json.env).toEqual({ TOKEN: "********", KEEP: "********", DROP: "********" });
+      expect(shown.text).not.toMatch(/s3cret-value|kept-value|dropped-value/);
+      expect((await api("/api/v1/apps", { key: reader })).text).not.toContain("s3cret-value");
+    }
+    // Replace one, keep one by sending the mask back, delete one, add one; the others stay as they were.
+    const patched = await api(`/api/v1/apps/${slug}`, { method: "PATCH", json: { env: { TOKEN: "new-secret", KEEP: "********", DROP: null, ADDED: "added-value" }, pool_target: 1 } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.json.env).toEqual({ TOKEN: "********", KEEP: "********", ADDED: "********" });
+    expect((await api(`/api/v1/apps/${slug}`, { method: "PATCH", json: { env: { NEW: "********" } } })).status).toBe(400);
+    const container = await waitFor("the app's container", async () => (await containersOf(slug))[0], 60_000, 250);
+    const env = (await docker.getContainer(container.Id).inspect()).Config.Env;
+    expect(env).toEqual(expect.arrayContaining(["TOKEN=new-secret", "KEEP=kept-value", "ADDED=added-value"]));
+    expect(env.some((entry) => entry.startsWith("DROP="))).toBe(false);
   });
 });
 

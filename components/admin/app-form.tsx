@@ -17,8 +17,12 @@ const envToText = (env: unknown) =>
     .map(([name, value]) => `${name}=${value}`)
     .join("\n");
 
-/** Reads the form into the API's JSON; returns problems the browser can already see, by field. */
-function collect(form: HTMLFormElement, fields: FormField[]): { body: Values; problems: Record<string, string> } {
+/**
+ * Reads the form into the API's JSON; returns problems the browser can already see, by field. Env
+ * values arrive masked and stay so: a line left as it was keeps its value (the server takes the
+ * mask as "keep"), a removed line is sent as null (deleted).
+ */
+function collect(form: HTMLFormElement, fields: FormField[], shownEnv: string[]): { body: Values; problems: Record<string, string> } {
   const data = new FormData(form);
   const body: Values = {};
   const problems: Record<string, string> = {};
@@ -56,7 +60,9 @@ function collect(form: HTMLFormElement, fields: FormField[]): { body: Values; pr
           }
           env[line.slice(0, at).trim()] = line.slice(at + 1);
         }
-        body[field.api] = env;
+        const patch: Record<string, string | null> = { ...env };
+        for (const name of shownEnv) if (!(name in env)) patch[name] = null;
+        body[field.api] = patch;
         break;
       }
       default:
@@ -91,7 +97,7 @@ export function AppForm({
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const { body, problems } = collect(event.currentTarget, fields);
+    const { body, problems } = collect(event.currentTarget, fields, Object.keys((values.env ?? {}) as Record<string, string>));
     const newSlug = slug ? undefined : String(new FormData(event.currentTarget).get("slug") ?? "").trim();
     if (!slug && !newSlug) problems.slug = "required";
     setErrors(problems);
@@ -194,7 +200,8 @@ export function AppForm({
   const basic = fields.filter((field) => !field.advanced);
   const advanced = fields.filter((field) => field.advanced);
   return (
-    <form onSubmit={submit} noValidate className="space-y-6">
+    // Keyed by the saved version: after a save the fields show the stored values again (env masked).
+    <form key={String(values.updated_at ?? "new")} onSubmit={submit} noValidate className="space-y-6">
       <section className="grid gap-4 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200 sm:grid-cols-2">
         {!slug && (
           <Field

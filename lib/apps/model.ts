@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type AppSpec, apiFields, apiShape, applyApiFields, pickSpec, Slug } from "../app-spec";
+import { type AppSpec, apiFields, apiShape, applyApiFields, EnvName, pickSpec, Slug } from "../app-spec";
 import type { AppRow } from "../db/schema";
 import { AppError } from "../errors";
 
@@ -12,12 +12,33 @@ const AppFields = z.object(apiShape());
 export const AppCreateInput = AppFields.partial().extend({ slug: Slug, image: AppFields.shape.image }).strict();
 export type AppCreateInput = z.infer<typeof AppCreateInput>;
 
-export const AppPatchInput = AppFields.partial().strict();
+/**
+ * What an app's env values look like to everyone who reads them (ARCHITECTURE.md, "Authorization"):
+ * values may be secrets, so they are write-only — names are shown, values never.
+ */
+export const ENV_MASK = "********";
+
+/**
+ * A PATCH of `env` merges per name: a string sets (or replaces) that name, `null` deletes it, the
+ * mask keeps the current value (so a form can send back what it was shown); names left out keep
+ * theirs.
+ */
+const EnvPatch = z.record(EnvName, z.string().max(4096).nullable()).refine((env) => Object.keys(env).length <= 200, "at most 200 env changes");
+
+export const AppPatchInput = AppFields.partial().extend({ env: EnvPatch.optional() }).strict();
 export type AppPatchInput = z.infer<typeof AppPatchInput>;
 
-/** Applies API fields onto a spec; fields the input leaves out keep their value. */
-export function applyFields(spec: AppSpec, input: AppPatchInput): AppSpec {
-  return applyApiFields(spec, input);
+/** Applies API fields onto a spec; fields the input leaves out keep their value, env merges per name. */
+export function applyFields(spec: AppSpec, input: AppPatchInput | AppCreateInput): AppSpec {
+  const { env: patch, ...rest } = input;
+  const next = applyApiFields(spec, rest);
+  if (patch === undefined) return next;
+  const env = { ...spec.env };
+  for (const [name, value] of Object.entries(patch)) {
+    if (value === null) delete env[name];
+    else if (value !== ENV_MASK || !(name in env)) env[name] = value;
+  }
+  return { ...next, env };
 }
 
 /** A problem with one field, as the API's INVALID_REQUEST details list them (the form shows it beside the field). */
@@ -38,6 +59,10 @@ export function specProblems(spec: AppSpec): FieldProblem[] {
     problems.push({ path: "max_lifetime_seconds", message: "max_lifetime_seconds may not be below default_ttl_seconds" });
   }
   if (spec.ctaLabel && !spec.ctaUrl) problems.push({ path: "cta_url", message: "a call to action needs its link" });
+  const envNames = Object.keys(spec.env);
+  if (envNames.length > 100) problems.push({ path: "env", message: "at most 100 env variables" });
+  if (envNames.some((name) => name.startsWith("TRYIT_"))) problems.push({ path: "env", message: "TRYIT_* variables are set by the pool" });
+  if (Object.values(spec.env).includes(ENV_MASK)) problems.push({ path: "env", message: `a new variable needs a value (not ${ENV_MASK})` });
   return problems;
 }
 
@@ -49,9 +74,12 @@ export function specFromRow(row: AppRow): AppSpec {
   return pickSpec(row);
 }
 
+/** An app as the API and the dashboard show it: env by name, every value masked. */
 export function appView(spec: AppSpec, row?: Pick<AppRow, "createdAt" | "updatedAt">) {
+  const fields = apiFields(spec);
   return {
-    ...apiFields(spec),
+    ...fields,
+    env: Object.fromEntries(Object.keys(fields.env).map((name) => [name, ENV_MASK])),
     created_at: row?.createdAt.toISOString(),
     updated_at: row?.updatedAt.toISOString(),
   };
