@@ -135,6 +135,22 @@ test("env values are never shown again: masked for a viewer and an admin, kept o
   await request.delete(`/api/v1/apps/${slug}`);
 });
 
+test("a password change ends the user's sessions in other browsers at once", async ({ browser }) => {
+  const who = { email: `moved-${randomBytes(3).toString("hex")}@example.com`, password: "first-password-0123" };
+  adminCli(["add", who.email, "--role", "viewer", "--password-stdin"], { input: who.password });
+  const other = await signedIn(browser, who);
+  expect((await other.page.request.get("/admin/api/overview")).status()).toBe(200);
+  adminCli(["passwd", who.email, "--password-stdin"], { input: "second-password-0123" });
+  // The very next request of the other browser is signed out: no waiting for the JWT to expire.
+  expect((await other.page.request.get("/admin/api/overview")).status()).toBe(401);
+  await other.page.goto("/admin");
+  await expect(other.page).toHaveURL(/\/admin\/sign-in/);
+  await other.context.close();
+  // The new password signs in.
+  const again = await signedIn(browser, { email: who.email, password: "second-password-0123" });
+  await again.context.close();
+});
+
 test("terminating a running demo makes its URL stop serving", async ({ browser, request }) => {
   const acquired = await request.post("/api/v1/demo/acquire", { data: { app: SLUG } });
   expect(acquired.status()).toBe(200);

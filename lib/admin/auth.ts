@@ -36,7 +36,7 @@ export async function authOptions(ctx: Ctx): Promise<NextAuthOptions> {
           const { ip } = requestClient({ get: (name) => header(headers, name) }, ctx.config.TRUSTED_PROXIES);
           try {
             const user = await signIn(ctx, { email: credentials?.email ?? "", password: credentials?.password ?? "", clientIp: ip });
-            return { id: user.id, email: user.email, name: user.name, role: user.role };
+            return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion };
           } catch (error) {
             // The message is all the sign-in form shows: the uniform one, or the limiter's wait.
             if (error instanceof AppError) throw new Error(error.message);
@@ -48,11 +48,17 @@ export async function authOptions(ctx: Ctx): Promise<NextAuthOptions> {
     ],
     callbacks: {
       jwt({ token, user }) {
-        if (user) token.uid = user.id;
+        if (user) {
+          token.uid = user.id;
+          token.sv = (user as { sessionVersion?: number }).sessionVersion ?? 0;
+        }
         return token;
       },
       session({ session, token }) {
-        if (session.user) session.user.id = typeof token.uid === "string" ? token.uid : "";
+        if (session.user) {
+          session.user.id = typeof token.uid === "string" ? token.uid : "";
+          session.user.sv = typeof token.sv === "number" ? token.sv : -1;
+        }
         return session;
       },
     },

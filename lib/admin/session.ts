@@ -13,14 +13,16 @@ export interface AdminUser {
 
 /**
  * The signed-in dashboard user of this request, or null. The user's row is read on every call, so
- * a disabled user is signed out at once and a role change applies at the next request.
+ * a disabled user is signed out at once, a role change applies at the next request, and a password
+ * change ends every session signed in before it (the row's session version).
  */
 export async function currentAdmin(ctx: Ctx): Promise<AdminUser | null> {
   const session = await getServerSession(await authOptions(ctx));
   const id = session?.user?.id;
   if (!id) return null;
   const row = await findAdminUser(ctx.db, id);
-  if (!row || row.disabledAt) return null;
+  // Disabled, or signed in before the latest password change: no longer a session.
+  if (!row || row.disabledAt || row.sessionVersion !== session?.user?.sv) return null;
   return { id: row.id, email: row.email, name: row.name, role: row.role };
 }
 

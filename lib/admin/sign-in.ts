@@ -20,6 +20,7 @@ export interface SignedInUser {
   email: string;
   name: string;
   role: Role;
+  sessionVersion: number;
 }
 
 /**
@@ -57,5 +58,5 @@ export async function signIn(ctx: Ctx, input: { email: string; password: string;
   await ctx.redis.pipeline().del(pairKey).decr(clientCounter).exec();
   await updateAdminUserRow(ctx.db, row.id, { lastLoginAt: new Date() });
   ctx.log.info({ user: row.email, ip: input.clientIp }, "dashboard sign-in");
-  return { id: row.id, email: row.email, name: row.name, role: row.role };
+  return { id: row.id, email: row.email, name: row.name, role: row.role, sessionVersion: row.sessionVersion };
 }

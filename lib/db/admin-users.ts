@@ -1,4 +1,4 @@
-import { asc, count, eq, isNull, and } from "drizzle-orm";
+import { asc, count, eq, isNull, and, sql } from "drizzle-orm";
 import type { Queryable } from "./client";
 import { type AdminUserRow, adminUsers } from "./schema";
 
@@ -25,7 +25,9 @@ export async function updateAdminUserRow(
   id: string,
   fields: Partial<Pick<AdminUserRow, "name" | "role" | "passwordHash" | "disabledAt" | "lastLoginAt">>,
 ): Promise<void> {
-  await db.update(adminUsers).set(fields).where(eq(adminUsers.id, id));
+  // A new password ends every session of the user signed in before it (lib/admin/session.ts).
+  const bump = fields.passwordHash === undefined ? {} : { sessionVersion: sql`${adminUsers.sessionVersion} + 1` };
+  await db.update(adminUsers).set({ ...fields, ...bump }).where(eq(adminUsers.id, id));
 }
 
 export async function countAdminUsers(db: Queryable): Promise<number> {
