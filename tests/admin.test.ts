@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { signIn } from "../lib/admin/sign-in";
+import { ACCOUNT_FREE_FAILURES, accountDelayMs, signIn } from "../lib/admin/sign-in";
 import { updateAdminUser } from "../lib/admin/users/update";
 import { cliCaller } from "../lib/audit/model";
 import { loadConfig } from "../lib/config";
@@ -94,6 +94,31 @@ describe("sign-in", () => {
     const ip = "203.0.113.50";
     for (let index = 0; index < 50; index += 1) await attempt(`guess-${index}@example.com`, "x", ip);
     expect(await attempt("limited@example.com", "right-password-1", ip)).toMatchObject({ ok: false, code: "RATE_LIMITED" });
+  });
+});
+
+describe("failed sign-ins of one account, from any address", () => {
+  it("slow every later attempt down, never lock the right password out, and are forgotten after a success", async () => {
+    adminCli(["add", "guessed@example.com", "--role", "viewer", "--password-stdin"], { input: "guessed-password-1" });
+    const timed = async (password: string, clientIp: string) => {
+      const started = performance.now();
+      const outcome = await attempt("guessed@example.com", password, clientIp);
+      return { ok: outcome.ok, ms: performance.now() - started };
+    };
+    // Five guesses from five addresses (no per-address limit is reached): no delay yet.
+    const free = [];
+    for (let n = 0; n < ACCOUNT_FREE_FAILURES; n += 1) free.push(await timed("wrong", `203.0.113.${100 + n}`));
+    expect(free.every((t) => !t.ok)).toBe(true);
+    const sixth = await timed("wrong", "203.0.113.120");
+    expect(sixth.ok).toBe(false);
+    expect(sixth.ms).toBeGreaterThanOrEqual(accountDelayMs(ACCOUNT_FREE_FAILURES));
+    expect(sixth.ms).toBeGreaterThan(Math.max(...free.map((t) => t.ms)));
+    // The owner, from yet another address, still gets in (after the wait), and that clears the count.
+    const owner = await timed("guessed-password-1", "198.51.100.77");
+    expect(owner.ok).toBe(true);
+    expect(owner.ms).toBeGreaterThanOrEqual(accountDelayMs(ACCOUNT_FREE_FAILURES + 1));
+    const after = await timed("wrong", "203.0.113.121");
+    expect(after.ms).toBeLessThan(accountDelayMs(ACCOUNT_FREE_FAILURES));
   });
 });
 

@@ -3,7 +3,7 @@ import type { Ctx } from "../context";
 import { findAdminUserByEmail, updateAdminUserRow } from "../db/admin-users";
 import { AppError } from "../errors";
 import { clientKey } from "../net/address";
-import { signinAttemptScript } from "../store/scripts";
+import { signinAttemptScript, windowCountScript } from "../store/scripts";
 import { decoyHash, verifyPassword } from "./password";
 import { Email, type Role } from "./users/model";
 
@@ -14,6 +14,21 @@ export const SIGN_IN_LIMITS = {
 };
 
 export const WRONG_CREDENTIALS = "wrong email or password";
+
+/** Failed sign-ins of one account (from any address) that cost nothing; past them each attempt waits longer. */
+export const ACCOUNT_FREE_FAILURES = 5;
+const ACCOUNT_WINDOW_MS = 60 * 60_000;
+const ACCOUNT_MAX_DELAY_MS = 10_000;
+
+/**
+ * How long an attempt on an account waits before its password is checked, after `failures` failed
+ * ones in the last hour: nothing up to ACCOUNT_FREE_FAILURES, then 0.5 s doubling to 10 s. A delay,
+ * never a lockout: the right password still signs in, so nobody can lock an admin out by guessing.
+ */
+export function accountDelayMs(failures: number): number {
+  if (failures < ACCOUNT_FREE_FAILURES) return 0;
+  return Math.min(ACCOUNT_MAX_DELAY_MS, 500 * 2 ** (failures - ACCOUNT_FREE_FAILURES));
+}
 
 export interface SignedInUser {
   id: string;
@@ -34,7 +49,9 @@ export async function signIn(ctx: Ctx, input: { email: string; password: string;
   const email = Email.safeParse(input.email);
   const normalized = email.success ? email.data : input.email.trim().toLowerCase().slice(0, 254);
   const ipKey = clientKey(input.clientIp, ctx.config.IPV6_PREFIX_LENGTH);
-  const pairKey = ctx.keys.signinPair(createHash("sha256").update(normalized).digest("hex").slice(0, 32), ipKey);
+  const emailHash = createHash("sha256").update(normalized).digest("hex").slice(0, 32);
+  const pairKey = ctx.keys.signinPair(emailHash, ipKey);
+  const accountKey = ctx.keys.signinAccount(emailHash);
   const clientCounter = ctx.keys.signinClient(ipKey);
   const attempt = await signinAttemptScript.run(
     ctx.redis,
@@ -52,10 +69,16 @@ export async function signIn(ctx: Ctx, input: { email: string; password: string;
       retryAfterSeconds: Math.ceil(attempt.retryAfterMs / 1000),
     });
   }
+  // Guesses spread over many addresses slow down per account (unknown emails alike: nothing to enumerate).
+  const delayMs = accountDelayMs(Number((await ctx.redis.get(accountKey)) ?? 0));
+  if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
   const row = email.success ? await findAdminUserByEmail(ctx.db, normalized) : undefined;
   const matches = await verifyPassword(input.password, row?.passwordHash ?? (await decoyHash()));
-  if (!row || !matches || row.disabledAt) throw new AppError("UNAUTHORIZED", WRONG_CREDENTIALS);
-  await ctx.redis.pipeline().del(pairKey).decr(clientCounter).exec();
+  if (!row || !matches || row.disabledAt) {
+    await windowCountScript.run(ctx.redis, { counter: accountKey }, { windowMs: ACCOUNT_WINDOW_MS });
+    throw new AppError("UNAUTHORIZED", WRONG_CREDENTIALS);
+  }
+  await ctx.redis.pipeline().del(pairKey).decr(clientCounter).del(accountKey).exec();
   await updateAdminUserRow(ctx.db, row.id, { lastLoginAt: new Date() });
   ctx.log.info({ user: row.email, ip: input.clientIp }, "dashboard sign-in");
   return { id: row.id, email: row.email, name: row.name, role: row.role, sessionVersion: row.sessionVersion };

@@ -51,6 +51,7 @@ export function redisKeys(prefix: string) {
     signinPair: (emailHash: string, ipKey: string) => `${prefix}{signin}:pair:${emailHash}:${ipKey}`,
     /** Sign-in attempts of one client address, whatever the email. */
     signinClient: (ipKey: string) => `${prefix}{signin}:client:${ipKey}`,
+    signinAccount: (emailHash: string) => `${prefix}{signin}:account:${emailHash}`,
     /** Open status streams of one client address (its rate-limit key), leased by the web processes. */
     streams: (ipKey: string) => `${prefix}sse:${ipKey}`,
     /** Metric snapshots the workers publish for the web's /metrics. */
