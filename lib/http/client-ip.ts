@@ -54,7 +54,7 @@ export interface Client {
   ip: string;
   /**
    * A client on this machine that did not come through the bundled proxy: the only one that may
-   * ever get the open actor (ARCHITECTURE.md, "HTTP API").
+   * ever get the open actor (ARCHITECTURE.md, "Edge").
    */
   local: boolean;
 }

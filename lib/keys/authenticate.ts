@@ -83,7 +83,7 @@ const cache = () => (holder.__tinKeyCache ??= new KeyCache());
 /**
  * A client on this machine while no key exists (API_KEY unset, none made): every scope, so a fresh
  * install works from its own shell and its first key can be made. Never through the proxy, never
- * from another address (ARCHITECTURE.md, "HTTP API").
+ * from another address (ARCHITECTURE.md, "Edge").
  */
 export const OPEN_ACTOR: Actor = { kind: "open", keyId: null, label: "open API (no key configured)", scopes: "all", apps: null, origins: [] };
 

@@ -6,7 +6,7 @@ import type { ApiKeyRow } from "../db/schema";
 /**
  * The field of the key mirror (beside the keys, by hash) that says a worker loaded it from MariaDB,
  * and how many active keys it found: an empty mirror without it is an unknown, not "no keys"
- * (ARCHITECTURE.md, "HTTP API"). Key hashes are 64 hex digits, so no key can take this name.
+ * (ARCHITECTURE.md, "Edge"). Key hashes are 64 hex digits, so no key can take this name.
  */
 export const MIRROR_MARKER = "loaded";
 export const MirrorMarker = z.object({ count: z.number().int().min(0), at_ms: z.number() });
