@@ -312,7 +312,7 @@ describe("logs", () => {
       method: "POST",
       headers: { "X-API-Key": publishable, Origin: "https://shop.example" },
       body: JSON.stringify({ app: "no-such-app" }),
-    })).status === 403, 10_000, 200); // known (not 401), and not an app of this key
+    })).status === 404, 10_000, 200); // known (not 401); an app not of this key is the same 404 as none
     const acquired = await viaProxy("/api/v1/demo/acquire", {
       method: "POST",
       headers: { "X-API-Key": publishable, Origin: "https://shop.example" },

@@ -3,7 +3,7 @@ import { APP_FIELDS, FIELD_NAMES, initialSpec } from "../app-spec";
 import { loadConfig } from "../config";
 import { apps } from "../db/schema";
 import { envChanges } from "./ensure-default";
-import { AppCreateInput, AppPatchInput, appView, applyFields, specProblems } from "./model";
+import { AppCreateInput, AppPatchInput, appView, applyFields, ENV_MASK, specProblems } from "./model";
 
 const config = loadConfig({});
 const base = { ...initialSpec(config, "demo"), image: "img" };
@@ -51,8 +51,11 @@ describe("the field table", () => {
     expect(spec).toMatchObject({ cpuMillis: 250, env: { A: "1" }, capAdd: ["CHOWN"], rateLimitDaily: 7 });
     const view = appView(spec);
     expect(view).toMatchObject({ slug: "demo", cpus: 0.25, cap_add: ["CHOWN"], rate_limit_daily: 7 });
-    const { slug: _slug, created_at: _c, updated_at: _u, ...fields } = view;
-    expect(applyFields(initialSpec(config, "demo"), AppPatchInput.parse(fields))).toEqual(spec);
+    // Env values are write-only: the view names them with the mask, and the mask sent back keeps them.
+    expect(view.env).toEqual({ A: ENV_MASK });
+    const { slug: _slug, created_at: _c, updated_at: _u, env: _env, ...fields } = view;
+    expect(applyFields(initialSpec(config, "demo"), AppPatchInput.parse(fields))).toEqual({ ...spec, env: {} });
+    expect(applyFields(spec, AppPatchInput.parse({ ...fields, env: view.env }))).toEqual(spec);
   });
 });
 
