@@ -8,8 +8,9 @@ import { loadConfig } from "./lib/config";
 import { AcquisitionHistory } from "./lib/admin/history";
 import { flushEvents } from "./lib/events/publish";
 import { EDGE_HEADER, PEER_HEADER } from "./lib/http/client-ip";
-import { serveRouteHandler } from "./lib/http/node-adapter";
+import { type RouteHandler, serveRouteHandler } from "./lib/http/node-adapter";
 import { errorResponse, requestIdOf } from "./lib/http/route";
+import { routeKey } from "./lib/http/routes";
 import { baseSecurityHeaders, newNonce, pageContentSecurityPolicy } from "./lib/http/security-headers";
 import { webContext } from "./lib/http/web-context";
 import { derivedKey } from "./lib/secrets";
@@ -41,10 +42,7 @@ const handle = app.getRequestHandler();
  * same route handlers, served directly. Every other request (and these too, when reached through
  * Next.js) behaves the same.
  */
-const FAST_ROUTES = new Map([
-  ["POST /api/v1/demo/acquire", acquireRoute],
-  ["POST /api/v1/events", beaconRoute],
-]);
+const FAST_ROUTES = new Map<string, RouteHandler>([acquireRoute, beaconRoute].map((route) => [routeKey(route.route), route]));
 
 /**
  * Paths whose route handlers write their own request log line (withRoute); the rest — pages, static

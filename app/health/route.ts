@@ -3,7 +3,7 @@ import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "health", auth: "public" }, async ({ ctx }) => {
+export const GET = withRoute({ route: "health" }, async ({ ctx }) => {
   const { healthy, body } = await healthReport(ctx);
   return json(body, { status: healthy ? 200 : 503 });
 });

@@ -3,7 +3,7 @@ import { mergedMetrics } from "@/lib/metrics-merge";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "metrics", auth: { scope: "metrics" } }, async ({ ctx }) => {
+export const GET = withRoute({ route: "metrics" }, async ({ ctx }) => {
   const { contentType, body } = await mergedMetrics(ctx);
   return new Response(body, { headers: { "Content-Type": contentType, "Cache-Control": "no-store" } });
 });

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestView, RouteContext } from "./route";
 
-type RouteHandler = (request: RequestView, context: RouteContext) => Promise<Response>;
+export type RouteHandler = (request: RequestView, context: RouteContext) => Promise<Response>;
 
 /**
  * The request view a route handler reads (method, url, headers.get, text()), over Node's own

@@ -7,8 +7,8 @@ import { AppError, ERROR_STATUS, invalidInput } from "../errors";
 import { metrics } from "../metrics";
 import { type Actor, authenticate, corsOrigins, hasScope, LAUNCH_ACTOR, presentsKey } from "../keys/authenticate";
 import { verifyInstanceToken } from "../keys/instance-token";
-import type { Scope } from "../keys/model";
 import { type Client, requestClient } from "./client-ip";
+import { type FallbackName, ROUTES, type RouteAuth, type RouteName } from "./routes";
 import { webContext } from "./web-context";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -50,15 +50,8 @@ export interface RouteArgs<I> {
 }
 
 interface RouteOptions<S extends z.ZodType | undefined> {
-  /** The route's name in logs and metrics. */
-  name: string;
-  /**
-   * "public", or the scope a secret key needs. `publishable` opens the route to publishable keys:
-   * "acquire" (from their allowed origins), or "instance" (also needs the instance's token).
-   * `session` is for the dashboard's own routes (never /api/v1): a signed-in user with that role
-   * ("viewer": any user; "admin": admins only).
-   */
-  auth: "public" | { scope: Scope; publishable?: "acquire" | "instance" } | { session: "viewer" | "admin" };
+  /** The route's entry in the table (`routes.ts`): its name in logs and metrics, and who may call it. */
+  route: RouteName | FallbackName;
   /** zod schema of the JSON body; absent for routes without one. */
   body?: S;
   /** A tighter body limit than MAX_BODY_BYTES (the embed's beacons). */
@@ -71,11 +64,13 @@ type Handler<I> = (args: RouteArgs<I>) => Promise<Response>;
  * Wraps a route handler: request id, client IP, API key, bounded JSON body parsed with zod, one
  * error envelope `{error, code, details?, request_id}`, one log line per request, metrics.
  */
-export function withRoute<S extends z.ZodType | undefined = undefined>(
-  options: RouteOptions<S>,
-  handler: Handler<S extends z.ZodType ? z.infer<S> : undefined>,
-) {
-  return async (request: RequestView, context: RouteContext): Promise<Response> => {
+export function withRoute<
+  S extends z.ZodType | undefined = undefined,
+  N extends RouteName | FallbackName = RouteName | FallbackName,
+>(options: RouteOptions<S> & { route: N }, handler: Handler<S extends z.ZodType ? z.infer<S> : undefined>) {
+  const name = options.route;
+  const auth: RouteAuth = name in ROUTES ? ROUTES[name as RouteName].auth : "public";
+  const serve = async (request: RequestView, context: RouteContext): Promise<Response> => {
     const started = performance.now();
     const ctx = webContext();
     const requestId = requestIdOf(request.headers.get("x-request-id"));
@@ -87,12 +82,14 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
     try {
       const params = (await context.params) ?? {};
       const actor: Actor =
-        options.auth === "public"
+        auth === "public"
           ? { kind: "open", keyId: null, label: "anonymous", scopes: new Set(), apps: null, origins: [] }
-          : "session" in options.auth
-            ? await sessionActor(ctx, request, options.auth.session)
-            : await authorize(ctx, request, url, options.auth, params, client);
-      const input = options.body ? await parseBody(request, options.body, options.maxBodyBytes ?? ctx.config.MAX_BODY_BYTES) : undefined;
+          : "session" in auth
+            ? await sessionActor(ctx, request, auth.session)
+            : await authorize(ctx, request, url, auth, params, client);
+      const input = options.body
+        ? await parseBody(request, options.body, options.maxBodyBytes ?? ctx.config.MAX_BODY_BYTES)
+        : undefined;
       const caller: Caller = { actor: auditActorOf(actor), requestId, apps: actor.apps, scopes: actor.scopes };
       response = await handler({ ctx, actor, caller, input: input as never, params, request, requestId, clientIp: ip });
     } catch (error) {
@@ -102,13 +99,17 @@ export function withRoute<S extends z.ZodType | undefined = undefined>(
     response.headers.set("X-Request-ID", requestId);
     await addCorsHeaders(ctx, request, response);
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
-    metrics.httpRequests.inc({ route: options.name, method: request.method, status: String(response.status) });
-    const line = { requestId, method: request.method, route: options.name, status: response.status, durationMs, ip };
-    if (response.status === 503 && failure && !(failure instanceof AppError)) ctx.log.warn({ ...line, err: (failure as Error).message }, "request failed: dependency unavailable");
-    else if (response.status >= 500) ctx.log.error({ ...line, err: failure instanceof Error ? failure.stack : failure }, "request failed");
+    metrics.httpRequests.inc({ route: name, method: request.method, status: String(response.status) });
+    const line = { requestId, method: request.method, route: name, status: response.status, durationMs, ip };
+    if (response.status === 503 && failure && !(failure instanceof AppError))
+      ctx.log.warn({ ...line, err: (failure as Error).message }, "request failed: dependency unavailable");
+    else if (response.status >= 500)
+      ctx.log.error({ ...line, err: failure instanceof Error ? failure.stack : failure }, "request failed");
     else ctx.log.info({ ...line, outcome: failure instanceof AppError ? failure.code : "ok" }, "request");
     return response;
   };
+  // The table entry the handler serves, for the route test (tests/routes.test.ts).
+  return Object.assign(serve, { route: name });
 }
 
 /**
@@ -146,7 +147,7 @@ async function authorize(
   ctx: Ctx,
   request: RequestView,
   url: URL,
-  rule: { scope: Scope; publishable?: "acquire" | "instance" },
+  rule: Exclude<RouteAuth, "public" | { session: unknown }>,
   params: Record<string, string>,
   client: Client,
 ): Promise<Actor> {
@@ -154,7 +155,8 @@ async function authorize(
   try {
     actor = await authenticate(ctx, request, url, client);
   } catch (error) {
-    const visitor = rule.publishable && !presentsKey(request, url) ? await launchVisitor(ctx, request, url, rule.publishable, params) : null;
+    const visitor =
+      rule.publishable && !presentsKey(request, url) ? await launchVisitor(ctx, request, url, rule.publishable, params) : null;
     if (!visitor) throw error;
     return visitor;
   }
@@ -208,7 +210,7 @@ async function addCorsHeaders(ctx: Ctx, request: RequestView, response: Response
 }
 
 /** OPTIONS: the preflight a browser sends before a cross-origin call with X-API-Key. */
-export const preflight = withRoute({ name: "cors.preflight", auth: "public" }, async ({ ctx, request }) => {
+export const preflight = withRoute({ route: "cors.preflight" }, async ({ ctx, request }) => {
   const origin = request.headers.get("origin")?.toLowerCase();
   if (!origin || !(await corsOrigins(ctx)).has(origin)) throw new AppError("FORBIDDEN", "origin not allowed");
   return new Response(null, {
@@ -222,12 +224,12 @@ export const preflight = withRoute({ name: "cors.preflight", auth: "public" }, a
 });
 
 /** Paths under /api that no route serves. */
-export const unknownEndpoint = withRoute({ name: "api.unknown", auth: "public" }, async () => {
+export const unknownEndpoint = withRoute({ route: "api.unknown" }, async () => {
   throw new AppError("NOT_FOUND", "no such API endpoint");
 });
 
 /** Methods a route does not serve answer 405 in the error envelope. */
-export const methodNotAllowed = withRoute({ name: "method.not_allowed", auth: "public" }, async ({ request }) => {
+export const methodNotAllowed = withRoute({ route: "method.not_allowed" }, async ({ request }) => {
   throw new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed here`);
 });
 

@@ -5,6 +5,6 @@ import { json, withRoute } from "@/lib/http/route";
 export const dynamic = "force-dynamic";
 
 // The dashboard's own mutations: the session and its role are checked here, on the server.
-export const POST = withRoute({ name: "admin.apps.create", auth: { session: "admin" }, body: AppCreateInput }, async ({ ctx, input, caller }) =>
+export const POST = withRoute({ route: "admin.apps.create", body: AppCreateInput }, async ({ ctx, input, caller }) =>
   json(await createApp(ctx, input, caller), { status: 201 }),
 );

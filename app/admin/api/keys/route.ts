@@ -4,6 +4,6 @@ import { KeyCreateInput } from "@/lib/keys/model";
 
 export const dynamic = "force-dynamic";
 
-export const POST = withRoute({ name: "admin.keys.create", auth: { session: "admin" }, body: KeyCreateInput }, async ({ ctx, input, caller }) =>
+export const POST = withRoute({ route: "admin.keys.create", body: KeyCreateInput }, async ({ ctx, input, caller }) =>
   json(await createKeyForSite(ctx, input, caller), { status: 201 }),
 );

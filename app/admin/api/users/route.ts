@@ -4,6 +4,6 @@ import { json, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const POST = withRoute({ name: "admin.users.create", auth: { session: "admin" }, body: UserCreateInput }, async ({ ctx, input, caller }) =>
+export const POST = withRoute({ route: "admin.users.create", body: UserCreateInput }, async ({ ctx, input, caller }) =>
   json(await createAdminUser(ctx, input, caller), { status: 201 }),
 );

@@ -5,9 +5,9 @@ import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "apps.list", auth: { scope: "apps:read" } }, async ({ ctx, caller }) => json(await listApps(ctx, caller)));
+export const GET = withRoute({ route: "apps.list" }, async ({ ctx, caller }) => json(await listApps(ctx, caller)));
 
-export const POST = withRoute({ name: "apps.create", auth: { scope: "apps:write" }, body: AppCreateInput }, async ({ ctx, input, caller }) =>
+export const POST = withRoute({ route: "apps.create", body: AppCreateInput }, async ({ ctx, input, caller }) =>
   json(await createApp(ctx, input, caller), { status: 201 }),
 );
 

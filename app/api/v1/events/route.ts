@@ -9,7 +9,7 @@ export const dynamic = "force-dynamic";
  * The key's allowed origins are checked as for acquire. 204, counted or not (a bot is not told).
  */
 export const POST = withRoute(
-  { name: "events.beacon", auth: { scope: "demo", publishable: "acquire" }, body: BeaconInput, maxBodyBytes: BEACON_MAX_BYTES },
+  { route: "events.beacon", body: BeaconInput, maxBodyBytes: BEACON_MAX_BYTES },
   async ({ ctx, actor, input, clientIp, requestId, request }) => {
     await recordBeacon(ctx, { ...input, actor, clientIp, requestId, userAgent: request.headers.get("user-agent") });
     return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });

@@ -5,9 +5,9 @@ import { KeyCreateInput } from "@/lib/keys/model";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "keys.list", auth: { scope: "keys:write" } }, async ({ ctx, caller }) => json(await listKeys(ctx, caller)));
+export const GET = withRoute({ route: "keys.list" }, async ({ ctx, caller }) => json(await listKeys(ctx, caller)));
 
-export const POST = withRoute({ name: "keys.create", auth: { scope: "keys:write" }, body: KeyCreateInput }, async ({ ctx, input, caller }) =>
+export const POST = withRoute({ route: "keys.create", body: KeyCreateInput }, async ({ ctx, input, caller }) =>
   json(await createKey(ctx, input, caller), { status: 201 }),
 );
 

@@ -6,7 +6,7 @@ import { withRoute } from "@/lib/http/route";
 export const dynamic = "force-dynamic";
 
 /** CSV downloads of the Analytics page: `?kind=funnel|sessions&app=&from=&to=`. */
-export const GET = withRoute({ name: "admin.analytics.export", auth: { session: "viewer" } }, async ({ ctx, request }) => {
+export const GET = withRoute({ route: "admin.analytics.export" }, async ({ ctx, request }) => {
   const params = new URL(request.url).searchParams;
   const kind = params.get("kind");
   if (kind !== "funnel" && kind !== "sessions") throw new AppError("INVALID_REQUEST", 'kind must be "funnel" or "sessions"');

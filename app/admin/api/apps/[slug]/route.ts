@@ -6,10 +6,10 @@ import { json, withRoute } from "@/lib/http/route";
 export const dynamic = "force-dynamic";
 
 export const PATCH = withRoute(
-  { name: "admin.apps.update", auth: { session: "admin" }, body: AppPatchInput },
+  { route: "admin.apps.update", body: AppPatchInput },
   async ({ ctx, params, input, caller }) => json(await updateApp(ctx, params.slug, input, caller)),
 );
 
-export const DELETE = withRoute({ name: "admin.apps.delete", auth: { session: "admin" } }, async ({ ctx, params, caller }) =>
+export const DELETE = withRoute({ route: "admin.apps.delete" }, async ({ ctx, params, caller }) =>
   json(await removeApp(ctx, params.slug, caller)),
 );

@@ -3,6 +3,6 @@ import { terminateInstance } from "@/lib/pool/terminate";
 
 export const dynamic = "force-dynamic";
 
-export const DELETE = withRoute({ name: "admin.instances.terminate", auth: { session: "admin" } }, async ({ ctx, actor, params, caller }) =>
+export const DELETE = withRoute({ route: "admin.instances.terminate" }, async ({ ctx, actor, params, caller }) =>
   json(await terminateInstance(ctx, params.id, actor, caller)),
 );

@@ -3,6 +3,6 @@ import { revokeKey } from "@/lib/keys/revoke";
 
 export const dynamic = "force-dynamic";
 
-export const DELETE = withRoute({ name: "admin.keys.revoke", auth: { session: "admin" } }, async ({ ctx, params, caller }) =>
+export const DELETE = withRoute({ route: "admin.keys.revoke" }, async ({ ctx, params, caller }) =>
   json(await revokeKey(ctx, params.id, caller)),
 );

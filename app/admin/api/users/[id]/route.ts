@@ -5,6 +5,6 @@ import { json, withRoute } from "@/lib/http/route";
 export const dynamic = "force-dynamic";
 
 export const PATCH = withRoute(
-  { name: "admin.users.update", auth: { session: "admin" }, body: UserPatchInput },
+  { route: "admin.users.update", body: UserPatchInput },
   async ({ ctx, params, input, caller }) => json(await updateAdminUser(ctx, params.id, input, caller)),
 );

@@ -6,16 +6,16 @@ import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "apps.get", auth: { scope: "apps:read" } }, async ({ ctx, params, caller }) =>
+export const GET = withRoute({ route: "apps.get" }, async ({ ctx, params, caller }) =>
   json(await getApp(ctx, params.slug, caller)),
 );
 
 export const PATCH = withRoute(
-  { name: "apps.update", auth: { scope: "apps:write" }, body: AppPatchInput },
+  { route: "apps.update", body: AppPatchInput },
   async ({ ctx, params, input, caller }) => json(await updateApp(ctx, params.slug, input, caller)),
 );
 
-export const DELETE = withRoute({ name: "apps.delete", auth: { scope: "apps:write" } }, async ({ ctx, params, caller }) =>
+export const DELETE = withRoute({ route: "apps.delete" }, async ({ ctx, params, caller }) =>
   json(await removeApp(ctx, params.slug, caller)),
 );
 

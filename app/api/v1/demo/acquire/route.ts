@@ -4,7 +4,7 @@ import { AcquireInput, acquire } from "@/lib/pool/acquire";
 export const dynamic = "force-dynamic";
 
 export const POST = withRoute(
-  { name: "demo.acquire", auth: { scope: "demo", publishable: "acquire" }, body: AcquireInput },
+  { route: "demo.acquire", body: AcquireInput },
   async ({ ctx, actor, input, clientIp, requestId }) => {
     const { instance, headers } = await acquire(ctx, { ...input, clientIp, actor, requestId });
     return json(instance, { headers });

@@ -3,6 +3,6 @@ import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "jobs.dead.list", auth: { scope: "metrics" } }, async ({ ctx, caller }) => json(await listDeadLetters(ctx, caller)));
+export const GET = withRoute({ route: "jobs.dead.list" }, async ({ ctx, caller }) => json(await listDeadLetters(ctx, caller)));
 
 export { methodNotAllowed as DELETE, methodNotAllowed as PATCH, methodNotAllowed as POST, methodNotAllowed as PUT };

@@ -3,7 +3,7 @@ import { revokeKey } from "@/lib/keys/revoke";
 
 export const dynamic = "force-dynamic";
 
-export const DELETE = withRoute({ name: "keys.revoke", auth: { scope: "keys:write" } }, async ({ ctx, params, caller }) =>
+export const DELETE = withRoute({ route: "keys.revoke" }, async ({ ctx, params, caller }) =>
   json(await revokeKey(ctx, params.id, caller)),
 );
 

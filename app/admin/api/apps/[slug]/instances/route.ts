@@ -3,6 +3,6 @@ import { listInstances } from "@/lib/pool/list-instances";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ name: "admin.instances.list", auth: { session: "viewer" } }, async ({ ctx, params }) =>
+export const GET = withRoute({ route: "admin.instances.list" }, async ({ ctx, params }) =>
   json(await listInstances(ctx, params.slug)),
 );

@@ -5,6 +5,6 @@ import { extendByAdmin } from "@/lib/pool/extend-by-admin";
 export const dynamic = "force-dynamic";
 
 export const POST = withRoute(
-  { name: "admin.instances.extend", auth: { session: "admin" }, body: ExtendInput },
+  { route: "admin.instances.extend", body: ExtendInput },
   async ({ ctx, actor, params, input, caller }) => json(await extendByAdmin(ctx, params.id, input, actor, caller)),
 );

@@ -5,7 +5,7 @@ export const dynamic = "force-dynamic";
 
 /** The app's sign-up flow credits the instance (ARCHITECTURE.md, "Funnel analytics"); secret keys only. */
 export const POST = withRoute(
-  { name: "demo.convert", auth: { scope: "events:write" }, body: ConvertInput },
+  { route: "demo.convert", body: ConvertInput },
   async ({ ctx, actor, params, input, requestId }) => json(await convert(ctx, params.id, input, actor, requestId), { status: 202 }),
 );
 

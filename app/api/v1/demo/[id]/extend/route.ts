@@ -4,7 +4,7 @@ import { ExtendInput, extend } from "@/lib/pool/extend";
 export const dynamic = "force-dynamic";
 
 export const POST = withRoute(
-  { name: "demo.extend", auth: { scope: "demo", publishable: "instance" }, body: ExtendInput },
+  { route: "demo.extend", body: ExtendInput },
   async ({ ctx, actor, params, input, requestId }) => json(await extend(ctx, params.id, input, actor, requestId)),
 );
 

@@ -4,7 +4,7 @@ import { watch } from "@/lib/pool/watch";
 export const dynamic = "force-dynamic";
 
 export const GET = withRoute(
-  { name: "demo.status", auth: { scope: "demo", publishable: "instance" } },
+  { route: "demo.status" },
   async ({ ctx, actor, params, clientIp }) =>
     new Response(await watch(ctx, params.id, actor, clientIp), {
       headers: {

@@ -3,6 +3,6 @@ import { json, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const POST = withRoute({ name: "admin.jobs.retry", auth: { session: "admin" } }, async ({ ctx, params, caller }) =>
+export const POST = withRoute({ route: "admin.jobs.retry" }, async ({ ctx, params, caller }) =>
   json(await retryDeadLetter(ctx, params.id, caller)),
 );

@@ -3,7 +3,7 @@ import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const POST = withRoute({ name: "jobs.dead.retry", auth: { scope: "jobs:write" } }, async ({ ctx, params, caller }) =>
+export const POST = withRoute({ route: "jobs.dead.retry" }, async ({ ctx, params, caller }) =>
   json(await retryDeadLetter(ctx, params.id, caller)),
 );
 
