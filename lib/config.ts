@@ -110,6 +110,15 @@ export const Config = z.object({
   CONTAINER_IMAGE: z.string().default("tryitnow/hello:latest"),
   CONTAINER_PORT: int(8080),
   CONTAINER_NETWORK: z.string().default("tin-net"),
+  /**
+   * The API's address as containers reach it (`TRYIT_API_URL`, for reporting conversions). Unset:
+   * `http://<the network's gateway>:<PROXY_PORT>` — the proxy on the host, which passes a
+   * conversion call to the web.
+   */
+  CONTAINER_API_URL: z
+    .string()
+    .default("")
+    .refine((value) => value === "" || /^https?:\/\/[^/?#@\s]+$/.test(value), "an http(s) origin, e.g. http://172.17.0.1:8081"),
   HEALTH_PATH: z.string().default("/"),
   HEALTH_TIMEOUT: duration("30s"),
   CONTAINER_MEMORY_MB: int(128),

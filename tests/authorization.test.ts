@@ -8,8 +8,9 @@ import { jetstream } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busNames, connectBus } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
-import { docker, type Proc, startProcess, startWorker, TEST_PREFIX } from "./setup/stack";
-import { api, containersOf, createApp, getWithHost, removeApps, waitFor } from "./helpers";
+import { MAX_CONVERSION_LABELS } from "../lib/events/convert";
+import { docker, type Proc, startProcess, startWorker, TEST_PREFIX, TEST_PROXY_PORT } from "./setup/stack";
+import { acquire, api, containersOf, createApp, execIn, getWithHost, removeApps, waitFor, waitReady } from "./helpers";
 
 let worker: Proc;
 const apps: string[] = [];
@@ -182,5 +183,46 @@ describe("start-up", () => {
     const web = startProcess("web-short-key", process.execPath, [".next/tin-server.mjs"], { PORT: "18086", API_KEY: "abc" });
     expect(await web.exited).not.toBe(0);
     expect(readFileSync(".data/logs/test-web-short-key.log", "utf8")).toContain("API_KEY: at least 24 characters");
+  });
+});
+
+describe("conversions from inside the demo", () => {
+  it("credit the container's own instance with its token, and no other; the token opens nothing else", async () => {
+    const slug = await createApp("convert", { pool_target: 2 });
+    apps.push(slug);
+    await waitReady(slug, 2);
+    const [first, second] = [(await acquire(slug)).json, (await acquire(slug)).json];
+    const container = (await containersOf(slug)).find((c) => c.Labels["tryitnow.instance"] === first.id);
+    expect(container).toBeDefined();
+    const env = (await docker.getContainer(container!.Id).inspect()).Config.Env;
+    const gateway = (await docker.getContainer(container!.Id).inspect()).NetworkSettings.Networks["tin-test-net"].Gateway;
+    expect(env).toContain(`TRYIT_API_URL=http://${gateway}:${TEST_PROXY_PORT}`);
+    expect(env.some((entry) => /^TRYIT_CONVERT_TOKEN=[\w-]{43}$/.test(entry))).toBe(true);
+    // What the app's sign-up flow runs: its own id, token and API address, all from its environment.
+    const convert = (id: string) =>
+      execIn(
+        container!.Id,
+        `wget -q -S -O - --header "X-Conversion-Token: $TRYIT_CONVERT_TOKEN" --header 'Content-Type: application/json' --post-data '{"label":"signup"}' "$TRYIT_API_URL/api/v1/demo/${id}/convert" 2>&1 | head -c 2000`,
+      );
+    const own = await convert("$TRYIT_INSTANCE_ID");
+    expect(own.output).toMatch(/202 Accepted/);
+    expect(own.output).toContain(`"id":"${first.id}"`);
+    expect((await convert(second.id)).output).toMatch(/404 Not Found/);
+    const token = env.find((entry) => entry.startsWith("TRYIT_CONVERT_TOKEN="))!.split("=")[1];
+    // On the API's own port too, the token is for convert of that instance only.
+    const withToken = { key: null, headers: { "X-Conversion-Token": token } };
+    expect((await api(`/api/v1/demo/${second.id}/convert`, { method: "POST", json: { label: "x" }, ...withToken })).status).toBe(404);
+    expect((await api(`/api/v1/demo/${first.id}`, withToken)).status).toBe(401);
+    expect((await api(`/api/v1/demo/${first.id}/extend`, { method: "POST", json: {}, ...withToken })).status).toBe(401);
+    expect((await api(`/api/v1/demo/${first.id}`, { method: "DELETE", ...withToken })).status).toBe(401);
+    expect((await api(`/api/v1/demo/${first.id}`)).status).toBe(200);
+    // Code in the demo cannot fill the events table by inventing labels.
+    // "signup" is one label already; the repeat is free, then 15 more fit and the 17th is refused.
+    const labels = Array.from({ length: MAX_CONVERSION_LABELS }, (_, n) => `label-${n}`);
+    const answers = [];
+    for (const label of ["signup", ...labels]) answers.push((await api(`/api/v1/demo/${first.id}/convert`, { method: "POST", json: { label }, ...withToken })).status);
+    expect(answers.filter((status) => status === 202)).toHaveLength(MAX_CONVERSION_LABELS);
+    expect(answers.at(-1)).toBe(409);
+    expect((await api(`/api/v1/demo/${first.id}/convert`, { method: "POST", json: { label: "signup" }, ...withToken })).status).toBe(202);
   });
 });

@@ -12,6 +12,12 @@ import type { AnalyticsEvent } from "./model";
 /** How long after its end an instance can still be credited with a conversion. */
 export const CONVERT_WINDOW_MS = 7 * 86_400_000;
 
+/**
+ * Most distinct labels one instance is credited with: its container holds a token, and code in a
+ * demo must not fill the events table by inventing labels.
+ */
+export const MAX_CONVERSION_LABELS = 16;
+
 export const ConvertInput = z
   .object({
     /** What converted ("signup", "paid" …); one conversion per instance and label. */
@@ -42,9 +48,24 @@ async function appOfSession(ctx: Ctx, id: string): Promise<string | null> {
   return row.endedAt && Date.now() - row.endedAt.getTime() > CONVERT_WINDOW_MS ? null : row.app;
 }
 
+/** Counts a label against the instance's cap; a repeated label is free (the call is idempotent). */
+async function claimLabel(ctx: Ctx, id: string, label: string): Promise<void> {
+  const key = ctx.keys.conversions(id);
+  const replies = (await ctx.redis.multi().sadd(key, label).scard(key).pexpire(key, CONVERT_WINDOW_MS + 86_400_000).exec()) ?? [];
+  const [added, count] = replies.map(([error, value]) => {
+    if (error) throw error;
+    return Number(value);
+  });
+  if (added && count > MAX_CONVERSION_LABELS) {
+    await ctx.redis.srem(key, label);
+    throw new AppError("CONFLICT", `an instance is credited with at most ${MAX_CONVERSION_LABELS} different conversion labels`);
+  }
+}
+
 /**
  * Credits an instance with a conversion (ARCHITECTURE.md, "Funnel analytics"): the app's own sign-up
- * flow calls it with a secret key that has `events:write`. Idempotent per instance and label: the
+ * flow calls it from the container with the instance's conversion token (`TRYIT_CONVERT_TOKEN`), or
+ * from the owner's servers with a secret key that has `events:write`. Idempotent per instance and label: the
  * event id is derived from both, so a repeated call is one row. Published and acknowledged by
  * JetStream before the answer — a conversion is not dropped silently; with NATS down it is a 503.
  */
@@ -52,6 +73,7 @@ export async function convert(ctx: Ctx, id: string, input: ConvertInput, actor: 
   if (!INSTANCE_ID.test(id)) throw notFound();
   const app = await appOfSession(ctx, id);
   if (!app || !mayUseApp(actor, app)) throw new AppError("NOT_FOUND", "instance not found, or it ended more than 7 days ago");
+  await claimLabel(ctx, id, input.label);
   const eventId = `cv-${createHash("sha256").update(`${id}\u0000${input.label}`).digest("base64url").slice(0, 32)}`;
   const data: AnalyticsEvent["data"] = { label: input.label };
   if (input.value !== undefined) data.value = input.value;

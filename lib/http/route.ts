@@ -6,7 +6,7 @@ import { outageOf } from "../dependency";
 import { AppError, ERROR_STATUS, invalidInput } from "../errors";
 import { metrics } from "../metrics";
 import { type Actor, authenticate, corsOrigins, hasScope, LAUNCH_ACTOR, presentsKey } from "../keys/authenticate";
-import { verifyInstanceToken } from "../keys/instance-token";
+import { verifyConversionToken, verifyInstanceToken } from "../keys/instance-token";
 import { type Client, requestClient } from "./client-ip";
 import { type FallbackName, ROUTES, type RouteAuth, type RouteName } from "./routes";
 import { webContext } from "./web-context";
@@ -137,6 +137,7 @@ function auditActorOf(actor: Actor): AuditActor {
     case "publishable":
       return { kind: "key", label: actor.label };
     case "launch":
+    case "instance":
       return { kind: "open", label: actor.label };
     default:
       return { kind: actor.kind, label: actor.label };
@@ -155,8 +156,12 @@ async function authorize(
   try {
     actor = await authenticate(ctx, request, url, client);
   } catch (error) {
-    const visitor =
-      rule.publishable && !presentsKey(request, url) ? await launchVisitor(ctx, request, url, rule.publishable, params) : null;
+    if (presentsKey(request, url)) throw error;
+    const visitor = rule.conversion
+      ? await containerOf(ctx, request, params)
+      : rule.publishable
+        ? await launchVisitor(ctx, request, url, rule.publishable, params)
+        : null;
     if (!visitor) throw error;
     return visitor;
   }
@@ -195,6 +200,19 @@ async function launchVisitor(
   if (kind === "acquire") return request.headers.get("origin") === ctx.config.PUBLIC_URL ? LAUNCH_ACTOR : null;
   const token = request.headers.get("x-instance-token") ?? url.searchParams.get("token");
   return token && (await verifyInstanceToken(ctx, params.id ?? "", token)) ? LAUNCH_ACTOR : null;
+}
+
+/**
+ * An instance's own container reporting a conversion with its conversion token (ARCHITECTURE.md,
+ * "Funnel analytics"): that instance only — a token of another answers as an unknown instance.
+ * No token: null (the caller stays a 401).
+ */
+async function containerOf(ctx: Ctx, request: RequestView, params: Record<string, string>): Promise<Actor | null> {
+  const token = request.headers.get("x-conversion-token");
+  if (!token) return null;
+  const id = params.id ?? "";
+  if (!(await verifyConversionToken(ctx, id, token))) throw new AppError("NOT_FOUND", "instance not found");
+  return { kind: "instance", keyId: null, label: `instance ${id}`, scopes: new Set(["events:write"]), apps: null, origins: [] };
 }
 
 const CORS_EXPOSED = "X-Request-ID, Retry-After, RateLimit, RateLimit-Policy";

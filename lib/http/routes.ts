@@ -3,10 +3,14 @@ import type { Scope } from "../keys/model";
 /**
  * Who may call a route. "public": anyone. `scope`: a secret key holding it; `publishable` also
  * opens the route to publishable keys — "acquire" (from their allowed origins) or "instance" (with
- * the instance's token). `session`: a signed-in dashboard user with that role ("viewer": any user;
- * "admin": admins only); never an API key.
+ * the instance's token); `conversion` opens it to the instance's own container, with its conversion
+ * token (`X-Conversion-Token`). `session`: a signed-in dashboard user with that role ("viewer": any
+ * user; "admin": admins only); never an API key.
  */
-export type RouteAuth = "public" | { scope: Scope; publishable?: "acquire" | "instance" } | { session: "viewer" | "admin" };
+export type RouteAuth =
+  | "public"
+  | { scope: Scope; publishable?: "acquire" | "instance"; conversion?: true }
+  | { session: "viewer" | "admin" };
 
 /**
  * How a route finds what it touches, and so where a key's `apps` apply (ARCHITECTURE.md,
@@ -78,7 +82,12 @@ export const ROUTES = {
     auth: { scope: "demo", publishable: "instance" },
     resource: "instance",
   },
-  "demo.convert": { method: "POST", path: "/api/v1/demo/:id/convert", auth: { scope: "events:write" }, resource: "instance" },
+  "demo.convert": {
+    method: "POST",
+    path: "/api/v1/demo/:id/convert",
+    auth: { scope: "events:write", conversion: true },
+    resource: "instance",
+  },
   "events.beacon": {
     method: "POST",
     path: "/api/v1/events",

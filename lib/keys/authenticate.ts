@@ -14,7 +14,7 @@ import { noteKeyUse } from "./usage";
  * page (no key: from PUBLIC_URL for apps whose launch page is on, or holding an instance's token).
  */
 export interface Actor {
-  kind: "open" | "env" | "secret" | "publishable" | "user" | "launch";
+  kind: "open" | "env" | "secret" | "publishable" | "user" | "launch" | "instance";
   keyId: string | null;
   /** How the audit log names it: a key's prefix, `API_KEY`, a user's email. */
   label: string;

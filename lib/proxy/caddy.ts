@@ -1,5 +1,6 @@
 import http from "node:http";
 import { DependencyError } from "../dependency";
+import { INSTANCE_ID } from "../ids";
 import type { Route, RouteTable } from "./types";
 
 const GROUP_ID = "tin-instances";
@@ -57,6 +58,9 @@ const ACCESS_LOG_ENCODER = {
 /** A handler that keeps a request out of the access log (Caddy 2.6: the `skip_log` variable). */
 const SKIP_LOG = { handler: "vars", skip_log: true };
 
+/** `POST /api/v1/demo/<instance id>/convert`, the one API call the proxy passes on for any host. */
+const CONVERT_PATH = `^/api/v1/demo/${INSTANCE_ID.source.replace(/^\^|\$$/g, "")}/convert$`;
+
 /** JSON with sorted keys: Caddy hands its config back with keys in its own order. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
@@ -77,7 +81,8 @@ function groupOf(server: { routes?: { handle?: { "@id"?: string; routes?: unknow
  * RouteTable on Caddy's admin API (ARCHITECTURE.md, "Routes"). The server serves only what it must:
  * PUBLIC_URL's host goes to the web (when PUBLIC_URL points at the proxy); one route group matches
  * `*.<BASE_DOMAIN>`, with instance routes (`@id tin-<id>`) appended to it and a plain 404 for a host
- * with no instance; anything else is a plain 404. Only instance hosts are logged.
+ * with no instance; on other hosts a conversion call goes to the web (TRYIT_API_URL) and anything
+ * else is a plain 404. Only instance hosts are logged.
  */
 export class CaddyRoutes implements RouteTable {
   constructor(private readonly options: CaddyOptions) {}
@@ -180,6 +185,13 @@ export class CaddyRoutes implements RouteTable {
               body: "This demo does not exist or has ended.\n",
             },
           ],
+          terminal: true,
+        },
+        // A container reports its conversions to the proxy on the host (TRYIT_API_URL): that one
+        // call, on any other host, goes to the web; the web checks the token.
+        {
+          match: [{ method: ["POST"], path_regexp: { pattern: CONVERT_PATH } }],
+          handle: [SKIP_LOG, { handler: "reverse_proxy", upstreams: [{ dial: webUpstream }] }],
           terminal: true,
         },
         {

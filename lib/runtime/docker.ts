@@ -57,6 +57,24 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  private gateway: Promise<string> | undefined;
+
+  hostAddress(): Promise<string> {
+    this.gateway ??= this.docker
+      .getNetwork(this.options.network)
+      .inspect()
+      .then((network: { IPAM?: { Config?: { Gateway?: string }[] } }) => {
+        const gateway = network.IPAM?.Config?.find((entry) => entry.Gateway)?.Gateway;
+        if (!gateway) throw new Error(`docker network ${this.options.network} has no gateway`);
+        return gateway;
+      })
+      .catch((error) => {
+        this.gateway = undefined; // asked again next time
+        throw error;
+      });
+    return this.gateway;
+  }
+
   async start(app: AppSpec, id: string, env: Record<string, string>): Promise<StartedContainer> {
     const portKey = `${app.containerPort}/tcp`;
     let container: Docker.Container;

@@ -24,6 +24,8 @@ export interface StartedContainer {
 export interface ContainerRuntime {
   /** Creates whatever shared resources instances need (the private network). Idempotent. */
   prepare(): Promise<void>;
+  /** The address at which a container reaches the host (the private network's gateway). */
+  hostAddress(): Promise<string>;
   /** Creates and starts the container of an instance; adopts one that already exists. */
   start(app: AppSpec, id: string, env: Record<string, string>): Promise<StartedContainer>;
   /** Removes an instance's container; a missing one counts as removed. */

@@ -64,6 +64,8 @@ export function redisKeys(prefix: string) {
     visitsCursor: `${prefix}visits:cursor`,
     /** Beacons of one client address in one minute (the events endpoint's rate limit). */
     beacons: (ipKey: string, minute: number) => `${prefix}beacons:${ipKey}:${minute}`,
+    /** The conversion labels an instance was credited with (capped per instance; kept as long as it can convert). */
+    conversions: (id: string) => `${prefix}conversions:${id}`,
     /** The latest failures (provision errors, OOM kills, dead containers), newest first, capped. */
     failures: `${prefix}failures`,
   };

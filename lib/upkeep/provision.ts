@@ -1,6 +1,7 @@
 import type { AppSpec } from "../app-spec";
 import type { Ctx } from "../context";
 import { newInstanceId } from "../ids";
+import { conversionToken } from "../keys/instance-token";
 import { metrics } from "../metrics";
 import { removeRecord } from "../pool/remove";
 import { instanceUrl } from "../pool/view";
@@ -32,7 +33,7 @@ export async function provision(
   const log = ctx.log.child({ app: app.slug, instance: id });
   try {
     await ctx.redis.set(ctx.keys.loc(id), app.slug);
-    const env = { ...app.env, TRYIT_INSTANCE_ID: id, TRYIT_URL: instanceUrl(ctx.config, id) };
+    const env = { ...app.env, ...(await productEnv(ctx, id)) };
     const { containerId, hostPort } = await ctx.runtime.start(app, id, env);
     if (!(await attachScript.run(ctx.redis, { inst: keys.inst(id) }, { containerId, hostPort }))) throw new DroppedError();
     await waitHealthy(hostPort, app.healthPath, ctx.config.HEALTH_TIMEOUT, options.signal);
@@ -58,3 +59,18 @@ export async function provision(
 }
 
 class DroppedError extends Error {}
+
+/**
+ * What the product tells each container about itself (ARCHITECTURE.md, "Containers"): its id and
+ * URL, and what it needs to report a conversion — the API's address as a container reaches it, and
+ * a token that credits this instance and nothing else. Set last: an app's env cannot override them.
+ */
+async function productEnv(ctx: Ctx, id: string): Promise<Record<string, string>> {
+  const apiUrl = ctx.config.CONTAINER_API_URL || `http://${await ctx.runtime.hostAddress()}:${ctx.config.PROXY_PORT}`;
+  return {
+    TRYIT_INSTANCE_ID: id,
+    TRYIT_URL: instanceUrl(ctx.config, id),
+    TRYIT_API_URL: apiUrl,
+    TRYIT_CONVERT_TOKEN: await conversionToken(ctx, id),
+  };
+}
