@@ -11,7 +11,16 @@ import { busNames, connectBus } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { ROUTES, type RouteEntry, type RouteName } from "../lib/http/routes";
 import { SCOPES, type Scope } from "../lib/keys/model";
-import { adminCli, type Proc, startWorker, TEST_API_KEY, TEST_ENV, TEST_PORT, TEST_PREFIX } from "./setup/stack";
+import {
+  adminCli,
+  deleteAdminUsers,
+  type Proc,
+  startWorker,
+  TEST_API_KEY,
+  TEST_ENV,
+  TEST_PORT,
+  TEST_PREFIX,
+} from "./setup/stack";
 import { acquire, api, createApp, removeApps, uniqueSlug, waitFor, waitReady } from "./helpers";
 
 const ORIGIN = TEST_ENV.PUBLIC_URL;
@@ -261,8 +270,10 @@ describe("every key route", () => {
 describe("every dashboard route", () => {
   let viewer: string;
   let admin: string;
+  const [viewerEmail, adminEmail] = [`${uniqueSlug("viewer")}@example.com`, `${uniqueSlug("admin")}@example.com`];
+  // Other files count the users (the first admin is made when there is none): these go again.
+  afterAll(() => deleteAdminUsers([viewerEmail, adminEmail]));
   beforeAll(async () => {
-    const [viewerEmail, adminEmail] = [`${uniqueSlug("viewer")}@example.com`, `${uniqueSlug("admin")}@example.com`];
     adminCli(["add", viewerEmail, "--role", "viewer", "--password-stdin"], { input: "viewer-password-1" });
     adminCli(["add", adminEmail, "--role", "admin", "--password-stdin"], { input: "admin-password-1" });
     viewer = await signIn(viewerEmail, "viewer-password-1");

@@ -220,6 +220,13 @@ export async function resetDeployment(prefix: string, databaseUrl: string): Prom
   await connection.end();
 }
 
+/** Removes dashboard users a test file made (there is no API for it: users are disabled, not deleted). */
+export async function deleteAdminUsers(emails: string[]): Promise<void> {
+  const connection = await mysql.createConnection(testDatabaseUrl);
+  await connection.query("DELETE FROM admin_users WHERE email IN (?)", [emails]);
+  await connection.end();
+}
+
 export async function removeTestContainers(): Promise<void> {
   await removeContainersOf(TEST_PREFIX);
 }
