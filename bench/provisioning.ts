@@ -1,9 +1,11 @@
 /**
  * Provisioning benchmarks with real containers of the sample app:
  * - cold start: one instance create → healthy → routed (the provision verb), p50/p95 over 20,
- *   against a baseline in the same run: a bare dockerode create + start + first healthy GET.
- * - refill: a pool of 20 from empty to full by a real worker process, instances per second,
- *   against a baseline: 20 bare create + start + healthy at the same concurrency.
+ *   with the egress rules in place and without them (EGRESS_RULES=off), interleaved, against a
+ *   baseline in the same run: a bare dockerode create + start + first healthy GET.
+ * - refill: a pool of 20 from empty to full by a real worker process, instances per second, with
+ *   the rules and without, against a baseline: 20 bare create + start + healthy at the same
+ *   concurrency. The rules may cost at most 10 % (ARCHITECTURE.md, "Egress").
  */
 import Docker from "dockerode";
 import { createApp } from "../lib/apps/create";
@@ -21,6 +23,7 @@ import { benchConfig, caddyUp, percentile, report, spawnLogged, startBenchCaddy,
 const IMAGE = "tryitnow/hello:latest";
 const config = benchConfig();
 const ctx = createContext(config, "bench");
+const unconfined = createContext({ ...config, EGRESS_RULES: "off" }, "bench-no-rules");
 const docker = new Docker({ socketPath: config.DOCKER_SOCKET });
 const round = (ms: number) => Math.round(ms);
 const BENCH = cliCaller("npm run bench");
@@ -42,27 +45,44 @@ async function bareColdStart(spec: AppSpec, name: string): Promise<number> {
   return elapsed;
 }
 
-async function coldStart(spec: AppSpec) {
-  const ours: number[] = [];
-  const bare: number[] = [];
-  for (let i = 0; i < 20; i += 1) {
-    const started = performance.now();
-    const result = await provision(ctx, spec, { workerId: "bench", target: 1 });
-    ours.push(performance.now() - started);
-    if (result.status !== "ready") throw new Error(`provision answered ${result.status}`);
-    await removeRecord(ctx, ctx.keys.app(spec.slug), result.id, { event: "expired" });
-    await cleanupInstance(ctx, result.id);
-    bare.push(await bareColdStart(spec, `tin-bench-bare-${i}`));
-  }
-  ours.sort((a, b) => a - b);
-  bare.sort((a, b) => a - b);
-  const row = (target: string, values: number[]) => ({ target, n: values.length, "p50 ms": round(percentile(values, 50)), "p95 ms": round(percentile(values, 95)), "max ms": round(values[values.length - 1]) });
-  const rows = [row("provision verb: create → healthy → routed → ready", ours), row("baseline: bare create + start + healthy", bare)];
-  report("cold start of the sample app", rows, { ours: rows[0], baseline: rows[1] });
+async function provisionOnce(context: typeof ctx, spec: AppSpec): Promise<number> {
+  const started = performance.now();
+  const result = await provision(context, spec, { workerId: "bench", target: 1 });
+  const elapsed = performance.now() - started;
+  if (result.status !== "ready") throw new Error(`provision answered ${result.status}`);
+  await removeRecord(context, context.keys.app(spec.slug), result.id, { event: "expired" });
+  await cleanupInstance(context, result.id);
+  return elapsed;
 }
 
-async function refill() {
-  const worker = spawnLogged("worker", process.execPath, ["--import", "tsx", "worker/index.ts"]);
+async function coldStart(spec: AppSpec) {
+  const ours: number[] = [];
+  const withoutRules: number[] = [];
+  const bare: number[] = [];
+  // Two rounds of 10 and 10: with the rules (the first of a round installs the table), then with
+  // the table deleted, so "without" has no rules in the kernel at all.
+  for (let round = 0; round < 2; round += 1) {
+    for (let i = 0; i < 10; i += 1) ours.push(await provisionOnce(ctx, spec));
+    await ctx.egress.remove();
+    for (let i = 0; i < 10; i += 1) {
+      withoutRules.push(await provisionOnce(unconfined, spec));
+      bare.push(await bareColdStart(spec, `tin-bench-bare-${round}-${i}`));
+    }
+  }
+  for (const values of [ours, withoutRules, bare]) values.sort((a, b) => a - b);
+  const row = (target: string, values: number[]) => ({ target, n: values.length, "p50 ms": round(percentile(values, 50)), "p95 ms": round(percentile(values, 95)), "max ms": round(values[values.length - 1]) });
+  const rows = [
+    row("provision verb, egress rules in place: create → healthy → routed → ready", ours),
+    row("provision verb without the rules (EGRESS_RULES=off)", withoutRules),
+    row("baseline: bare create + start + healthy", bare),
+  ];
+  const cost = Math.round((percentile(ours, 50) / percentile(withoutRules, 50) - 1) * 1000) / 10;
+  report("cold start of the sample app", rows, { ours: rows[0], withoutRules: rows[1], baseline: rows[2], rulesCostPercentP50: cost });
+}
+
+/** A real worker fills a pool of 20 from empty; the wall time and first reserve → last ready. */
+async function workerRefill(env: Record<string, string>): Promise<{ wallMs: number; spanMs: number }> {
+  const worker = spawnLogged("worker", process.execPath, ["--import", "tsx", "worker/index.ts"], env);
   await waitFor("worker lease", async () => (await ctx.redis.keys(`${config.VALKEY_PREFIX}worker:*`)).length > 0, 60_000);
   const slug = `refill-${Date.now().toString(36)}`;
   const started = performance.now();
@@ -77,6 +97,14 @@ async function refill() {
   await removeApp(ctx, slug, BENCH);
   await waitFor("drained", async () => (await docker.listContainers({ all: true, filters: { label: [`tryitnow.app=${slug}`] } })).length === 0, 60_000);
   await worker.stop();
+  await waitFor("the worker's lease gone", async () => (await ctx.redis.keys(`${config.VALKEY_PREFIX}worker:*`)).length === 0, 30_000);
+  return { wallMs, spanMs: last - first };
+}
+
+async function refill() {
+  const ruled = await workerRefill({ EGRESS_RULES: "on" });
+  await ctx.egress.remove();
+  const open = await workerRefill({ EGRESS_RULES: "off" });
 
   // Baseline: the same 20 containers, bare, at the worker's concurrency.
   const spec = { ...initialSpec(config, "bare"), image: IMAGE };
@@ -100,11 +128,14 @@ async function refill() {
 
   const perSecond = (ms: number) => Math.round((20 / (ms / 1000)) * 10) / 10;
   const rows = [
-    { target: "worker: app created → 20 ready (wall)", "ms": round(wallMs), "instances/s": perSecond(wallMs) },
-    { target: "worker: first reserve → last ready", "ms": last - first, "instances/s": perSecond(last - first) },
+    { target: "worker, egress rules in place: app created → 20 ready (wall)", "ms": round(ruled.wallMs), "instances/s": perSecond(ruled.wallMs) },
+    { target: "worker, egress rules in place: first reserve → last ready", "ms": ruled.spanMs, "instances/s": perSecond(ruled.spanMs) },
+    { target: "worker without the rules: app created → 20 ready (wall)", "ms": round(open.wallMs), "instances/s": perSecond(open.wallMs) },
+    { target: "worker without the rules: first reserve → last ready", "ms": open.spanMs, "instances/s": perSecond(open.spanMs) },
     { target: `baseline: 20 bare create + start + healthy, ${config.PROVISION_CONCURRENCY} at a time`, "ms": round(bareMs), "instances/s": perSecond(bareMs) },
   ];
-  report("refill: a pool of 20 from empty to full", rows, { concurrency: config.PROVISION_CONCURRENCY, rows });
+  const cost = Math.round((ruled.spanMs / open.spanMs - 1) * 1000) / 10;
+  report("refill: a pool of 20 from empty to full", rows, { concurrency: config.PROVISION_CONCURRENCY, rows, rulesCostPercentSpan: cost });
 }
 
 async function main() {
@@ -120,6 +151,7 @@ async function main() {
   } finally {
     await caddy.stop();
     await ctx.close();
+    await unconfined.close();
   }
 }
 

@@ -110,7 +110,7 @@ test("env values are never shown again: masked for a viewer and an admin, kept o
 
   const { context, page } = await signedIn(browser, ADMIN);
   await page.goto(`/admin/apps/${slug}`);
-  await page.getByText("Advanced: limits, environment, hardening").click();
+  await page.getByText("Advanced: limits, environment, network, hardening").click();
   const env = page.getByLabel("Environment");
   await expect(env).toHaveValue("DB_PASSWORD=********\nREGION=********");
   expect(await page.content()).not.toMatch(/hunter2-secret|eu-west/);
@@ -125,13 +125,49 @@ test("env values are never shown again: masked for a viewer and an admin, kept o
   await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
   await expect(env).toHaveValue("DB_PASSWORD=********\nREGION=********\nFEATURE=********");
   // Delete a line: the variable is gone. (The saved form is drawn afresh, its advanced part closed.)
-  await page.getByText("Advanced: limits, environment, hardening").click();
+  await page.getByText("Advanced: limits, environment, network, hardening").click();
   await env.fill("DB_PASSWORD=********\nFEATURE=********");
   await page.getByRole("button", { name: "Save changes" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
   await expect(env).toHaveValue("DB_PASSWORD=********\nFEATURE=********");
   await context.close();
   expect((await (await request.get(`/api/v1/apps/${slug}`)).json()).env).toEqual({ DB_PASSWORD: "********", FEATURE: "********" });
+  await request.delete(`/api/v1/apps/${slug}`);
+});
+
+test("the app page says what an instance may reach; an admin picks the outbound network from the keyboard", async ({ browser, request }) => {
+  const slug = `net-${randomBytes(3).toString("hex")}`;
+  const made = await request.post("/api/v1/apps", {
+    data: { slug, image: "tryitnow/hello:latest", pool_target: 0, pool_min: 0, egress: "allow", egress_allow: ["203.0.113.0/24:443"], api_access: false },
+  });
+  expect(made.status()).toBe(201);
+  const { context, page } = await signedIn(browser, ADMIN);
+  await page.goto(`/admin/apps/${slug}`);
+  const reach = page.getByRole("region", { name: "What an instance may reach" });
+  await expect(reach).toContainText("only 203.0.113.0/24 port 443");
+  await expect(reach).toContainText("cannot reach this product's API");
+  await page.getByText("Advanced: limits, environment, network, hardening").click();
+  await expect(page.getByLabel("Allow list")).toHaveValue("203.0.113.0/24:443");
+  for (const width of [1280, 375]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.getByLabel("Outbound network").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/app-egress-${width}.png`, fullPage: true });
+  }
+  // A malformed entry is named beside its field.
+  await page.getByLabel("Allow list").fill("203.0.113.0/24");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.locator("#field-egress_allow-error")).toHaveText("write CIDR:port, e.g. 203.0.113.0/24:443");
+  await page.screenshot({ path: `${SHOTS}/app-egress-error-1280.png`, fullPage: true });
+  // From the keyboard: focus the select and step up from "Allow list only" to "None".
+  await page.getByLabel("Outbound network").focus();
+  await page.keyboard.press("ArrowUp");
+  await expect(page.getByLabel("Outbound network")).toHaveValue("none");
+  await page.getByLabel("Allow list").fill("");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  await expect(reach).toContainText("may reach nothing outside themselves");
+  expect((await (await request.get(`/api/v1/apps/${slug}`)).json()).egress).toBe("none");
+  await context.close();
   await request.delete(`/api/v1/apps/${slug}`);
 });
 

@@ -5,14 +5,18 @@
  * seeding of the app `default` are all derived from this table (ARCHITECTURE.md, "App settings").
  * Adding a field is one entry here plus a generated migration.
  *
- * A leaf module: it imports nothing of lib/ but the config type, so the database schema, the
+ * A leaf module: it imports nothing of lib/ but the config type and the egress vocabulary, so the database schema, the
  * container runtime and the API model can all depend on it.
  */
 import { boolean, int, json, varchar } from "drizzle-orm/mysql-core";
 import { z } from "zod";
 import type { Config } from "./config";
+import { EGRESS_MODES, type EgressMode, parseAllowEntry } from "./egress/policy";
 
-/** Capabilities an app may add back after CapDrop ALL: Docker's default set, nothing beyond it. */
+/**
+ * Capabilities an app may add back after CapDrop ALL: Docker's default set, less NET_RAW (raw
+ * sockets forge packets, the egress policy's business) and MKNOD (device nodes).
+ */
 export const CAPABILITIES = [
   "AUDIT_WRITE",
   "CHOWN",
@@ -20,9 +24,7 @@ export const CAPABILITIES = [
   "FOWNER",
   "FSETID",
   "KILL",
-  "MKNOD",
   "NET_BIND_SERVICE",
-  "NET_RAW",
   "SETFCAP",
   "SETGID",
   "SETPCAP",
@@ -47,8 +49,16 @@ const EnvMap = z
 
 const Path = z.string().max(500).regex(/^\/[^\s]*$/, "a path starting with /");
 
+/** `/var/www/html/wp-content:64` → the path and its size in MB; null when malformed. */
+export function parseWritablePath(entry: string): { path: string; sizeMb: number } | null {
+  const match = /^(\/[A-Za-z0-9._\-/]{0,300}):(\d{1,4})$/.exec(entry.trim());
+  if (!match || match[1].split("/").includes("..") || match[1] === "/") return null;
+  const sizeMb = Number(match[2]);
+  return sizeMb >= 1 && sizeMb <= 4096 ? { path: match[1], sizeMb } : null;
+}
+
 /** How the dashboard's form edits a field. */
-export type FieldInput = "text" | "number" | "decimal" | "checkbox" | "env" | "capabilities" | "limit";
+export type FieldInput = "text" | "number" | "decimal" | "checkbox" | "env" | "capabilities" | "limit" | "select" | "lines";
 
 interface FieldDef<Api extends string, Schema extends z.ZodType, Value, Column> {
   /** The name in the API's JSON (snake_case). */
@@ -59,6 +69,10 @@ interface FieldDef<Api extends string, Schema extends z.ZodType, Value, Column> 
   input: FieldInput;
   /** Shown under "Advanced" in the form. */
   advanced?: boolean;
+  /** Shown in the form, never changed there (its one allowed value is the API's too). */
+  fixed?: boolean;
+  /** The choices of a "select", with the words the form shows for each. */
+  options?: readonly { value: string; label: string }[];
   /** What the API accepts for it. */
   schema: Schema;
   /** Its MariaDB column (drizzle); the stored value is the spec's value. */
@@ -295,22 +309,73 @@ export const APP_FIELDS = {
   readOnlyRoot: field({
     api: "read_only_root",
     label: "Read-only root file system",
-    help: "Turn off only for apps that must write outside /tmp.",
+    help: "Always on: an instance writes only to its writable paths, so it cannot fill the host's disk.",
     input: "checkbox",
     advanced: true,
-    schema: z.boolean(),
-    column: boolean("read_only_root").notNull(),
-    initial: () => true,
+    fixed: true,
+    schema: z.literal(true, { error: "the root file system is always read-only; declare writable_paths instead" }),
+    column: boolean("read_only_root").$type<true>().notNull(),
+    initial: (): true => true,
+  }),
+  writablePaths: field({
+    api: "writable_paths",
+    label: "Writable paths",
+    help: "One path:size-in-MB per line, e.g. /var/www/html/wp-content:64. Each is a memory file system of that size (it counts against the memory limit); nothing else is writable.",
+    input: "lines",
+    advanced: true,
+    schema: z
+      .array(z.string().refine((entry) => parseWritablePath(entry) !== null, "write /path:size-in-MB, e.g. /tmp:16 (1 to 4096 MB)"))
+      .max(20)
+      .refine((entries) => new Set(entries.map((entry) => parseWritablePath(entry)?.path)).size === entries.length, "each path once"),
+    column: json("writable_paths").$type<string[]>().notNull().default(["/tmp:16"]),
+    initial: (): string[] => ["/tmp:16"],
   }),
   capAdd: field({
     api: "cap_add",
     label: "Added capabilities",
-    help: "Linux capabilities given back after dropping all (Docker's default set at most).",
+    help: "Linux capabilities given back after dropping all (Docker's default set at most). NET_RAW and MKNOD are never granted: raw sockets could forge traffic past the outbound rules, and device nodes reach the host's devices.",
     input: "capabilities",
     advanced: true,
     schema: z.array(z.enum(CAPABILITIES)).max(CAPABILITIES.length),
     column: json("cap_add").$type<string[]>().notNull(),
     initial: (): string[] => [],
+  }),
+  egress: field({
+    api: "egress",
+    label: "Outbound network",
+    help: "What an instance may reach. Public: the internet, never private networks, the host, mail or mining-pool ports. None: nothing. Allow list: only the entries below.",
+    input: "select",
+    options: [
+      { value: "public", label: "Public internet only" },
+      { value: "none", label: "None" },
+      { value: "allow", label: "Allow list only" },
+    ],
+    advanced: true,
+    schema: z.enum(EGRESS_MODES),
+    column: varchar("egress", { length: 10 }).$type<EgressMode>().notNull().default("public"),
+    initial: (): EgressMode => "public",
+  }),
+  egressAllow: field({
+    api: "egress_allow",
+    label: "Allow list",
+    help: "With “Allow list only”: one CIDR:port per line, e.g. 203.0.113.0/24:443. Private, host and mail addresses stay refused.",
+    input: "lines",
+    advanced: true,
+    schema: z
+      .array(z.string().refine((entry) => parseAllowEntry(entry) !== null, "write CIDR:port, e.g. 203.0.113.0/24:443"))
+      .max(50),
+    column: json("egress_allow").$type<string[]>().notNull().default([]),
+    initial: (): string[] => [],
+  }),
+  apiAccess: field({
+    api: "api_access",
+    label: "Report conversions from the demo",
+    help: "Instances may call the conversion API through the proxy on the host (TRYIT_API_URL and TRYIT_CONVERT_TOKEN in their environment).",
+    input: "checkbox",
+    advanced: true,
+    schema: z.boolean(),
+    column: boolean("api_access").notNull().default(true),
+    initial: () => true,
   }),
   rateLimitHourly: field({
     api: "rate_limit_hourly",
@@ -371,7 +436,16 @@ export function appColumns(): AppColumns {
 export function formFields(): FormField[] {
   return FIELD_NAMES.map((name) => {
     const entry = def(name);
-    return { name, api: entry.api, label: entry.label, help: entry.help, input: entry.input, advanced: entry.advanced ?? false };
+    return {
+      name,
+      api: entry.api,
+      label: entry.label,
+      help: entry.help,
+      input: entry.input,
+      advanced: entry.advanced ?? false,
+      fixed: entry.fixed ?? false,
+      options: entry.options ? [...entry.options] : undefined,
+    };
   });
 }
 export interface FormField {
@@ -381,6 +455,8 @@ export interface FormField {
   help?: string;
   input: FieldInput;
   advanced: boolean;
+  fixed: boolean;
+  options?: { value: string; label: string }[];
 }
 
 export function apiShape(): AppApiShape {

@@ -111,6 +111,16 @@ export const Config = z.object({
   CONTAINER_PORT: int(8080),
   CONTAINER_NETWORK: z.string().default("tin-net"),
   /**
+   * Resolvers the containers are given, and the only DNS servers the egress policy lets them ask
+   * (public mode). Unset: Docker's choice, the host's own resolvers (/etc/resolv.conf).
+   */
+  CONTAINER_DNS: list,
+  /**
+   * The kernel's egress rules (nftables) for the instances (ARCHITECTURE.md, "Egress"). "off" runs
+   * instances unconfined (the bench's baseline; a loud warning at start) — never in production.
+   */
+  EGRESS_RULES: z.enum(["on", "off"]).default("on"),
+  /**
    * The API's address as containers reach it (`TRYIT_API_URL`, for reporting conversions). Unset:
    * `http://<the network's gateway>:<PROXY_PORT>` — the proxy on the host, which passes a
    * conversion call to the web.

@@ -4,6 +4,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusNames, busNames, connectBus } from "./bus/nats";
 import type { Config } from "./config";
 import { createDb, type Db } from "./db/client";
+import { EgressFirewall, hostResolvers } from "./egress/firewall";
 import { createLogger, type Logger } from "./log";
 import { CaddyRoutes } from "./proxy/caddy";
 import { publicHostOnProxy } from "./public-url";
@@ -23,6 +24,8 @@ export interface Ctx {
   db: Db;
   runtime: ContainerRuntime;
   routes: RouteTable;
+  /** The kernel's egress rules for the instances (workers apply them). */
+  egress: EgressFirewall;
   /** The NATS connection, made on first use (jobs and events land on it). */
   bus(): Promise<NatsConnection>;
   /** This deployment's stream and subject names. */
@@ -39,16 +42,26 @@ export function createContext(config: Config, service: string): Ctx {
   redis.on("ready", () => redisState.ok());
   const { db, pool } = createDb(config.DATABASE_URL);
   let bus: Promise<NatsConnection> | undefined;
+  const runtime = new DockerRuntime({
+    socketPath: config.DOCKER_SOCKET,
+    network: config.CONTAINER_NETWORK,
+    deployment: config.VALKEY_PREFIX,
+    dns: config.CONTAINER_DNS,
+  });
   return {
     config,
     log,
     redis,
     keys: redisKeys(config.VALKEY_PREFIX),
     db,
-    runtime: new DockerRuntime({
-      socketPath: config.DOCKER_SOCKET,
-      network: config.CONTAINER_NETWORK,
-      deployment: config.VALKEY_PREFIX,
+    runtime,
+    egress: new EgressFirewall({
+      runtime,
+      log,
+      baseNetwork: config.CONTAINER_NETWORK,
+      apiPort: config.PROXY_PORT,
+      dnsServers: config.CONTAINER_DNS.length ? config.CONTAINER_DNS : hostResolvers(),
+      enabled: config.EGRESS_RULES === "on",
     }),
     routes: new CaddyRoutes({
       adminUrl: config.CADDY_ADMIN_URL,

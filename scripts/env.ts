@@ -1,5 +1,6 @@
 /** Prints the resolved addresses of the configuration as shell variables, for the set-up scripts. */
 import { loadConfig } from "../lib/config";
+import { tableName } from "../lib/egress/policy";
 import { splitAddr } from "../lib/store/redis";
 
 const config = loadConfig();
@@ -26,6 +27,7 @@ const vars: Record<string, string | number> = {
   TIN_CADDY_ADMIN_URL: config.CADDY_ADMIN_URL,
   TIN_IMAGE: config.CONTAINER_IMAGE,
   TIN_PREFIX: config.VALKEY_PREFIX,
+  TIN_EGRESS_TABLE: tableName(config.CONTAINER_NETWORK),
 };
 const quote = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
 for (const [name, value] of Object.entries(vars)) console.log(`${name}=${quote(value)}`);

@@ -241,6 +241,11 @@ remove_instances() {
 # TIN_PREFIX) — while the services keep running (`npm run down -- --purge` stops them afterwards).
 purge_instances() {
   remove_instances
+  # The instances' egress rules go with them (ARCHITECTURE.md, "Egress"); a plain `down` keeps both.
+  if command -v nft >/dev/null && nft list table inet "$TIN_EGRESS_TABLE" >/dev/null 2>&1; then
+    info "removing the egress rules (nftables table $TIN_EGRESS_TABLE)"
+    nft delete table inet "$TIN_EGRESS_TABLE"
+  fi
   if redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" ping 2>/dev/null | grep -q PONG; then
     info "removing this deployment's records from Redis (prefix $TIN_PREFIX)"
     redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" --scan --pattern "${TIN_PREFIX}*" |
@@ -299,7 +304,7 @@ build_next() {
 # prepare: everything up to (not including) starting web and worker.
 prepare() {
   step "checking system packages"
-  ensure_packages docker.io caddy redis-server mariadb-server nats-server busybox-static curl file "$@"
+  ensure_packages docker.io caddy redis-server mariadb-server nats-server busybox-static curl file nftables "$@"
   ensure_node_modules
   load_env
   ensure_services

@@ -52,6 +52,11 @@ async function main() {
   await retry(log, "the apps (MariaDB)", async () => {
     apps = await syncApps(ctx);
   });
+  ctx.egress.setApps(apps);
+  if (config.EGRESS_RULES === "off") log.warn("EGRESS_RULES=off: instances may reach any address, the host's private networks too; never run a public deployment so");
+  await retry(log, "the egress rules (nftables)", async () => {
+    await ctx.egress.sync(() => ctx.runtime.list());
+  });
   const startReport = await reconcile(ctx).catch((error: Error) => ({ failed: error.message }));
   log.info({ apps: apps.map((a) => a.slug), reconcile: startReport }, "worker started");
   warnIfReloadsResetConnections(log);
@@ -85,6 +90,14 @@ async function main() {
     every("lease", Math.max(200, Math.floor(config.WORKER_LEASE / 3)), log, renewLease),
     every("apps", config.APP_SYNC_INTERVAL, log, async () => {
       apps = await syncApps(ctx);
+      ctx.egress.setApps(apps);
+    }),
+    // The egress rules as they must be: put back within 2 s when deleted by hand; a changed
+    // `egress` applies to running instances here (ARCHITECTURE.md, "Egress").
+    every("egress", 2000, log, async () => {
+      const report = await ctx.egress.sync(() => ctx.runtime.list());
+      if (report.reinstalled) log.warn({ table: ctx.egress.table }, "egress rules were missing or changed: reinstalled");
+      else if (report.changed) log.info({ changed: report.changed }, "egress policy of running instances updated");
     }),
     every("replenish", config.POOL_REPLENISH_INTERVAL, log, () => replenisher.tick(apps)),
     every("reap", 1000, log, () => Promise.all(apps.map((app) => expireDue(ctx, app.slug)))),

@@ -3,14 +3,14 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { Button } from "@/components/ui/button";
-import { describedBy, Field, FieldNote, Input, Textarea } from "@/components/ui/input";
+import { describedBy, Field, FieldNote, Input, Select, Textarea } from "@/components/ui/input";
 import type { FormField } from "@/lib/app-spec";
 import { adminFetch } from "./api";
 
 type Values = Record<string, unknown>;
 
 /** Fields whose values are code-like (references, paths, URLs): shown in a monospace font. */
-const CODE_FIELDS = new Set(["image", "health_path", "admin_path", "cta_url"]);
+const CODE_FIELDS = new Set(["image", "health_path", "admin_path", "cta_url", "egress_allow", "writable_paths"]);
 
 const envToText = (env: unknown) =>
   Object.entries((env ?? {}) as Record<string, string>)
@@ -27,6 +27,7 @@ function collect(form: HTMLFormElement, fields: FormField[], shownEnv: string[])
   const body: Values = {};
   const problems: Record<string, string> = {};
   for (const field of fields) {
+    if (field.fixed) continue;
     const raw = data.get(field.api);
     switch (field.input) {
       case "checkbox":
@@ -34,6 +35,12 @@ function collect(form: HTMLFormElement, fields: FormField[], shownEnv: string[])
         break;
       case "capabilities":
         body[field.api] = data.getAll(field.api).map(String);
+        break;
+      case "lines":
+        body[field.api] = String(raw ?? "")
+          .split("\n")
+          .map((line) => line.trim())
+          .filter(Boolean);
         break;
       case "number":
       case "decimal": {
@@ -130,7 +137,7 @@ export function AppForm({
     const common = {
       id,
       name: field.api,
-      disabled: readOnly,
+      disabled: readOnly || field.fixed,
       "aria-invalid": error ? true : undefined,
       "aria-describedby": describedBy(id, error, field.help),
     };
@@ -181,6 +188,24 @@ export function AppForm({
             <Textarea {...common} rows={4} defaultValue={envToText(value)} spellCheck={false} />
           </Field>
         );
+      case "lines":
+        return (
+          <Field key={field.api} id={id} label={field.label} help={field.help} error={error}>
+            <Textarea {...common} rows={3} defaultValue={((value as string[]) ?? []).join("\n")} spellCheck={false} className="font-mono" />
+          </Field>
+        );
+      case "select":
+        return (
+          <Field key={field.api} id={id} label={field.label} help={field.help} error={error}>
+            <Select {...common} defaultValue={String(value ?? "")}>
+              {(field.options ?? []).map((option) => (
+                <option key={option.value} value={option.value}>
+                  {option.label}
+                </option>
+              ))}
+            </Select>
+          </Field>
+        );
       default:
         return (
           <Field key={field.api} id={id} label={field.label} help={field.help} error={error}>
@@ -227,7 +252,7 @@ export function AppForm({
         open={advanced.some((field) => errors[field.api])}
       >
         <summary className="cursor-pointer text-sm font-semibold text-slate-800">
-          Advanced: limits, environment, hardening
+          Advanced: limits, environment, network, hardening
         </summary>
         <div className="mt-4 grid gap-4 sm:grid-cols-2">{advanced.map(control)}</div>
       </details>

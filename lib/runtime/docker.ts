@@ -1,6 +1,6 @@
 import Docker from "dockerode";
-import type { AppSpec } from "../app-spec";
-import type { ContainerRuntime, RuntimeEvent, RuntimeInstance, StartedContainer } from "./types";
+import { type AppSpec, parseWritablePath } from "../app-spec";
+import type { ContainerRuntime, NetworkInfo, RuntimeEvent, RuntimeInstance, StartedContainer } from "./types";
 
 export const LABEL = {
   managed: "tryitnow.managed",
@@ -8,14 +8,27 @@ export const LABEL = {
   instance: "tryitnow.instance",
   /** The Redis prefix of the deployment, so two deployments on one host never reap each other's containers. */
   deployment: "tryitnow.deployment",
+  /** On a network: the deployment's base network (CONTAINER_NETWORK) it is one of the egress variants of. */
+  network: "tryitnow.network",
 } as const;
 
 export const containerName = (id: string) => `tin-${id}`;
+
+function tmpfsOf(app: AppSpec): Record<string, string> {
+  const mounts: Record<string, string> = {};
+  for (const entry of app.writablePaths) {
+    const parsed = parseWritablePath(entry);
+    if (parsed) mounts[parsed.path] = `rw,noexec,nosuid,nodev,size=${parsed.sizeMb}m`;
+  }
+  return mounts;
+}
 
 interface DockerOptions {
   socketPath: string;
   network: string;
   deployment: string;
+  /** Resolvers given to the containers (CONTAINER_DNS); empty: Docker's choice (the host's). */
+  dns: string[];
   timeoutMs?: number;
 }
 
@@ -41,41 +54,43 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async prepare(): Promise<void> {
-    const existing = await this.docker.listNetworks({ filters: { name: [this.options.network] } });
-    if (existing.some((network) => network.Name === this.options.network)) return;
+    await this.ensureNetwork(this.options.network);
+  }
+
+  async ensureNetwork(name: string): Promise<NetworkInfo> {
+    const found = (await this.networks()).find((network) => network.name === name);
+    if (found) return found;
     try {
       await this.docker.createNetwork({
-        Name: this.options.network,
+        Name: name,
         Driver: "bridge",
         CheckDuplicate: true,
         // Instances must not reach each other: inter-container traffic off on this bridge.
         Options: { "com.docker.network.bridge.enable_icc": "false" },
-        Labels: { [LABEL.managed]: "true" },
+        Labels: { [LABEL.managed]: "true", [LABEL.network]: this.options.network },
       });
     } catch (error) {
       if (statusOf(error) !== 409) throw error;
     }
+    const made = (await this.networks()).find((network) => network.name === name);
+    if (!made) throw new Error(`docker network ${name} was not created`);
+    return made;
   }
 
-  private gateway: Promise<string> | undefined;
-
-  hostAddress(): Promise<string> {
-    this.gateway ??= this.docker
-      .getNetwork(this.options.network)
-      .inspect()
-      .then((network: { IPAM?: { Config?: { Gateway?: string }[] } }) => {
-        const gateway = network.IPAM?.Config?.find((entry) => entry.Gateway)?.Gateway;
-        if (!gateway) throw new Error(`docker network ${this.options.network} has no gateway`);
-        return gateway;
-      })
-      .catch((error) => {
-        this.gateway = undefined; // asked again next time
-        throw error;
+  async networks(): Promise<NetworkInfo[]> {
+    const base = this.options.network;
+    const listed = await this.docker.listNetworks();
+    return listed
+      .filter((network) => network.Name === base || network.Labels?.[LABEL.network] === base)
+      .flatMap((network) => {
+        const ipam = network.IPAM?.Config?.find((entry) => entry.Subnet && entry.Gateway && !entry.Subnet.includes(":"));
+        if (!ipam?.Subnet || !ipam.Gateway) return [];
+        const bridge = network.Options?.["com.docker.network.bridge.name"] ?? `br-${network.Id.slice(0, 12)}`;
+        return [{ name: network.Name, bridge, subnet: ipam.Subnet, gateway: ipam.Gateway }];
       });
-    return this.gateway;
   }
 
-  async start(app: AppSpec, id: string, env: Record<string, string>): Promise<StartedContainer> {
+  async start(app: AppSpec, id: string, env: Record<string, string>, network: string): Promise<StartedContainer> {
     const portKey = `${app.containerPort}/tcp`;
     let container: Docker.Container;
     try {
@@ -93,7 +108,8 @@ export class DockerRuntime implements ContainerRuntime {
         HostConfig: {
           // Published on loopback only, to a port Docker picks: the proxy dials 127.0.0.1:<port>.
           PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
-          NetworkMode: this.options.network,
+          NetworkMode: network,
+          Dns: this.options.dns.length ? this.options.dns : undefined,
           CapDrop: ["ALL"],
           CapAdd: app.capAdd,
           SecurityOpt: ["no-new-privileges"],
@@ -102,8 +118,10 @@ export class DockerRuntime implements ContainerRuntime {
           MemorySwap: app.memoryMb * 1024 * 1024,
           NanoCpus: app.cpuMillis * 1_000_000,
           RestartPolicy: { Name: "no" },
-          ReadonlyRootfs: app.readOnlyRoot,
-          Tmpfs: app.readOnlyRoot ? { "/tmp": "rw,noexec,nosuid,size=16m" } : undefined,
+          // Nothing on the host's disk: a read-only root and size-limited memory file systems for the
+          // paths the app declared (their pages count against the memory limit too).
+          ReadonlyRootfs: true,
+          Tmpfs: tmpfsOf(app),
           LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "1" } },
         },
       });
@@ -120,7 +138,19 @@ export class DockerRuntime implements ContainerRuntime {
     const info = await container.inspect();
     const binding = info.NetworkSettings.Ports?.[portKey]?.find((b) => b.HostIp === "127.0.0.1");
     if (!binding) throw new Error(`container ${containerName(id)} has no loopback port for ${portKey}`);
-    return { containerId: info.Id, hostPort: Number(binding.HostPort) };
+    const address = info.NetworkSettings.Networks?.[network]?.IPAddress;
+    if (!address) throw new Error(`container ${containerName(id)} has no address on ${network}`);
+    return { containerId: info.Id, hostPort: Number(binding.HostPort), address };
+  }
+
+  async addressOf(id: string): Promise<string | null> {
+    try {
+      const info = await this.docker.getContainer(containerName(id)).inspect();
+      return Object.values(info.NetworkSettings.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress ?? null;
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw error;
+    }
   }
 
   async remove(id: string): Promise<void> {
@@ -191,6 +221,7 @@ export class DockerRuntime implements ContainerRuntime {
       containerId: c.Id,
       running: c.State === "running",
       hostPort: c.Ports.find((p) => p.IP === "127.0.0.1" && p.PublicPort)?.PublicPort ?? null,
+      address: Object.values(c.NetworkSettings?.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress ?? null,
     }));
   }
 }

@@ -33,9 +33,12 @@ export async function provision(
   const log = ctx.log.child({ app: app.slug, instance: id });
   try {
     await ctx.redis.set(ctx.keys.loc(id), app.slug);
-    const env = { ...app.env, ...(await productEnv(ctx, id)) };
-    const { containerId, hostPort } = await ctx.runtime.start(app, id, env);
+    // Fail closed: no instance starts before its network's egress rules are in place.
+    const network = await ctx.egress.prepare(app);
+    const env = { ...app.env, ...(await productEnv(ctx, app, id, network.gateway)) };
+    const { containerId, hostPort, address } = await ctx.runtime.start(app, id, env, network.name);
     if (!(await attachScript.run(ctx.redis, { inst: keys.inst(id) }, { containerId, hostPort }))) throw new DroppedError();
+    await ctx.egress.admit(app, address);
     await waitHealthy(hostPort, app.healthPath, ctx.config.HEALTH_TIMEOUT, options.signal);
     await ctx.routes.add(id, hostPort);
     const ready = await readyScript.run(ctx.redis, { warming: keys.warming, ready: keys.ready, inst: keys.inst(id) }, { id, nowMs: Date.now() });
@@ -62,15 +65,17 @@ class DroppedError extends Error {}
 
 /**
  * What the product tells each container about itself (ARCHITECTURE.md, "Containers"): its id and
- * URL, and what it needs to report a conversion — the API's address as a container reaches it, and
- * a token that credits this instance and nothing else. Set last: an app's env cannot override them.
+ * URL, and what it needs to report a conversion — the API's address as a container reaches it (the
+ * proxy on its network's gateway), and a token that credits this instance and nothing else. Set
+ * last: an app's env cannot override them.
  */
-async function productEnv(ctx: Ctx, id: string): Promise<Record<string, string>> {
-  const apiUrl = ctx.config.CONTAINER_API_URL || `http://${await ctx.runtime.hostAddress()}:${ctx.config.PROXY_PORT}`;
+async function productEnv(ctx: Ctx, app: AppSpec, id: string, gateway: string): Promise<Record<string, string>> {
+  const own = { TRYIT_INSTANCE_ID: id, TRYIT_URL: instanceUrl(ctx.config, id) };
+  // Only an app entitled to the API (api_access) may reach it: the others are not told of it.
+  if (!app.apiAccess) return own;
   return {
-    TRYIT_INSTANCE_ID: id,
-    TRYIT_URL: instanceUrl(ctx.config, id),
-    TRYIT_API_URL: apiUrl,
+    ...own,
+    TRYIT_API_URL: ctx.config.CONTAINER_API_URL || `http://${gateway}:${ctx.config.PROXY_PORT}`,
     TRYIT_CONVERT_TOKEN: await conversionToken(ctx, id),
   };
 }

@@ -12,6 +12,10 @@ export interface Namespace {
   hostAddress: string;
   /** The namespace's own addresses (clients pick one with `from`). */
   clientAddresses: string[];
+  /** The host's end of the pair. */
+  hostEnd: string;
+  /** Throws unless the host routes `target` into this namespace (checked before a container sends to it). */
+  assertRoutedHere(target: string): void;
   /** One HTTP request from inside the namespace (curl), from one of its addresses. */
   request(options: NsRequest): { status: number; text: string; headers: string };
   remove(): void;
@@ -36,7 +40,13 @@ function ip(args: string[], allowFailure = false): string {
  * the namespace's end, all in one /29 (10.254.254.0/29 by default: nothing else on this machine
  * uses it; the check below refuses to run if that is not so).
  */
-export function makeNamespace(name: string, hostAddress = "10.254.254.1", clientAddresses = ["10.254.254.2", "10.254.254.3"]): Namespace {
+export function makeNamespace(
+  name: string,
+  hostAddress = "10.254.254.1",
+  clientAddresses = ["10.254.254.2", "10.254.254.3"],
+  /** Further networks (`198.51.100.2/24`) on the namespace's end, routed there from the host. */
+  routed: string[] = [],
+): Namespace {
   const hostEnd = `${name.slice(0, 8)}-h`;
   const nsEnd = `${name.slice(0, 8)}-n`;
   // Leftovers of a killed run go first.
@@ -53,6 +63,12 @@ export function makeNamespace(name: string, hostAddress = "10.254.254.1", client
   for (const address of clientAddresses) ip(["-n", name, "addr", "add", `${address}/29`, "dev", nsEnd]);
   ip(["-n", name, "link", "set", nsEnd, "up"]);
   ip(["-n", name, "link", "set", "lo", "up"]);
+  for (const network of routed) {
+    const prefix = ip(["-o", "-4", "route", "show", "to", "match", network.split("/")[0]]).split("\n").filter((line) => line && !line.startsWith("default"));
+    if (prefix.length) throw new Error(`${network} is routed on this machine already (${prefix.join("; ")}); refusing to use it`);
+    ip(["-n", name, "addr", "add", network, "dev", nsEnd]);
+    ip(["route", "add", network.replace(/\.\d+\//, ".0/"), "dev", hostEnd]);
+  }
 
   const checked = new Set<string>();
   const checkRoute = (target: string) => {
@@ -66,6 +82,11 @@ export function makeNamespace(name: string, hostAddress = "10.254.254.1", client
     name,
     hostAddress,
     clientAddresses,
+    hostEnd,
+    assertRoutedHere(target: string) {
+      const route = ip(["route", "get", target]);
+      if (!route.includes(`dev ${hostEnd}`)) throw new Error(`refusing to send to ${target}: the host routes it "${route.trim()}"`);
+    },
     request({ from, url, method = "GET", headers = {}, body }) {
       const target = new URL(url);
       checkRoute(target.hostname);

@@ -7,6 +7,7 @@ import { InstancesPanel } from "@/components/admin/instances-panel";
 import { Badge } from "@/components/ui/badge";
 import { CAPABILITIES, formFields } from "@/lib/app-spec";
 import { getApp } from "@/lib/apps/get";
+import { describeEgress } from "@/lib/egress/describe";
 import { AppError } from "@/lib/errors";
 import { poolStats } from "@/lib/pool/stats";
 import { launchPageUrl } from "@/lib/public-url";
@@ -61,6 +62,16 @@ export default async function AppPage({ params }: Props) {
         </header>
       </div>
       <InstancesPanel slug={slug} canWrite={canWrite} />
+      <section aria-labelledby="network-title" className="space-y-2">
+        <h2 id="network-title" className="text-lg font-semibold text-slate-900">
+          What an instance may reach
+        </h2>
+        <ul className="max-w-3xl list-disc space-y-1 pl-5 text-sm text-slate-700">
+          {describeEgress(app).map((line) => (
+            <li key={line}>{line}</li>
+          ))}
+        </ul>
+      </section>
       <section aria-labelledby="settings-title" className="space-y-3">
         <h2 id="settings-title" className="text-lg font-semibold text-slate-900">
           Settings

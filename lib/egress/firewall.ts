@@ -1,0 +1,196 @@
+import { readFileSync } from "node:fs";
+import type { AppSpec } from "../app-spec";
+import type { Logger } from "../log";
+import type { ContainerRuntime, NetworkInfo, RuntimeInstance } from "../runtime/types";
+import { listTable, nft } from "./nft";
+import {
+  type AppPolicy,
+  EGRESS_MODES,
+  type EgressMode,
+  type EgressNetwork,
+  elementsText,
+  type InstanceVerdicts,
+  networkName,
+  parseAllowEntry,
+  rulesetText,
+  SHARED_CHAINS,
+  tableName,
+  verdictsOf,
+} from "./policy";
+
+export interface FirewallOptions {
+  runtime: ContainerRuntime;
+  log: Logger;
+  /** CONTAINER_NETWORK: the base of the deployment's networks, and the name of its table. */
+  baseNetwork: string;
+  apiPort: number;
+  dnsServers: string[];
+  /** EGRESS_RULES=off: networks as usual, no rules (the bench's baseline). */
+  enabled: boolean;
+}
+
+export function policyOf(app: Pick<AppSpec, "slug" | "egress" | "egressAllow" | "apiAccess">): AppPolicy {
+  const allow = app.egress === "allow" ? app.egressAllow.flatMap((entry) => parseAllowEntry(entry) ?? []) : [];
+  return { slug: app.slug, mode: app.egress, api: app.apiAccess, allow };
+}
+
+/** The IPv4 resolvers of /etc/resolv.conf that a container can reach (not loopback). */
+export function hostResolvers(path = "/etc/resolv.conf"): string[] {
+  try {
+    return readFileSync(path, "utf8")
+      .split("\n")
+      .map((line) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(line)?.[1])
+      .filter((address): address is string => !!address && !address.startsWith("127."));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The kernel's side of the egress policy (ARCHITECTURE.md, "Egress"): one nftables table per
+ * deployment, rebuilt whole whenever its static part (networks, allow lists, resolvers) changes,
+ * and two maps (instance address → its app's chains) kept in step with the running instances.
+ * Fail closed: `prepare` throws unless the rules for the app's network are in place, and nothing
+ * starts before it returns.
+ */
+export class EgressFirewall {
+  readonly table: string;
+  private apps = new Map<string, AppPolicy>();
+
+  constructor(private readonly options: FirewallOptions) {
+    this.table = tableName(options.baseNetwork);
+  }
+
+  /** The apps whose allow lists the rules carry; called with every app sync. */
+  setApps(apps: AppSpec[]): void {
+    this.apps = new Map(apps.map((app) => [app.slug, policyOf(app)]));
+  }
+
+  /**
+   * The network an app's next instance starts on, created if needed, with the rules for it and for
+   * the app in place (checked against the kernel, not remembered). Throws when they cannot be.
+   */
+  async prepare(app: AppSpec): Promise<NetworkInfo> {
+    const policy = policyOf(app);
+    this.apps.set(app.slug, policy);
+    const network = await this.options.runtime.ensureNetwork(networkName(this.options.baseNetwork, policy.mode, policy.api));
+    if (this.options.enabled) await this.sync(null);
+    return network;
+  }
+
+  /** Puts a new instance's address in the maps: before its health check, so its allow list holds from the start. */
+  async admit(app: AppSpec, address: string): Promise<void> {
+    if (!this.options.enabled) return;
+    const verdicts: InstanceVerdicts = new Map([[address, verdictsOf(policyOf(app))]]);
+    // A stale entry of a removed container that had this address goes first.
+    await this.forget(address);
+    await nft(["-f", "-"], `${elementsText(this.table, verdicts)}\n`);
+  }
+
+  /** Takes an address out of the maps (the instance is being removed); an absent one is fine. */
+  async forget(address: string | null): Promise<void> {
+    if (!this.options.enabled || !address) return;
+    for (const map of ["out_by_instance", "host_by_instance"]) {
+      await nft(["delete", "element", "inet", this.table, map, `{ ${address} }`]).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Level-triggered: the table as it must be. Reinstalls it whole when missing or when its static
+   * part differs (rules deleted or changed by hand come back here); with `instances`, brings the maps
+   * to exactly the running instances under their apps' current policies (a changed `egress` bites on
+   * running instances here). Returns what it did.
+   */
+  async sync(listInstances: (() => Promise<RuntimeInstance[]>) | null): Promise<{ reinstalled: boolean; changed: number }> {
+    if (!this.options.enabled) return { reinstalled: false, changed: 0 };
+    const networks = await this.egressNetworks();
+    const input = {
+      table: this.table,
+      networks,
+      // Sorted: Docker and the app sync list in no fixed order, and the fingerprint must not flap.
+      apps: [...this.apps.values()].sort((a, b) => a.slug.localeCompare(b.slug)),
+      dnsServers: this.options.dnsServers,
+      apiPort: this.options.apiPort,
+    };
+    // The table first, the instances after: an instance admitted in between is in the second
+    // listing, so it is never taken for a stale entry.
+    const listed = await listTable(this.table);
+    const { fingerprint } = rulesetText(input, new Map());
+    const desired = listInstances ? this.verdicts(await listInstances()) : null;
+    if (!listed?.comments.some((comment) => comment.includes(fingerprint))) {
+      // The maps are kept (what they hold now) unless the instances were listed; an entry whose
+      // chain is gone (its app deleted or no longer on an allow list) falls to its network's mode.
+      const chains = chainsOf(input.apps);
+      const keep = new Map([...(desired ?? currentVerdicts(listed))].filter(([, v]) => chains.has(v.out) && chains.has(v.host)));
+      await nft(["-f", "-"], rulesetText(input, keep).text);
+      this.options.log.info(
+        { table: this.table, networks: networks.map((n) => n.name), fingerprint, restored: !!listed },
+        "egress rules installed",
+      );
+      return { reinstalled: true, changed: keep.size };
+    }
+    if (!desired) return { reinstalled: false, changed: 0 };
+    const current = currentVerdicts(listed);
+    const same = (a?: { out: string; host: string }, b?: { out: string; host: string }) =>
+      a?.out === b?.out && a?.host === b?.host;
+    const stale = [...current.keys()].filter((address) => !same(current.get(address), desired.get(address)));
+    const added: InstanceVerdicts = new Map([...desired].filter(([address, verdicts]) => !same(current.get(address), verdicts)));
+    const script = stale.flatMap((address) =>
+      ["out_by_instance", "host_by_instance"].map((map) => `delete element inet ${this.table} ${map} { ${address} }`),
+    );
+    const elements = elementsText(this.table, added);
+    if (elements) script.push(elements);
+    if (script.length) await nft(["-f", "-"], `${script.join("\n")}\n`);
+    return { reinstalled: false, changed: new Set([...stale, ...added.keys()]).size };
+  }
+
+  /** `npm run down -- --purge`: the rules go with the instances. */
+  async remove(): Promise<void> {
+    await nft(["delete", "table", "inet", this.table]).catch(() => undefined);
+  }
+
+  private verdicts(instances: RuntimeInstance[]): InstanceVerdicts {
+    const verdicts: InstanceVerdicts = new Map();
+    for (const instance of instances) {
+      const app = this.apps.get(instance.app);
+      // An app no longer known (deleted): its instances keep their network's own mode until removed.
+      if (instance.address && app) verdicts.set(instance.address, verdictsOf(app));
+    }
+    return verdicts;
+  }
+
+  private async egressNetworks(): Promise<EgressNetwork[]> {
+    const networks = await this.options.runtime.networks();
+    return networks
+      .flatMap((network) => {
+        const kind = kindOf(this.options.baseNetwork, network.name);
+        return kind ? [{ ...network, ...kind }] : [];
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+}
+
+/** The mode and entitlement a network's name stands for (see `networkName`); null for a foreign name. */
+function kindOf(base: string, name: string): { mode: EgressMode; api: boolean } | null {
+  for (const mode of EGRESS_MODES)
+    for (const api of [true, false]) if (networkName(base, mode, api) === name) return { mode, api };
+  return null;
+}
+
+/** Every chain an instance's verdict may jump to under these apps. */
+function chainsOf(apps: AppPolicy[]): Set<string> {
+  const chains = new Set(SHARED_CHAINS);
+  for (const app of apps) chains.add(verdictsOf(app).out);
+  return chains;
+}
+
+function currentVerdicts(listed: Awaited<ReturnType<typeof listTable>>): InstanceVerdicts {
+  const verdicts: InstanceVerdicts = new Map();
+  const out = listed?.maps.get("out_by_instance") ?? new Map<string, string>();
+  const host = listed?.maps.get("host_by_instance") ?? new Map<string, string>();
+  for (const [address, chain] of out) {
+    const hostChain = host.get(address);
+    if (hostChain) verdicts.set(address, { out: chain, host: hostChain });
+  }
+  return verdicts;
+}
