@@ -7,13 +7,13 @@
  * Also: bounded disk (writable paths are size-limited tmpfs) and capabilities that are never granted.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tableName } from "../lib/egress/policy";
 import { makeNamespace, type Namespace } from "./setup/netns";
-import { docker, type Proc, startWorker, TEST_PROXY_PORT } from "./setup/stack";
+import { docker, type Proc, startWorker, TEST_PROXY_PORT, testDbQuery } from "./setup/stack";
 import { api, containersOf, createApp, execIn, removeApps, waitFor, waitReady } from "./helpers";
 
 const PRIVATE = "10.254.253.2";
@@ -29,6 +29,7 @@ let worker: Proc;
 const listeners: ChildProcess[] = [];
 let site: string;
 const apps: Record<"open" | "closed" | "listed", string> = { open: "", closed: "", listed: "" };
+const extra: string[] = [];
 
 async function containerOf(slug: string) {
   const [container] = await containersOf(slug);
@@ -78,7 +79,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await removeApps(Object.values(apps), [worker]);
+  await removeApps([...Object.values(apps), ...extra], [worker]);
   for (const listener of listeners) listener.kill();
   ns?.remove();
   rmSync(site, { recursive: true, force: true });
@@ -188,6 +189,25 @@ describe("disk and capabilities", () => {
     );
     expect(size).toBeLessThanOrEqual(16 * 1024 * 1024);
     expect((await execIn(id, "echo hi > /probe 2>&1 || echo REFUSED", 10_000, "0")).output).toMatch(/Read-only file system/);
+  });
+
+  it("migration 0008 takes NET_RAW and MKNOD out of stored apps and makes every root read-only", async () => {
+    const slug = await createApp("stored", { pool_target: 0, cap_add: ["CHOWN"] });
+    extra.push(slug);
+    // The row as an older version stored it.
+    await testDbQuery("UPDATE apps SET cap_add = ?, read_only_root = 0 WHERE slug = ?", ['["NET_RAW","CHOWN","MKNOD"]', slug]);
+    const updates = readFileSync("drizzle/0008_egress.sql", "utf8")
+      .split("--> statement-breakpoint")
+      .map((statement) => statement.trim())
+      .filter((statement) => statement.startsWith("UPDATE"));
+    expect(updates).toHaveLength(3);
+    for (const statement of updates) await testDbQuery(statement);
+    const [row] = await testDbQuery<{ cap_add: string | string[]; read_only_root: number }[]>(
+      "SELECT cap_add, read_only_root FROM apps WHERE slug = ?",
+      [slug],
+    );
+    expect(typeof row.cap_add === "string" ? JSON.parse(row.cap_add) : row.cap_add).toEqual(["CHOWN"]);
+    expect(row.read_only_root).toBe(1);
   });
 
   it("refuses a writable root, NET_RAW and MKNOD, naming why", async () => {

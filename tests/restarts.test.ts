@@ -235,6 +235,8 @@ describe("restarts", () => {
     await waitFor("the demo through the started proxy", async () => (await viaDevProxy().catch(() => 0)) === 200, 10_000, 200);
     const down = npm(["run", "down"]);
     expect(down).toContain("keeping");
+    // The demos stay, and so do their egress rules (ARCHITECTURE.md, "Egress").
+    expect(spawnSync("nft", ["list", "table", "inet", "tryitnow_tin_net"]).status).toBe(0);
     npm(["run", "up"]);
     // A new connection: the one kept alive from before went with the old web process.
     const again = await waitFor("the demo on the restarted stack", async () => (await fetch(`${dev}/api/v1/demo/${acquired.id}`, { headers: { Connection: "close" } })).json(), 10_000, 200);
@@ -246,6 +248,8 @@ describe("restarts", () => {
     // Leave the services running for the other tests: stop that stack's web, worker and Caddy, purge its instances.
     const purged = script("stop_service web && stop_service worker && purge_instances && stop_service caddy");
     expect(purged).toContain("removing");
+    expect(purged).toContain("removing the egress rules");
+    expect(spawnSync("nft", ["list", "table", "inet", "tryitnow_tin_net"]).status).not.toBe(0);
     expect(await redis.exists(`tin:loc:${acquired.id}`)).toBe(0);
   }, 600_000);
 });

@@ -73,18 +73,28 @@ export class EgressFirewall {
   async prepare(app: AppSpec): Promise<NetworkInfo> {
     const policy = policyOf(app);
     this.apps.set(app.slug, policy);
-    const network = await this.options.runtime.ensureNetwork(networkName(this.options.baseNetwork, policy.mode, policy.api));
-    if (this.options.enabled) await this.sync(null);
+    const name = networkName(this.options.baseNetwork, policy.mode, policy.api);
+    let networks = await this.options.runtime.networks();
+    let network = networks.find((candidate) => candidate.name === name);
+    if (!network) {
+      network = await this.options.runtime.ensureNetwork(name);
+      networks = [...networks, network];
+    }
+    if (this.options.enabled) await this.sync(null, networks);
     return network;
   }
 
   /** Puts a new instance's address in the maps: before its health check, so its allow list holds from the start. */
   async admit(app: AppSpec, address: string): Promise<void> {
     if (!this.options.enabled) return;
-    const verdicts: InstanceVerdicts = new Map([[address, verdictsOf(policyOf(app))]]);
-    // A stale entry of a removed container that had this address goes first.
-    await this.forget(address);
-    await nft(["-f", "-"], `${elementsText(this.table, verdicts)}\n`);
+    const script = `${elementsText(this.table, new Map([[address, verdictsOf(policyOf(app))]]))}\n`;
+    try {
+      await nft(["-f", "-"], script);
+    } catch {
+      // An entry of a removed container that had this address (its cleanup never ran): replaced.
+      await this.forget(address);
+      await nft(["-f", "-"], script);
+    }
   }
 
   /** Takes an address out of the maps (the instance is being removed); an absent one is fine. */
@@ -101,9 +111,12 @@ export class EgressFirewall {
    * to exactly the running instances under their apps' current policies (a changed `egress` bites on
    * running instances here). Returns what it did.
    */
-  async sync(listInstances: (() => Promise<RuntimeInstance[]>) | null): Promise<{ reinstalled: boolean; changed: number }> {
+  async sync(
+    listInstances: (() => Promise<RuntimeInstance[]>) | null,
+    listed?: NetworkInfo[],
+  ): Promise<{ reinstalled: boolean; changed: number }> {
     if (!this.options.enabled) return { reinstalled: false, changed: 0 };
-    const networks = await this.egressNetworks();
+    const networks = this.egressNetworks(listed ?? (await this.options.runtime.networks()));
     const input = {
       table: this.table,
       networks,
@@ -114,23 +127,23 @@ export class EgressFirewall {
     };
     // The table first, the instances after: an instance admitted in between is in the second
     // listing, so it is never taken for a stale entry.
-    const listed = await listTable(this.table);
+    const table = await listTable(this.table);
     const { fingerprint } = rulesetText(input, new Map());
     const desired = listInstances ? this.verdicts(await listInstances()) : null;
-    if (!listed?.comments.some((comment) => comment.includes(fingerprint))) {
+    if (!table?.comments.some((comment) => comment.includes(fingerprint))) {
       // The maps are kept (what they hold now) unless the instances were listed; an entry whose
       // chain is gone (its app deleted or no longer on an allow list) falls to its network's mode.
       const chains = chainsOf(input.apps);
-      const keep = new Map([...(desired ?? currentVerdicts(listed))].filter(([, v]) => chains.has(v.out) && chains.has(v.host)));
+      const keep = new Map([...(desired ?? currentVerdicts(table))].filter(([, v]) => chains.has(v.out) && chains.has(v.host)));
       await nft(["-f", "-"], rulesetText(input, keep).text);
       this.options.log.info(
-        { table: this.table, networks: networks.map((n) => n.name), fingerprint, restored: !!listed },
+        { table: this.table, networks: networks.map((n) => n.name), fingerprint, replaced: !!table },
         "egress rules installed",
       );
       return { reinstalled: true, changed: keep.size };
     }
     if (!desired) return { reinstalled: false, changed: 0 };
-    const current = currentVerdicts(listed);
+    const current = currentVerdicts(table);
     const same = (a?: { out: string; host: string }, b?: { out: string; host: string }) =>
       a?.out === b?.out && a?.host === b?.host;
     const stale = [...current.keys()].filter((address) => !same(current.get(address), desired.get(address)));
@@ -159,8 +172,7 @@ export class EgressFirewall {
     return verdicts;
   }
 
-  private async egressNetworks(): Promise<EgressNetwork[]> {
-    const networks = await this.options.runtime.networks();
+  private egressNetworks(networks: NetworkInfo[]): EgressNetwork[] {
     return networks
       .flatMap((network) => {
         const kind = kindOf(this.options.baseNetwork, network.name);

@@ -172,10 +172,15 @@ export function startWorker(name = "worker", env: Record<string, string> = {}): 
 
 /** A worker whose cleanup jobs of one app fail or hang (tests/setup/cleanup-fault.ts). */
 export function startFaultyWorker(name: string, fault: `${"fail" | "hang"}:${string}`, env: Record<string, string> = {}): Proc {
-  return startProcess(name, process.execPath, ["--import", "tsx", "--import", "./tests/setup/cleanup-fault.ts", "worker/index.ts"], {
-    ...env,
-    TIN_CLEANUP_FAULT: fault,
-  });
+  return startProcess(
+    name,
+    process.execPath,
+    ["--import", "tsx", "--import", "./tests/setup/cleanup-fault.ts", "worker/index.ts"],
+    {
+      ...env,
+      TIN_CLEANUP_FAULT: fault,
+    },
+  );
 }
 
 /** `npm run admin -- …` against the test stack's database; returns its output, throws on failure. */
@@ -216,15 +221,25 @@ export async function resetDeployment(prefix: string, databaseUrl: string): Prom
   redis.disconnect();
   await removeContainersOf(prefix);
   const connection = await mysql.createConnection(databaseUrl);
-  for (const table of ["apps", "api_keys", "settings", "admin_users", "audit_log", "events"]) await connection.query(`DELETE FROM ${table}`);
+  for (const table of ["apps", "api_keys", "settings", "admin_users", "audit_log", "events"])
+    await connection.query(`DELETE FROM ${table}`);
   await connection.end();
+}
+
+/** One statement on the test stack's database (what no API reaches: stored rows as an older version left them). */
+export async function testDbQuery<T = unknown>(sql: string, params: unknown[] = []): Promise<T> {
+  const connection = await mysql.createConnection(testDatabaseUrl);
+  try {
+    const [rows] = await connection.query(sql, params);
+    return rows as T;
+  } finally {
+    await connection.end();
+  }
 }
 
 /** Removes dashboard users a test file made (there is no API for it: users are disabled, not deleted). */
 export async function deleteAdminUsers(emails: string[]): Promise<void> {
-  const connection = await mysql.createConnection(testDatabaseUrl);
-  await connection.query("DELETE FROM admin_users WHERE email IN (?)", [emails]);
-  await connection.end();
+  await testDbQuery("DELETE FROM admin_users WHERE email IN (?)", [emails]);
 }
 
 export async function removeTestContainers(): Promise<void> {
