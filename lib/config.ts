@@ -162,6 +162,8 @@ export const Config = z.object({
   BEACON_RATE_PER_MINUTE: int(120),
   /** Days raw events and instance sessions are kept; hourly rollups are kept (ARCHITECTURE.md, "Funnel analytics"). */
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(7).default(90),
+  /** The funnel events' stream on NATS keeps at most this many bytes, dropping the oldest (a flood cannot fill the disk). */
+  EVENTS_STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(512 * 1024 * 1024),
   SSE_MAX_DURATION: duration("1h"),
   SSE_HEARTBEAT: duration("15s"),
 });

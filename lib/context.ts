@@ -72,7 +72,7 @@ export function createContext(config: Config, service: string): Ctx {
       publicHost: publicHostOnProxy(config),
       accessLog: resolve(config.PROXY_ACCESS_LOG),
     }),
-    busNames: busNames(config.VALKEY_PREFIX),
+    busNames: busNames(config.VALKEY_PREFIX, config.EVENTS_STREAM_MAX_BYTES),
     bus() {
       bus ??= connectBus(config.NATS_URL).catch((error) => {
         bus = undefined; // try again on next use

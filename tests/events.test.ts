@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { jetstream } from "@nats-io/jetstream";
-import { and, count, eq, like, sql } from "drizzle-orm";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { and, count, eq, like, sql, sum } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { busNames, connectBus } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
@@ -34,6 +34,16 @@ async function countsOf(app: string): Promise<Record<string, number>> {
   return Object.fromEntries(rows.map((row) => [row.type, row.n]));
 }
 
+/** Refusals of an app by reason, from the hourly rollups (they have no raw rows). */
+async function refusalsOf(app: string): Promise<Record<string, number>> {
+  const rows = await ctx.db
+    .select({ detail: eventRollups.detail, n: sum(eventRollups.count) })
+    .from(eventRollups)
+    .where(and(eq(eventRollups.app, app), eq(eventRollups.type, "rejected")))
+    .groupBy(eventRollups.detail);
+  return Object.fromEntries(rows.map((row) => [row.detail, Number(row.n)]));
+}
+
 describe("funnel events", () => {
   it("each step lands in MariaDB once, with its request id and a visitor key that is not the address", async () => {
     const proc = worker();
@@ -51,7 +61,7 @@ describe("funnel events", () => {
       "the events in MariaDB",
       async () => {
         const counts = await countsOf(slug);
-        return counts.acquired === 2 && counts.extended === 1 && counts.released === 1 && (await countsOf(empty)).rejected === 1;
+        return counts.acquired === 2 && counts.extended === 1 && counts.released === 1 && (await refusalsOf(empty)).exhausted === 1;
       },
       20_000,
       250,
@@ -63,8 +73,8 @@ describe("funnel events", () => {
     expect(acquired.requestId).toBe(first.headers.get("x-request-id"));
     expect(acquired.visitor).toMatch(/^[\w-]{32}$/);
     expect(acquired.visitor).not.toContain("127.0.0.1");
-    const [rejected] = await ctx.db.select().from(events).where(and(eq(events.app, empty), eq(events.type, "rejected")));
-    expect(rejected.data).toEqual({ reason: "exhausted" });
+    // A refusal is counted in the rollups by its reason, never a raw row of its own.
+    expect(await countsOf(empty)).toEqual({});
     // The same client the same day is the same visitor.
     const [other] = await ctx.db
       .select()
@@ -73,6 +83,44 @@ describe("funnel events", () => {
     expect(other.visitor).toBe(acquired.visitor);
     await proc.stop();
     running.delete(proc);
+  });
+
+  it("a flood of refusals leaves no raw rows and a stream no bigger than its byte limit", async () => {
+    const limit = 1024 * 1024;
+    const proc = worker({ EVENTS_STREAM_MAX_BYTES: String(limit) });
+    const names = busNames(TEST_PREFIX);
+    const nc = await connectBus(loadConfig().NATS_URL);
+    const jsm = await jetstreamManager(nc);
+    const before = (await jsm.streams.info(names.events.name)).config.max_bytes;
+    await waitFor("the worker's byte limit on the stream", async () => (await jsm.streams.info(names.events.name)).config.max_bytes === limit, 20_000, 200);
+    for (const stream of [names.jobs, names.dead, names.events]) {
+      const { config } = await jsm.streams.info(stream.name);
+      expect(config.max_bytes, stream.name).toBeGreaterThan(0);
+      expect(config.discard, stream.name).toBe("old");
+    }
+    // Real refusals through the API: an app with an empty pool.
+    const empty = await createApp("flood", { pool_target: 0 });
+    apps.push(empty);
+    const answers = await Promise.all(Array.from({ length: 200 }, () => acquire(empty)));
+    expect(answers.every((answer) => answer.status === 503)).toBe(true);
+    await waitFor("the API's refusals in the rollups", async () => (await refusalsOf(empty)).exhausted === 200, 30_000, 250);
+    expect(await countsOf(empty)).toEqual({});
+    // And three megabytes of them straight onto the stream, as a larger flood would leave them.
+    const js = jetstream(nc);
+    const app = `flood-${randomUUID().slice(0, 8)}`;
+    const chunk = JSON.stringify({
+      events: Array.from({ length: 500 }, () => ({ id: randomUUID(), type: "rejected", app, instance: null, atMs: Date.now(), request_id: null, visitor: null, data: { reason: "exhausted" } })),
+    });
+    for (let sent = 0; sent < 3 * limit; sent += chunk.length) await js.publish(`${names.eventsSubjectRoot}.batch`, chunk, { msgID: randomUUID() });
+    expect((await jsm.streams.info(names.events.name)).state.bytes).toBeLessThanOrEqual(limit);
+    // What the writer got of them is counted, never stored row by row.
+    await waitFor("some of the flood in the rollups", async () => ((await refusalsOf(app)).exhausted ?? 0) > 0, 30_000, 250);
+    expect(await countsOf(app)).toEqual({});
+    await proc.stop();
+    running.delete(proc);
+    // The other tests publish more than this limit keeps: the stream gets its usual one back.
+    await jsm.streams.update(names.events.name, { max_bytes: before });
+    await nc.close();
   });
 
   it("a writer killed in the middle of the stream loses no event and doubles none", async () => {

@@ -1,7 +1,8 @@
-import { AckPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { AckPolicy, DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { connect, type NatsConnection, nanos } from "@nats-io/transport-node";
 
 const DAY_NS = 86_400 * 1_000_000_000;
+const MIB = 1024 * 1024;
 
 /**
  * The JetStream names of a deployment (ARCHITECTURE.md, "NATS"). The deployment with the default
@@ -9,15 +10,22 @@ const DAY_NS = 86_400 * 1_000_000_000;
  * bench stack on the same NATS) gets its own streams and subjects, as its containers carry their
  * own deployment label, so one never consumes the other's jobs.
  */
-export function busNames(prefix: string) {
+export function busNames(prefix: string, eventsMaxBytes = 512 * MIB) {
   const token = prefix.replace(/[^a-z0-9]/gi, "").toLowerCase();
   const plain = token === "tin";
   const suffix = plain ? "" : `_${token.toUpperCase()}`;
   const root = plain ? "tryit" : `tryit.${token}`;
   return {
-    jobs: { name: `TRYIT_JOBS${suffix}`, subjects: [`${root}.jobs.>`], retention: RetentionPolicy.Workqueue },
-    dead: { name: `TRYIT_DEAD${suffix}`, subjects: [`${root}.dead.>`], retention: RetentionPolicy.Limits, maxAgeNs: 14 * DAY_NS },
-    events: { name: `TRYIT_EVENTS${suffix}`, subjects: [`${root}.events.>`], retention: RetentionPolicy.Limits, maxAgeNs: 30 * DAY_NS },
+    // Every stream has a byte limit that discards its oldest messages: no flood fills the disk.
+    jobs: { name: `TRYIT_JOBS${suffix}`, subjects: [`${root}.jobs.>`], retention: RetentionPolicy.Workqueue, maxBytes: 64 * MIB },
+    dead: { name: `TRYIT_DEAD${suffix}`, subjects: [`${root}.dead.>`], retention: RetentionPolicy.Limits, maxAgeNs: 14 * DAY_NS, maxBytes: 64 * MIB },
+    events: {
+      name: `TRYIT_EVENTS${suffix}`,
+      subjects: [`${root}.events.>`],
+      retention: RetentionPolicy.Limits,
+      maxAgeNs: 30 * DAY_NS,
+      maxBytes: eventsMaxBytes,
+    },
     cleanupSubject: `${root}.jobs.cleanup`,
     eventsSubjectRoot: `${root}.events`,
     eventsConsumer: "events-writer",
@@ -39,8 +47,13 @@ export async function ensureStreams(nc: NatsConnection, names: BusNames, jobs: {
   const jsm = await jetstreamManager(nc, { timeout: 3000 });
   for (const stream of [names.jobs, names.dead, names.events]) {
     try {
-      await jsm.streams.info(stream.name);
-    } catch {
+      const info = await jsm.streams.info(stream.name);
+      // A stream made before it had a byte limit (or with another one) gets this one.
+      if (info.config.max_bytes !== stream.maxBytes || info.config.discard !== DiscardPolicy.Old) {
+        await jsm.streams.update(stream.name, { max_bytes: stream.maxBytes, discard: DiscardPolicy.Old });
+      }
+    } catch (error) {
+      if (!/not found/i.test((error as Error).message)) throw error;
       try {
         await jsm.streams.add({
           name: stream.name,
@@ -48,6 +61,8 @@ export async function ensureStreams(nc: NatsConnection, names: BusNames, jobs: {
           retention: stream.retention,
           storage: StorageType.File,
           ...("maxAgeNs" in stream ? { max_age: stream.maxAgeNs } : {}),
+          max_bytes: stream.maxBytes,
+          discard: DiscardPolicy.Old,
           // Publishing with the instance id as message id: a repeat within 2 minutes is dropped.
           duplicate_window: nanos(120_000),
         });

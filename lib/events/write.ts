@@ -83,7 +83,14 @@ function isDeadlock(error: unknown): boolean {
   return cause?.errno === 1213 || cause?.errno === 1205;
 }
 
-async function storeOnce(tx: Queryable, list: AnalyticsEvent[]): Promise<number> {
+async function storeOnce(tx: Queryable, all: AnalyticsEvent[]): Promise<number> {
+  // Refusals are counted in the rollups only, never a raw row each: a flood of refused acquires
+  // leaves a number that grows, not a table (ARCHITECTURE.md, "Funnel analytics"). A batch
+  // delivered again after its commit may count them twice; every other step is kept once by id.
+  const refusals = all.filter((event) => event.type === "rejected");
+  const list = all.filter((event) => event.type !== "rejected");
+  if (refusals.length) await addToRollups(tx, refusals, new Set());
+  if (!list.length) return refusals.length;
   const token = randomBytes(9).toString("base64url");
   const rows = list.map((event) => ({
     id: event.id,
@@ -108,11 +115,11 @@ async function storeOnce(tx: Queryable, list: AnalyticsEvent[]): Promise<number>
     for (const row of found) mine.add(row.id);
   }
   const fresh = list.filter((event) => mine.delete(event.id));
-  if (!fresh.length) return 0;
+  if (!fresh.length) return refusals.length;
   const convertedBefore = await alreadyConverted(tx, fresh);
   await applyToSessions(tx, fresh);
   await addToRollups(tx, fresh, convertedBefore);
-  return fresh.length;
+  return fresh.length + refusals.length;
 }
 
 /** Instances of these events that had a conversion before this batch (so this batch's are "again"). */
