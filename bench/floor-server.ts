@@ -30,6 +30,7 @@ createServer((req, res) => {
         cfg: keys.cfg,
         hourCounter: keys.rateLimit(ip, `h${hour}`),
         dayCounter: keys.rateLimit(ip, `d${day}`),
+        bucket: keys.bucket,
       },
       {
         nowMs: now,

@@ -285,6 +285,25 @@ test("the audit log lists what was done, and filters by target", async ({ browse
   await context.close();
 });
 
+test("the overview says when a drain cap turned demos away", async ({ browser, request }) => {
+  const slug = `cap-${randomBytes(3).toString("hex")}`;
+  expect((await request.post("/api/v1/apps", { data: { slug, image: "tryitnow/hello:latest", pool_target: 2, pool_min: 0, acquire_rate: 1 } })).status()).toBe(201);
+  const acquire = () => request.post("/api/v1/demo/acquire", { data: { app: slug } });
+  await expect(async () => expect((await acquire()).status()).toBe(200)).toPass({ timeout: 60_000 });
+  const capped = await acquire();
+  expect(capped.status()).toBe(503);
+  expect((await capped.json()).details).toEqual({ reason: "capped" });
+  const { context, page } = await signedIn(browser, ADMIN);
+  await page.goto("/admin");
+  await expect(page.getByRole("status").filter({ hasText: "A drain cap turned away" })).toBeVisible({ timeout: 30_000 });
+  for (const width of [1280, 375]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: `${SHOTS}/overview-capped-${width}.png`, fullPage: true });
+  }
+  await context.close();
+  await request.delete(`/api/v1/apps/${slug}`);
+});
+
 test("every dashboard page at 1280 and 375 px wide (screenshots in the run's output)", async ({ browser }) => {
   mkdirSync(SHOTS, { recursive: true });
   const pages: [string, string][] = [

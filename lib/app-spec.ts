@@ -377,6 +377,16 @@ export const APP_FIELDS = {
     column: boolean("api_access").notNull().default(true),
     initial: () => true,
   }),
+  acquireRate: field({
+    api: "acquire_rate",
+    label: "Demos per minute, all visitors",
+    help: "A drain cap: at most this many demos a minute over every visitor together (bursts up to one minute's worth); past it visitors are told to retry shortly. Empty: no cap.",
+    input: "limit",
+    advanced: true,
+    schema: z.number().int().min(1).max(100_000).nullable(),
+    column: int("acquire_rate"),
+    initial: (): number | null => null,
+  }),
   rateLimitHourly: field({
     api: "rate_limit_hourly",
     label: "Demos per visitor per hour",

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Proc, startWorker } from "./setup/stack";
+import { type Proc, startWeb, startWorker, TEST_API_KEY, webAnswers } from "./setup/stack";
 import { acquire, api, createApp, removeApps, waitFor, waitReady } from "./helpers";
+
+/** A web of the test stack that trusts loopback as its front proxy. */
+const TRUSTED_PORT = 18088;
 
 let worker: Proc;
 const apps: string[] = [];
@@ -82,6 +85,54 @@ describe("/health and /metrics", () => {
     expect(text).toMatch(new RegExp(`tin_pool_instances\\{app="${slug}",state="assigned"\\} 1`));
     for (const family of ["tin_provision_failures_total", "tin_instances_expired_total", "tin_instances_released_total"]) {
       expect(text).toContain(`# TYPE ${family} counter`);
+    }
+  });
+});
+
+describe("the app's drain cap (acquire_rate)", () => {
+  it("turns away the acquire past the cap whatever the address, as a 503 with its own reason, counted as capped, not exhausted", async () => {
+    // Behind a trusted proxy, every request names its own client: per-address limits cannot see this.
+    const web = startWeb({ PORT: String(TRUSTED_PORT), TRUSTED_PROXIES: "127.0.0.1" }, "web-trusted-proxy");
+    try {
+      await waitFor("the second web", () => webAnswers(TRUSTED_PORT), 60_000, 250);
+      const slug = await createApp("capped", { pool_target: 5, pool_max: 10, acquire_rate: 3, rate_limit_hourly: 1 });
+      apps.push(slug);
+      await waitReady(slug, 5);
+      const from = (address: string) =>
+        fetch(`http://127.0.0.1:${TRUSTED_PORT}/api/v1/demo/acquire`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "X-API-Key": TEST_API_KEY, "X-Forwarded-For": address },
+          body: JSON.stringify({ app: slug }),
+        });
+      const answers = [];
+      for (const address of ["198.51.100.31", "198.51.100.32", "198.51.100.33", "198.51.100.34"]) answers.push(await from(address));
+      expect(answers.slice(0, 3).map((answer) => answer.status)).toEqual([200, 200, 200]);
+      const capped = answers[3];
+      expect(capped.status).toBe(503);
+      expect(await capped.json()).toMatchObject({ code: "POOL_EXHAUSTED", details: { reason: "capped" } });
+      const retryAfter = Number(capped.headers.get("retry-after"));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(20);
+      // Two instances are still ready: it was the cap, not the pool.
+      expect((await api("/api/v1/pool/stats")).json.apps.find((app: { app: string }) => app.app === slug).ready).toBeGreaterThanOrEqual(2);
+      const funnel = await waitFor(
+        "the refusal in the funnel",
+        async () => {
+          const answer = (await api(`/api/v1/analytics/funnel?app=${slug}`)).json;
+          return answer.rejected.capped >= 1 ? answer : null;
+        },
+        30_000,
+        250,
+      );
+      expect(funnel.rejected).toMatchObject({ capped: 1, exhausted: 0 });
+      // The web that answered counted it (each web process counts its own acquires).
+      const metrics = await (await fetch(`http://127.0.0.1:${TRUSTED_PORT}/metrics`, { headers: { "X-API-Key": TEST_API_KEY } })).text();
+      expect(metrics).toMatch(new RegExp(`tin_acquisitions_total\\{app="${slug}",result="capped"\\} 1`));
+      // The bucket refills: a third of a minute later, one more.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter, 20) * 1000 + 200));
+      expect((await from("198.51.100.35")).status).toBe(200);
+    } finally {
+      await web.stop();
     }
   });
 });

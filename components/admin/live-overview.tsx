@@ -12,6 +12,7 @@ const POLL_MS = 2000;
 const COLORS = {
   ok: "#4f46e5",
   exhausted: "#e11d48",
+  capped: "#9333ea",
   rate_limited: "#d97706",
   paused: "#64748b",
   ready: "#059669",
@@ -58,6 +59,7 @@ export function LiveOverview({ initial }: { initial: Overview }) {
     minute: clock(minute),
     ok: history.total.ok[index],
     exhausted: history.total.exhausted[index],
+    capped: history.total.capped[index],
     rate_limited: history.total.rate_limited[index],
     paused: history.total.paused[index],
     ready: history.total.ready[index],
@@ -66,12 +68,19 @@ export function LiveOverview({ initial }: { initial: Overview }) {
   }));
   const acquiredLastHour = history.total.ok.reduce((sum, n) => sum + n, 0);
   const turnedAway = history.total.exhausted.reduce((sum, n) => sum + n, 0);
+  const capped = history.total.capped.reduce((sum, n) => sum + n, 0);
 
   return (
     <div className="space-y-8">
       {stale && (
         <p role="alert" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800">
           Live numbers paused: {stale}
+        </p>
+      )}
+      {capped > 0 && (
+        <p role="status" className="rounded-md bg-purple-50 px-3 py-2 text-sm text-purple-900">
+          A drain cap turned away {capped} demo request{capped === 1 ? "" : "s"} in the last hour: an app's “Demos per minute, all
+          visitors” was reached. Raise it if this was real traffic.
         </p>
       )}
       <section aria-labelledby="pools-title" className="space-y-3">
@@ -156,6 +165,7 @@ export function LiveOverview({ initial }: { initial: Overview }) {
                 <Legend wrapperStyle={{ fontSize: 12 }} />
                 <Bar dataKey="ok" name="started" stackId="a" fill={COLORS.ok} isAnimationActive={false} />
                 <Bar dataKey="exhausted" name="pool empty" stackId="a" fill={COLORS.exhausted} isAnimationActive={false} />
+                <Bar dataKey="capped" name="drain cap" stackId="a" fill={COLORS.capped} isAnimationActive={false} />
                 <Bar
                   dataKey="rate_limited"
                   name="rate-limited"

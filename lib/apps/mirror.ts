@@ -25,6 +25,7 @@ export async function mirrorApp(ctx: Ctx, spec: AppSpec): Promise<void> {
       max_extensions: spec.maxExtensions,
       cta_label: spec.ctaLabel,
       cta_url: spec.ctaUrl,
+      acquire_rate: spec.acquireRate ?? 0,
     })
     .sadd(ctx.keys.apps, spec.slug)
     .exec();

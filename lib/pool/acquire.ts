@@ -46,6 +46,7 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
       cfg: keys.cfg,
       hourCounter: keys.rateLimit(ipKey, `h${hourWindow}`),
       dayCounter: keys.rateLimit(ipKey, `d${dayWindow}`),
+      bucket: keys.bucket,
     },
     {
       nowMs: now,
@@ -72,6 +73,15 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
     metrics.acquisitions.inc({ app, result: "paused" });
     rejected("paused");
     throw new AppError("APP_PAUSED", "this demo is paused right now; try again later", { retryAfterSeconds: 60 });
+  }
+  if (reply.status === "CAPPED") {
+    // The app's drain cap: for a visitor it is the same as an empty pool, with the time to wait.
+    metrics.acquisitions.inc({ app, result: "capped" });
+    rejected("capped");
+    throw new AppError("POOL_EXHAUSTED", "no demo instance is ready right now; try again shortly", {
+      retryAfterSeconds: Math.max(1, Math.ceil(reply.retryMs / 1000)),
+      details: { reason: "capped" },
+    });
   }
   const rateLimit: RateLimitState = {
     hourly: { ...reply.hourly, resetMs: hourResetMs },

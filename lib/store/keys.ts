@@ -15,6 +15,8 @@ function appKeysOf(prefix: string, app: string) {
     instPrefix: `${base}inst:`,
     inst: (id: string) => `${base}inst:${id}`,
     rateLimit: (ipKey: string, window: string) => `${base}rl:${ipKey}:${window}`,
+    /** The app's drain cap (`acquire_rate`): a token bucket over all clients, `{tokens, at}`. */
+    bucket: `${base}bucket`,
   };
 }
 export type AppKeys = ReturnType<typeof appKeysOf>;

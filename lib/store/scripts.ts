@@ -83,6 +83,7 @@ export type AcquireReply =
   | { status: "PAUSED" }
   | { status: "NOT_PUBLIC" }
   | { status: "RATE_LIMITED"; window: "hourly" | "daily"; hourly: Quota; daily: Quota }
+  | { status: "CAPPED"; retryMs: number }
   | { status: "EMPTY"; hourly: Quota; daily: Quota }
   | {
       status: "OK";
@@ -102,21 +103,31 @@ export type AcquireReply =
     };
 
 /**
- * Checks the client's hourly and daily limits, pops the oldest ready id, assigns it and counts the
- * client. An empty pool and a paused app consume no quota. The app's limits (`-1`: the environment's) and TTL come
+ * Checks the app's drain cap (`acquire_rate` a minute over all clients: a token bucket holding at
+ * most one minute's worth) and the client's hourly and daily limits, pops the oldest ready id,
+ * assigns it and counts the client and the bucket. An empty pool, a paused app and a spent cap
+ * consume no quota. The app's limits (`-1`: the environment's) and TTL come
  * from its settings mirror `cfg`.
  */
 export const acquireScript = defineScript({
   name: "acquire",
-  keys: ["ready", "expiry", "cfg", "hourCounter", "dayCounter"],
+  keys: ["ready", "expiry", "cfg", "hourCounter", "dayCounter", "bucket"],
   args: ["nowMs", "clientIp", "defaultHourly", "defaultDaily", "hourResetMs", "dayResetMs", "instPrefix", "launchOnly", "defaultLifetimeMs"],
   lua: `
 local settings = redis.call('HMGET', cfg, 'default_ttl_ms', 'rl_hourly', 'rl_daily', 'admin_path', 'paused', 'launch_page',
-  'max_lifetime_ms', 'extend_ms', 'max_extensions', 'cta_label', 'cta_url')
+  'max_lifetime_ms', 'extend_ms', 'max_extensions', 'cta_label', 'cta_url', 'acquire_rate')
 if not settings[1] then return {'NO_APP'} end
 if launchOnly == '1' and settings[6] ~= '1' then return {'NOT_PUBLIC'} end
 if settings[5] == '1' then return {'PAUSED'} end
 local now = tonumber(nowMs)
+local rate = tonumber(settings[12]) or 0
+local tokens = 0
+if rate > 0 then
+  local held = redis.call('HMGET', bucket, 'tokens', 'at')
+  local at = tonumber(held[2]) or now
+  tokens = math.min(rate, (tonumber(held[1]) or rate) + math.max(0, now - at) * rate / 60000)
+  if tokens < 1 then return {'CAPPED', tostring(math.ceil((1 - tokens) * 60000 / rate))} end
+end
 local hourly = tonumber(settings[2]) or -1
 if hourly < 0 then hourly = tonumber(defaultHourly) end
 local daily = tonumber(settings[3]) or -1
@@ -131,6 +142,10 @@ if daily > 0 and usedDay >= daily then
 end
 local id = redis.call('LPOP', ready)
 if not id then return {'EMPTY', '', hourly, usedHour, daily, usedDay} end
+if rate > 0 then
+  redis.call('HSET', bucket, 'tokens', tostring(tokens - 1), 'at', now)
+  redis.call('PEXPIRE', bucket, 120000)
+end
 local inst = instPrefix .. id
 local ttl = tonumber(settings[1])
 local maxExpires = now + (tonumber(settings[7]) or tonumber(defaultLifetimeMs))
@@ -150,6 +165,7 @@ return {'OK', id, hourly, usedHour + 1, daily, usedDay + 1, tostring(created), t
     const parts = reply.list(value, fail, "reply");
     const status = parts[0];
     if (status === "NO_APP" || status === "PAUSED" || status === "NOT_PUBLIC") return { status };
+    if (status === "CAPPED") return { status, retryMs: reply.number(parts[1], fail, "retry") };
     if (status !== "RATE_LIMITED" && status !== "EMPTY" && status !== "OK") return fail("unknown status");
     const hourly = { limit: reply.number(parts[2], fail, "hourly limit"), used: reply.number(parts[3], fail, "hourly use") };
     const daily = { limit: reply.number(parts[4], fail, "daily limit"), used: reply.number(parts[5], fail, "daily use") };
