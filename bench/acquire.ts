@@ -11,7 +11,7 @@ import { newInstanceId } from "../lib/ids";
 import { redisKeys } from "../lib/store/keys";
 import { createRedis } from "../lib/store/redis";
 import { acquireScript, readyScript, reserveScript } from "../lib/store/scripts";
-import { benchConfig, report, spawnLogged, waitFor } from "./common";
+import { BENCH_ENV, benchConfig, report, spawnLogged, waitFor } from "./common";
 
 const APP = "bench";
 const config = benchConfig();
@@ -22,14 +22,15 @@ const FLOOR = "http://127.0.0.1:18092";
 /** The same web with ANALYTICS_EVENTS=off: what publishing the funnel events costs acquire. */
 const QUIET = "http://127.0.0.1:18093";
 
-async function resetAndFill(count: number): Promise<void> {
+/** `acquireRate`: the app's drain cap (acquires a minute), set so high it never bites: what checking it costs. */
+async function resetAndFill(count: number, acquireRate = 0): Promise<void> {
   let cursor = "0";
   do {
     const [next, found] = await redis.scan(cursor, "MATCH", `${config.VALKEY_PREFIX}*`, "COUNT", 5000);
     cursor = next;
     if (found.length) await redis.del(...found);
   } while (cursor !== "0");
-  await redis.hset(keys.cfg, { default_ttl_ms: 1_800_000, max_ttl_ms: 7_200_000, rl_hourly: 0, rl_daily: 0, admin_path: "/", pool_target: count, pool_max: count * 2 });
+  await redis.hset(keys.cfg, { default_ttl_ms: 1_800_000, max_ttl_ms: 7_200_000, rl_hourly: 0, rl_daily: 0, admin_path: "/", pool_target: count, pool_max: count * 2, acquire_rate: acquireRate });
   await reserveScript.load(redis);
   await readyScript.load(redis);
   for (let done = 0; done < count; done += 1000) {
@@ -59,7 +60,7 @@ async function load(url: string, connections: number, seconds: number) {
   const result = await autocannon({
     url: `${url}/api/v1/demo/acquire`,
     method: "POST",
-    headers: { "content-type": "application/json", "x-api-key": "bench-secret-key" },
+    headers: { "content-type": "application/json", "x-api-key": BENCH_ENV.API_KEY },
     body: JSON.stringify({ app: APP }),
     connections,
     duration: seconds,
@@ -120,14 +121,18 @@ async function main() {
         [`web POST /api/v1/demo/acquire #${round}`, WEB, "web"],
         [`web, ANALYTICS_EVENTS=off #${round}`, QUIET, "web-events-off"],
         [`web, Redis appendonly no #${round}`, WEB, "web-aof-off"],
+        [`web, drain cap on (acquire_rate, never reached) #${round}`, WEB, "web-capped"],
       );
     }
     for (const [target, url, kind] of plan) {
       await setAppendOnly(kind === "web-aof-off" ? "no" : "yes");
-      await resetAndFill(FILL);
+      const rate = kind === "web-capped" ? 1_000_000_000 : 0;
+      await resetAndFill(FILL, rate);
       await load(url, connections, 1); // warm-up (JIT, first route compile)
-      await resetAndFill(FILL);
+      await resetAndFill(FILL, rate);
       const figure = await load(url, connections, SECONDS);
+      // A run that measured refusals measured nothing: the bench stops rather than print it.
+      if (figure.non2xx || figure.errors) throw new Error(`${target} at c${connections}: ${figure.non2xx} non-2xx answers, ${figure.errors} errors`);
       rows.push({ target, connections, requests: figure.requests, "req/s": figure.rps, "mean ms": figure.mean, "p50 ms": figure.p50, "p99 ms": figure.p99, non2xx: figure.non2xx, errors: figure.errors });
       figures.push({ target: kind, connections, ...figure });
       if (kind === "web") await purgeEvents(); // the stream does not grow over the run
@@ -144,6 +149,7 @@ async function main() {
     web_over_floor_pct: { c1: ratio(1), c10: ratio(10), c50: ratio(50) },
     events_on_over_off_pct: { c1: ratio(1, "web-events-off"), c10: ratio(10, "web-events-off"), c50: ratio(50, "web-events-off") },
     aof_on_over_off_pct: { c1: ratio(1, "web-aof-off"), c10: ratio(10, "web-aof-off"), c50: ratio(50, "web-aof-off") },
+    cap_on_over_off_pct: { c1: Math.round((median("web-capped", 1) / median("web", 1)) * 1000) / 10, c10: Math.round((median("web-capped", 10) / median("web", 10)) * 1000) / 10, c50: Math.round((median("web-capped", 50) / median("web", 50)) * 1000) / 10 },
     redis_appendonly_at_start: aofAtStart,
   });
   await redis.config("SET", "appendonly", aofAtStart);

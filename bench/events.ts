@@ -123,7 +123,7 @@ async function beacons(): Promise<Record<string, string | number>[]> {
   const web = spawnLogged("web-beacons", process.execPath, [".next/tin-server.mjs"], { BEACON_RATE_PER_MINUTE: "0" });
   await waitFor("web", async () => (await fetch(`${WEB}/health`)).status === 200);
   const call = (path: string, body: unknown) =>
-    fetch(`${WEB}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": "bench-secret-key" }, body: JSON.stringify(body) });
+    fetch(`${WEB}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": config.API_KEY }, body: JSON.stringify(body) });
   const app = `beacons-${randomUUID().slice(0, 6)}`;
   await call("/api/v1/apps", { slug: app, image: "tryitnow/hello:latest", pool_target: 0, pool_min: 0 });
   const key = await (await call("/api/v1/keys", { name: "bench beacons", kind: "publishable", apps: [app], allowed_origins: [SITE] })).json();
@@ -150,8 +150,8 @@ async function beacons(): Promise<Record<string, string | number>[]> {
     }
   }
   floor.close();
-  await fetch(`${WEB}/api/v1/keys/${key.id}`, { method: "DELETE", headers: { "x-api-key": "bench-secret-key" } });
-  await fetch(`${WEB}/api/v1/apps/${app}`, { method: "DELETE", headers: { "x-api-key": "bench-secret-key" } });
+  await fetch(`${WEB}/api/v1/keys/${key.id}`, { method: "DELETE", headers: { "x-api-key": config.API_KEY } });
+  await fetch(`${WEB}/api/v1/apps/${app}`, { method: "DELETE", headers: { "x-api-key": config.API_KEY } });
   await web.stop();
   await jetstreamManager(await ctx.bus()).then((jsm) => jsm.streams.purge(busNames(config.VALKEY_PREFIX).events.name));
   return rows;
