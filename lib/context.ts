@@ -12,6 +12,7 @@ import type { RouteTable } from "./proxy/types";
 import { DockerRuntime } from "./runtime/docker";
 import type { ContainerRuntime } from "./runtime/types";
 import { type RedisKeys, redisKeys } from "./store/keys";
+import { withLock } from "./store/lock";
 import { createRedis, type Redis } from "./store/redis";
 
 /** Everything a verb of lib/ needs, built once per process (tests build their own). */
@@ -42,6 +43,7 @@ export function createContext(config: Config, service: string): Ctx {
   redis.on("ready", () => redisState.ok());
   const { db, pool } = createDb(config.DATABASE_URL);
   let bus: Promise<NatsConnection> | undefined;
+  const keys = redisKeys(config.VALKEY_PREFIX);
   const runtime = new DockerRuntime({
     socketPath: config.DOCKER_SOCKET,
     network: config.CONTAINER_NETWORK,
@@ -52,7 +54,7 @@ export function createContext(config: Config, service: string): Ctx {
     config,
     log,
     redis,
-    keys: redisKeys(config.VALKEY_PREFIX),
+    keys,
     db,
     runtime,
     egress: new EgressFirewall({
@@ -62,6 +64,7 @@ export function createContext(config: Config, service: string): Ctx {
       apiPort: config.PROXY_PORT,
       dnsServers: config.CONTAINER_DNS.length ? config.CONTAINER_DNS : hostResolvers(),
       enabled: config.EGRESS_RULES === "on",
+      lock: (task) => withLock(redis, keys.egressLock, task),
     }),
     routes: new CaddyRoutes({
       adminUrl: config.CADDY_ADMIN_URL,

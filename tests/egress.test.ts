@@ -30,6 +30,7 @@ const listeners: ChildProcess[] = [];
 let site: string;
 const apps: Record<"open" | "closed" | "listed", string> = { open: "", closed: "", listed: "" };
 const extra: string[] = [];
+let startedAtMs = 0;
 
 async function containerOf(slug: string) {
   const [container] = await containersOf(slug);
@@ -65,7 +66,13 @@ beforeAll(async () => {
   listeners.push(
     spawn("ip", ["netns", "exec", ns.name, process.execPath, "tests/setup/dns-responder.mjs", DNS, ANSWER], { stdio: "ignore" }),
   );
+  // As on a fresh machine: the egress networks do not exist yet, so the three apps below make them
+  // at the same moment (the install of one must never leave out another's network).
+  for (const network of await docker.listNetworks({ filters: { label: ["tryitnow.network=tin-test-net"] } })) {
+    await docker.getNetwork(network.Id).remove().catch(() => undefined);
+  }
   // The instances ask the test's resolver, and the policy lets exactly that one through.
+  startedAtMs = Date.now();
   worker = startWorker("worker-egress", { CONTAINER_DNS: DNS });
   apps.open = await createApp("open", { pool_target: 1, api_access: false });
   apps.closed = await createApp("closed", { pool_target: 1, egress: "none" });
@@ -135,6 +142,20 @@ describe("egress: allow", () => {
 });
 
 describe("the rules", () => {
+  it("are never installed without a network an earlier install had: concurrent provisions made them, none left another out", () => {
+    const installs = readFileSync(".data/logs/test-worker-egress.log", "utf8")
+      .split("\n")
+      .filter((line) => line.includes('"egress rules installed"'))
+      .map((line) => JSON.parse(line) as { time: string; networks: string[] })
+      .filter((entry) => Date.parse(entry.time) >= startedAtMs);
+    expect(installs.length).toBeGreaterThan(1);
+    for (let index = 1; index < installs.length; index += 1) {
+      const missing = installs[index - 1].networks.filter((network) => !installs[index].networks.includes(network));
+      expect(missing, `install ${index} at ${installs[index].time}`).toEqual([]);
+    }
+    expect(installs.at(-1)?.networks.sort()).toEqual(["tin-test-net", "tin-test-net-allow", "tin-test-net-none-api", "tin-test-net-public"]);
+  });
+
   it("read as a commented policy, and come back within seconds when deleted by hand", async () => {
     const listing = spawnSync("nft", ["list", "table", "inet", TABLE], { encoding: "utf8" }).stdout;
     expect(listing).toContain("Try It Now egress policy");

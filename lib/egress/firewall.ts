@@ -12,6 +12,7 @@ import {
   type InstanceVerdicts,
   networkName,
   parseAllowEntry,
+  type PolicyInput,
   rulesetText,
   SHARED_CHAINS,
   tableName,
@@ -27,6 +28,8 @@ export interface FirewallOptions {
   dnsServers: string[];
   /** EGRESS_RULES=off: networks as usual, no rules (the bench's baseline). */
   enabled: boolean;
+  /** Runs a change of the table while holding the deployment's egress lock (`withLock`, Redis). */
+  lock: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 export function policyOf(app: Pick<AppSpec, "slug" | "egress" | "egressAllow" | "apiAccess">): AppPolicy {
@@ -80,7 +83,11 @@ export class EgressFirewall {
       network = await this.options.runtime.ensureNetwork(name);
       networks = [...networks, network];
     }
-    if (this.options.enabled) await this.sync(null, networks);
+    if (!this.options.enabled) return network;
+    // Most calls find the table as it must be; changing it is one writer at a time across workers,
+    // listing the networks again inside the lock, so an install never leaves out a network another
+    // worker has just created (its instance would start unconfined).
+    if (!holds(await listTable(this.table), this.inputFor(networks))) await this.options.lock(() => this.syncLocked(null));
     return network;
   }
 
@@ -88,13 +95,16 @@ export class EgressFirewall {
   async admit(app: AppSpec, address: string): Promise<void> {
     if (!this.options.enabled) return;
     const script = `${elementsText(this.table, new Map([[address, verdictsOf(policyOf(app))]]))}\n`;
-    try {
-      await nft(["-f", "-"], script);
-    } catch {
-      // An entry of a removed container that had this address (its cleanup never ran): replaced.
-      await this.forget(address);
-      await nft(["-f", "-"], script);
-    }
+    // Under the lock: a reinstall running at the same time would not know of this entry.
+    await this.options.lock(async () => {
+      try {
+        await nft(["-f", "-"], script);
+      } catch {
+        // An entry of a removed container that had this address (its cleanup never ran): replaced.
+        await this.forget(address);
+        await nft(["-f", "-"], script);
+      }
+    });
   }
 
   /** Takes an address out of the maps (the instance is being removed); an absent one is fine. */
@@ -111,31 +121,36 @@ export class EgressFirewall {
    * to exactly the running instances under their apps' current policies (a changed `egress` bites on
    * running instances here). Returns what it did.
    */
-  async sync(
-    listInstances: (() => Promise<RuntimeInstance[]>) | null,
-    listed?: NetworkInfo[],
-  ): Promise<{ reinstalled: boolean; changed: number }> {
+  async sync(listInstances: (() => Promise<RuntimeInstance[]>) | null): Promise<{ reinstalled: boolean; changed: number }> {
     if (!this.options.enabled) return { reinstalled: false, changed: 0 };
-    const networks = this.egressNetworks(listed ?? (await this.options.runtime.networks()));
-    const input = {
+    return this.options.lock(() => this.syncLocked(listInstances));
+  }
+
+  private inputFor(networks: NetworkInfo[]): PolicyInput {
+    return {
       table: this.table,
-      networks,
+      networks: this.egressNetworks(networks),
       // Sorted: Docker and the app sync list in no fixed order, and the fingerprint must not flap.
       apps: [...this.apps.values()].sort((a, b) => a.slug.localeCompare(b.slug)),
       dnsServers: this.options.dnsServers,
       apiPort: this.options.apiPort,
     };
+  }
+
+  private async syncLocked(listInstances: (() => Promise<RuntimeInstance[]>) | null): Promise<{ reinstalled: boolean; changed: number }> {
+    const input = this.inputFor(await this.options.runtime.networks());
+    const networks = input.networks;
     // The table first, the instances after: an instance admitted in between is in the second
     // listing, so it is never taken for a stale entry.
     const table = await listTable(this.table);
-    const { fingerprint } = rulesetText(input, new Map());
     const desired = listInstances ? this.verdicts(await listInstances()) : null;
-    if (!table?.comments.some((comment) => comment.includes(fingerprint))) {
+    if (!holds(table, input)) {
       // The maps are kept (what they hold now) unless the instances were listed; an entry whose
       // chain is gone (its app deleted or no longer on an allow list) falls to its network's mode.
       const chains = chainsOf(input.apps);
       const keep = new Map([...(desired ?? currentVerdicts(table))].filter(([, v]) => chains.has(v.out) && chains.has(v.host)));
-      await nft(["-f", "-"], rulesetText(input, keep).text);
+      const { text, fingerprint } = rulesetText(input, keep);
+      await nft(["-f", "-"], text);
       this.options.log.info(
         { table: this.table, networks: networks.map((n) => n.name), fingerprint, replaced: !!table },
         "egress rules installed",
@@ -180,6 +195,12 @@ export class EgressFirewall {
       })
       .sort((a, b) => a.name.localeCompare(b.name));
   }
+}
+
+/** Whether the kernel's table is the one this input makes (its fingerprint in a comment). */
+function holds(table: Awaited<ReturnType<typeof listTable>>, input: PolicyInput): boolean {
+  const { fingerprint } = rulesetText(input, new Map());
+  return !!table?.comments.some((comment) => comment.includes(fingerprint));
 }
 
 /** The mode and entitlement a network's name stands for (see `networkName`); null for a foreign name. */

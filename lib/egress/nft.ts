@@ -1,9 +1,16 @@
 import { spawn } from "node:child_process";
 
+/** A call to the kernel's netfilter that takes longer than this is killed and fails. */
+const NFT_TIMEOUT_MS = 10_000;
+
 /** Runs `nft` (Debian's nftables) with a script on stdin or arguments; its stdout, or an error naming what it said. */
 export function nft(args: string[], script?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn("nft", args, { stdio: [script === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const child = spawn("nft", args, {
+      stdio: [script === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      timeout: NFT_TIMEOUT_MS,
+      killSignal: "SIGKILL",
+    });
     let out = "";
     let err = "";
     child.stdout?.on("data", (chunk: Buffer) => {

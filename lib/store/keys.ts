@@ -68,6 +68,8 @@ export function redisKeys(prefix: string) {
     beacons: (ipKey: string, minute: number) => `${prefix}beacons:${ipKey}:${minute}`,
     /** The conversion labels an instance was credited with (capped per instance; kept as long as it can convert). */
     conversions: (id: string) => `${prefix}conversions:${id}`,
+    /** Held while a worker changes the egress table (ARCHITECTURE.md, "Egress"): one writer at a time. */
+    egressLock: `${prefix}egress:lock`,
     /** The latest failures (provision errors, OOM kills, dead containers), newest first, capped. */
     failures: `${prefix}failures`,
   };

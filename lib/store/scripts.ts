@@ -375,6 +375,18 @@ return {'OK'}
 });
 
 /** Takes a lease for `owner`, or renews it when `owner` already holds it; true while held. */
+/** Gives a lease back, only if `owner` still holds it. */
+export const releaseLeaseScript = defineScript({
+  name: "release_lease",
+  keys: ["lease"],
+  args: ["owner"],
+  lua: `
+if redis.call('GET', lease) == owner then return redis.call('DEL', lease) end
+return 0
+`,
+  decode: (value) => value === 1,
+});
+
 export const leaseScript = defineScript({
   name: "lease",
   keys: ["lease"],
