@@ -11,9 +11,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initialSpec } from "../lib/app-spec";
+import { loadConfig } from "../lib/config";
+import { createContext } from "../lib/context";
 import { tableName } from "../lib/egress/policy";
 import { makeNamespace, type Namespace } from "./setup/netns";
-import { docker, type Proc, startWorker, TEST_PROXY_PORT, testDbQuery } from "./setup/stack";
+import { docker, type Proc, startWorker, TEST_ENV, TEST_PROXY_PORT, testDbQuery } from "./setup/stack";
 import { api, containersOf, createApp, execIn, removeApps, waitFor, waitReady } from "./helpers";
 
 const PRIVATE = "10.254.253.2";
@@ -69,7 +72,10 @@ beforeAll(async () => {
   // As on a fresh machine: the egress networks do not exist yet, so the three apps below make them
   // at the same moment (the install of one must never leave out another's network).
   for (const network of await docker.listNetworks({ filters: { label: ["tryitnow.network=tin-test-net"] } })) {
-    await docker.getNetwork(network.Id).remove().catch(() => undefined);
+    await docker
+      .getNetwork(network.Id)
+      .remove()
+      .catch(() => undefined);
   }
   // The instances ask the test's resolver, and the policy lets exactly that one through.
   startedAtMs = Date.now();
@@ -153,7 +159,12 @@ describe("the rules", () => {
       const missing = installs[index - 1].networks.filter((network) => !installs[index].networks.includes(network));
       expect(missing, `install ${index} at ${installs[index].time}`).toEqual([]);
     }
-    expect(installs.at(-1)?.networks.sort()).toEqual(["tin-test-net", "tin-test-net-allow", "tin-test-net-none-api", "tin-test-net-public"]);
+    expect(installs.at(-1)?.networks.sort()).toEqual([
+      "tin-test-net",
+      "tin-test-net-allow",
+      "tin-test-net-none-api",
+      "tin-test-net-public",
+    ]);
   });
 
   it("read as a commented policy, and come back within seconds when deleted by hand", async () => {
@@ -193,6 +204,42 @@ describe("the rules", () => {
       500,
     );
     expect((await containersOf(apps.open)).map((c) => c.Id)).toContain(id);
+  });
+});
+
+describe("the rules' check", () => {
+  // A deployment of its own base network, which the test's worker does not look after.
+  const probe = createContext(
+    loadConfig({ ...process.env, ...TEST_ENV, CONTAINER_NETWORK: "tin-probe-net", LOG_LEVEL: "silent" }),
+    "test-egress-probe",
+  );
+  afterAll(async () => {
+    await probe.egress.remove();
+    await docker
+      .getNetwork("tin-probe-net")
+      .remove()
+      .catch(() => undefined);
+    await probe.close();
+  });
+
+  it("is trusted for seconds, yet fails closed: a table deleted since makes the admit fail", async () => {
+    const app = { ...initialSpec(probe.config, "probe"), image: "tryitnow/hello:latest" };
+    const network = await probe.egress.prepare(app);
+    expect(network.name).toBe("tin-probe-net");
+    const probeTable = tableName("tin-probe-net");
+    expect(spawnSync("nft", ["list", "table", "inet", probeTable]).status).toBe(0);
+    expect(spawnSync("nft", ["delete", "table", "inet", probeTable]).status).toBe(0);
+    // Within VERIFIED_FOR_MS the kernel is not asked again; the admit that must follow refuses.
+    await probe.egress.prepare(app);
+    expect(spawnSync("nft", ["list", "table", "inet", probeTable]).status).not.toBe(0);
+    const address = network.subnet.replace(/\.0\/\d+$/, ".77");
+    await expect(probe.egress.admit(app, address)).rejects.toThrow(/nft/);
+    // A full sync puts the table back, and the admit goes through.
+    expect((await probe.egress.sync(null)).reinstalled).toBe(true);
+    await probe.egress.admit(app, address);
+    expect(spawnSync("nft", ["list", "map", "inet", probeTable, "out_by_instance"], { encoding: "utf8" }).stdout).toContain(
+      address,
+    );
   });
 });
 

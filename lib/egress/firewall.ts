@@ -59,6 +59,8 @@ export function hostResolvers(path = "/etc/resolv.conf"): string[] {
 export class EgressFirewall {
   readonly table: string;
   private apps = new Map<string, AppPolicy>();
+  /** The fingerprint this process last found in the kernel, and when (see `prepare`). */
+  private verified: { fingerprint: string; atMs: number } | null = null;
 
   constructor(private readonly options: FirewallOptions) {
     this.table = tableName(options.baseNetwork);
@@ -71,7 +73,7 @@ export class EgressFirewall {
 
   /**
    * The network an app's next instance starts on, created if needed, with the rules for it and for
-   * the app in place (checked against the kernel, not remembered). Throws when they cannot be.
+   * the app in place (found in the kernel, at most VERIFIED_FOR_MS ago). Throws when they cannot be.
    */
   async prepare(app: AppSpec): Promise<NetworkInfo> {
     const policy = policyOf(app);
@@ -84,14 +86,23 @@ export class EgressFirewall {
       networks = [...networks, network];
     }
     if (!this.options.enabled) return network;
-    // Most calls find the table as it must be; changing it is one writer at a time across workers,
-    // listing the networks again inside the lock, so an install never leaves out a network another
-    // worker has just created (its instance would start unconfined).
-    if (!holds(await listTable(this.table), this.inputFor(networks))) await this.options.lock(() => this.syncLocked(null));
+    // The kernel is asked again unless this very input was found there in the last VERIFIED_FOR_MS
+    // (the egress loop checks every 2 s). Skipping it is still fail closed: a table deleted since
+    // makes `admit` fail, and nothing is ready before `admit` returns. A new network or a changed
+    // allow list changes the fingerprint, so it is always checked.
+    const fingerprint = fingerprintOf(this.inputFor(networks));
+    if (this.verified?.fingerprint === fingerprint && Date.now() - this.verified.atMs < VERIFIED_FOR_MS) return network;
+    // Changing the table is one writer at a time across workers, listing the networks again inside
+    // the lock, so an install never leaves out a network another worker has just created.
+    if (holds(await listTable(this.table), fingerprint)) this.remember(fingerprint);
+    else await this.options.lock(() => this.syncLocked(null));
     return network;
   }
 
-  /** Puts a new instance's address in the maps: before its health check, so its allow list holds from the start. */
+  /**
+   * Puts a new instance's address in the maps; fails when the table or the app's chain is missing.
+   * Runs beside the health check, and the instance is ready only after both.
+   */
   async admit(app: AppSpec, address: string): Promise<void> {
     if (!this.options.enabled) return;
     const script = `${elementsText(this.table, new Map([[address, verdictsOf(policyOf(app))]]))}\n`;
@@ -137,26 +148,31 @@ export class EgressFirewall {
     };
   }
 
-  private async syncLocked(listInstances: (() => Promise<RuntimeInstance[]>) | null): Promise<{ reinstalled: boolean; changed: number }> {
+  private async syncLocked(
+    listInstances: (() => Promise<RuntimeInstance[]>) | null,
+  ): Promise<{ reinstalled: boolean; changed: number }> {
     const input = this.inputFor(await this.options.runtime.networks());
     const networks = input.networks;
     // The table first, the instances after: an instance admitted in between is in the second
     // listing, so it is never taken for a stale entry.
     const table = await listTable(this.table);
     const desired = listInstances ? this.verdicts(await listInstances()) : null;
-    if (!holds(table, input)) {
+    const fingerprint = fingerprintOf(input);
+    if (!holds(table, fingerprint)) {
       // The maps are kept (what they hold now) unless the instances were listed; an entry whose
       // chain is gone (its app deleted or no longer on an allow list) falls to its network's mode.
       const chains = chainsOf(input.apps);
       const keep = new Map([...(desired ?? currentVerdicts(table))].filter(([, v]) => chains.has(v.out) && chains.has(v.host)));
-      const { text, fingerprint } = rulesetText(input, keep);
+      const { text } = rulesetText(input, keep);
       await nft(["-f", "-"], text);
+      this.remember(fingerprint);
       this.options.log.info(
         { table: this.table, networks: networks.map((n) => n.name), fingerprint, replaced: !!table },
         "egress rules installed",
       );
       return { reinstalled: true, changed: keep.size };
     }
+    this.remember(fingerprint);
     if (!desired) return { reinstalled: false, changed: 0 };
     const current = currentVerdicts(table);
     const same = (a?: { out: string; host: string }, b?: { out: string; host: string }) =>
@@ -174,7 +190,12 @@ export class EgressFirewall {
 
   /** `npm run down -- --purge`: the rules go with the instances. */
   async remove(): Promise<void> {
+    this.verified = null;
     await nft(["delete", "table", "inet", this.table]).catch(() => undefined);
+  }
+
+  private remember(fingerprint: string): void {
+    this.verified = { fingerprint, atMs: Date.now() };
   }
 
   private verdicts(instances: RuntimeInstance[]): InstanceVerdicts {
@@ -197,9 +218,15 @@ export class EgressFirewall {
   }
 }
 
-/** Whether the kernel's table is the one this input makes (its fingerprint in a comment). */
-function holds(table: Awaited<ReturnType<typeof listTable>>, input: PolicyInput): boolean {
-  const { fingerprint } = rulesetText(input, new Map());
+/** How long a fingerprint found in the kernel is trusted by `prepare` without asking again. */
+const VERIFIED_FOR_MS = 5000;
+
+function fingerprintOf(input: PolicyInput): string {
+  return rulesetText(input, new Map()).fingerprint;
+}
+
+/** Whether the kernel's table is the one with this fingerprint (in a comment). */
+function holds(table: Awaited<ReturnType<typeof listTable>>, fingerprint: string): boolean {
   return !!table?.comments.some((comment) => comment.includes(fingerprint));
 }
 

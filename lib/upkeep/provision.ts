@@ -38,10 +38,21 @@ export async function provision(
     const env = { ...app.env, ...(await productEnv(ctx, app, id, network.gateway)) };
     const { containerId, hostPort, address } = await ctx.runtime.start(app, id, env, network.name);
     if (!(await attachScript.run(ctx.redis, { inst: keys.inst(id) }, { containerId, hostPort }))) throw new DroppedError();
-    await ctx.egress.admit(app, address);
-    await waitHealthy(hostPort, app.healthPath, ctx.config.HEALTH_TIMEOUT, options.signal);
+    // The address enters the egress maps while the app boots; not ready before both are done, and
+    // a failed admit stops the health check.
+    const health = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, health.signal]) : health.signal;
+    const admitted = ctx.egress.admit(app, address).catch((error) => {
+      health.abort();
+      throw error;
+    });
+    await Promise.all([admitted, waitHealthy(hostPort, app.healthPath, ctx.config.HEALTH_TIMEOUT, signal)]);
     await ctx.routes.add(id, hostPort);
-    const ready = await readyScript.run(ctx.redis, { warming: keys.warming, ready: keys.ready, inst: keys.inst(id) }, { id, nowMs: Date.now() });
+    const ready = await readyScript.run(
+      ctx.redis,
+      { warming: keys.warming, ready: keys.ready, inst: keys.inst(id) },
+      { id, nowMs: Date.now() },
+    );
     if (!ready) throw new DroppedError();
     const seconds = (performance.now() - started) / 1000;
     metrics.provisionDuration.observe({ app: app.slug }, seconds);
