@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { dirname } from "node:path";
 import next from "next";
 import { POST as acquireRoute } from "./app/api/v1/demo/acquire/route";
+import { POST as challengeRoute } from "./app/api/v1/demo/challenge/route";
 import { POST as beaconRoute } from "./app/api/v1/events/route";
 import { loadConfig } from "./lib/config";
 import { AcquisitionHistory } from "./lib/admin/history";
@@ -38,11 +39,11 @@ const app = next({ dev, hostname: host, port });
 const handle = app.getRequestHandler();
 
 /**
- * The hot paths — acquire, and the embed's beacons (one per page view) — skip Next.js's router: the
+ * The hot paths — acquire, and the embed's beacons and challenges (one per page view) — skip Next.js's router: the
  * same route handlers, served directly. Every other request (and these too, when reached through
  * Next.js) behaves the same.
  */
-const FAST_ROUTES = new Map<string, RouteHandler>([acquireRoute, beaconRoute].map((route) => [routeKey(route.route), route]));
+const FAST_ROUTES = new Map<string, RouteHandler>([acquireRoute, challengeRoute, beaconRoute].map((route) => [routeKey(route.route), route]));
 
 /**
  * Paths whose route handlers write their own request log line (withRoute); the rest — pages, static

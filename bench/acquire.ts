@@ -81,8 +81,8 @@ async function main() {
   await resetAndFill(1);
   const probe = await acquireScript.run(
     redis,
-    { ready: keys.ready, expiry: keys.expiry, cfg: keys.cfg, hourCounter: keys.rateLimit("probe", "h"), dayCounter: keys.rateLimit("probe", "d"), bucket: keys.bucket },
-    { nowMs: Date.now(), clientIp: "1", defaultHourly: 0, defaultDaily: 0, hourResetMs: 1, dayResetMs: 1, instPrefix: keys.instPrefix, launchOnly: 0, defaultLifetimeMs: 14_400_000 },
+    { ready: keys.ready, expiry: keys.expiry, cfg: keys.cfg, hourCounter: keys.rateLimit("probe", "h"), dayCounter: keys.rateLimit("probe", "d"), bucket: keys.bucket, keyBucket: keys.keyBucket("none"), spent: keys.answer("none"), blocks: keys.blocks },
+    { nowMs: Date.now(), clientIp: "1", defaultHourly: 0, defaultDaily: 0, hourResetMs: 1, dayResetMs: 1, instPrefix: keys.instPrefix, launchOnly: 0, defaultLifetimeMs: 14_400_000, caller: "server", answer: "", keyRate: 0, blockCandidates: "" },
   );
   if (probe.status !== "OK") throw new Error(`acquire script answered ${probe.status}`);
 

@@ -31,6 +31,9 @@ createServer((req, res) => {
         hourCounter: keys.rateLimit(ip, `h${hour}`),
         dayCounter: keys.rateLimit(ip, `d${day}`),
         bucket: keys.bucket,
+        keyBucket: keys.keyBucket("none"),
+        spent: keys.answer("none"),
+        blocks: keys.blocks,
       },
       {
         nowMs: now,
@@ -42,6 +45,10 @@ createServer((req, res) => {
         instPrefix: keys.instPrefix,
         launchOnly: 0,
         defaultLifetimeMs: 14_400_000,
+        caller: "server",
+        answer: "",
+        keyRate: 0,
+        blockCandidates: "",
       },
     );
     res.writeHead(reply.status === "OK" ? 200 : 503, { "content-type": "application/json" });

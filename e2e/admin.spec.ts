@@ -229,7 +229,10 @@ test("a key is shown once and then only its prefix; revoking it makes the API re
 
   const acquire = (apiKey: string) =>
     request.post("/api/v1/demo/acquire", { data: { app: SLUG }, headers: { "X-API-Key": apiKey, Origin: "http://shop.example" } });
-  expect((await acquire(key)).status()).toBe(200);
+  // The key is good: what the app asks of its visitors next is the browser check (tests/drain.test.ts).
+  const accepted = await acquire(key);
+  expect(accepted.status()).toBe(403);
+  expect(((await accepted.json()) as { code: string }).code).toBe("CHALLENGE_REQUIRED");
 
   await page.reload();
   expect(await page.content()).not.toContain(key);
@@ -292,7 +295,7 @@ test("the overview says when a drain cap turned demos away", async ({ browser, r
   await expect(async () => expect((await acquire()).status()).toBe(200)).toPass({ timeout: 60_000 });
   const capped = await acquire();
   expect(capped.status()).toBe(503);
-  expect((await capped.json()).details).toEqual({ reason: "capped" });
+  expect((await capped.json()).details).toEqual({ reason: "capped", cap: "app" });
   const { context, page } = await signedIn(browser, ADMIN);
   await page.goto("/admin");
   await expect(page.getByRole("status").filter({ hasText: "A drain cap turned away" })).toBeVisible({ timeout: 30_000 });

@@ -129,7 +129,7 @@ test("a scripted visit of the funnel gives exact numbers in the API, on the Anal
     .toEqual(expected);
   const funnel = await read();
   expect(funnel.steps.map((s: { name: string }) => s.name)).toEqual(Object.keys(expected));
-  expect(funnel.rejected).toEqual({ exhausted: 2, capped: 0, rate_limited: 0, paused: 0 });
+  expect(funnel.rejected).toEqual({ exhausted: 2, capped: 0, challenge: 0, blocked: 0, rate_limited: 0, paused: 0 });
   expect(funnel.sessions.count).toBe(4);
   expect(funnel.first_visit.median_seconds).toBeGreaterThanOrEqual(0);
   expect(funnel.sessions.median_seconds).toBeGreaterThan(0); // the released one has a length

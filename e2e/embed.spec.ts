@@ -24,6 +24,7 @@ const apps = {
   empty: `empty-${randomBytes(3).toString("hex")}`,
   stingy: `stingy-${randomBytes(3).toString("hex")}`,
   launch: `launch-${randomBytes(3).toString("hex")}`,
+  gated: `gated-${randomBytes(3).toString("hex")}`,
 };
 
 /** The host page: `?key=<name>` (or `?raw=<key>`) picks the key, `?apps=a,b` the apps (one element each), `?open=` the mode. */
@@ -81,7 +82,9 @@ test.beforeAll(async ({ request }) => {
   await waitForOpenApi(request);
   const fields = { image: "tryitnow/hello:latest", pool_min: 0, pool_max: 6 };
   await api(request, "POST", "/api/v1/apps", { slug: apps.main, pool_target: 2, ...fields });
-  await api(request, "POST", "/api/v1/apps", { slug: apps.second, pool_target: 1, ...fields });
+  await api(request, "POST", "/api/v1/apps", { slug: apps.second, pool_target: 1, bot_gate: "none", ...fields });
+  // A hard proof of work (seconds of hashing), so its busy state can be seen.
+  await api(request, "POST", "/api/v1/apps", { slug: apps.gated, pool_target: 1, gate_difficulty: 6_000_000, ...fields });
   await api(request, "POST", "/api/v1/apps", { slug: apps.empty, pool_target: 0, ...fields });
   await api(request, "POST", "/api/v1/apps", { slug: apps.stingy, pool_target: 1, max_extensions: 1, extend_minutes: 5, ...fields });
   await api(request, "POST", "/api/v1/apps", {
@@ -97,11 +100,11 @@ test.beforeAll(async ({ request }) => {
   const site = await api(request, "POST", "/api/v1/keys", {
     name: "shop site",
     kind: "publishable",
-    apps: [apps.main, apps.second, apps.empty, apps.stingy],
+    apps: [apps.main, apps.second, apps.empty, apps.stingy, apps.gated],
     allowed_origins: [`http://shop.localhost:${port}`],
   });
   keys.site = site.json.key;
-  for (const app of [apps.main, apps.second, apps.stingy, apps.launch]) {
+  for (const app of [apps.main, apps.second, apps.stingy, apps.launch, apps.gated]) {
     await expect.poll(() => readyCount(request, app), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
   }
 });
@@ -222,6 +225,86 @@ test("two buttons for two apps on one page each get their own instance; modal mo
   const [a, b] = [await links.nth(0).getAttribute("href"), await links.nth(1).getAttribute("href")];
   expect(a).not.toBe(b);
   expect(events.sort()).toEqual([apps.main, apps.second].sort());
+});
+
+test("the browser check runs while the page is read, on the page's thread, and is loaded only for apps that ask", async ({ page, context, browser }) => {
+  const loaded: string[] = [];
+  const bodies: Record<string, unknown>[] = [];
+  page.on("request", (req) => {
+    loaded.push(new URL(req.url()).pathname);
+    if (req.url().endsWith("/api/v1/demo/acquire")) bodies.push(req.postDataJSON() as Record<string, unknown>);
+  });
+  // An app without a gate: the solver is never fetched.
+  await page.goto(shop(`apps=${apps.second}`));
+  await expect(page.getByRole("button", { name: "Try it now" })).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  expect(loaded).not.toContain("/embed-gate.js");
+
+  const violations = collectCspViolations(page);
+  await page.goto(shop(`apps=${apps.gated}`));
+  const button = page.getByRole("button", { name: "Try it now" });
+  await expect(button).toBeVisible();
+  // Clicked at once, before the hashing is done: the visitor is told what is happening.
+  const [tab] = await Promise.all([context.waitForEvent("page"), button.click()]);
+  await expect(page.getByRole("button", { name: "Checking your browser…" })).toBeVisible();
+  await shot(page, "checking");
+  // The page stays responsive while it hashes (slices on the main thread).
+  const lag = await page.evaluate(async () => {
+    const start = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return performance.now() - start;
+  });
+  expect(lag).toBeLessThan(100);
+  await expect(page.getByTestId("instance-url")).toBeVisible({ timeout: 60_000 });
+  await tab.close();
+  expect(loaded).toContain("/embed-gate.js");
+  expect(bodies.some((body) => typeof body.altcha === "string" && body.app === apps.gated)).toBe(true);
+  expect(violations).toEqual([]);
+
+  // The same state on a phone, for a new visitor (nothing in storage).
+  const narrow = await browser.newContext({ viewport: { width: 375, height: 700 } });
+  const small = await narrow.newPage();
+  await small.goto(shop(`apps=${apps.gated}`));
+  await Promise.all([narrow.waitForEvent("page"), small.getByRole("button", { name: "Try it now" }).click()]);
+  await expect(small.getByRole("button", { name: "Checking your browser…" })).toBeVisible();
+  await shot(small, "checking");
+  await narrow.close();
+});
+
+test("when the browser check cannot run (its script is blocked), the visitor gets plain words and no demo", async ({ browser, request }) => {
+  for (const width of [1280, 375]) {
+    const visitor = await browser.newContext({ viewport: { width, height: 700 } });
+    await visitor.route("**/embed-gate.js", (route) => route.abort());
+    const page = await visitor.newPage();
+    await page.goto(shop(`apps=${apps.gated}`));
+    const before = (await api(request, "GET", "/api/v1/pool/stats")).json.apps.find((a: { app: string }) => a.app === apps.gated).assigned;
+    await Promise.all([visitor.waitForEvent("page"), page.getByRole("button", { name: "Try it now" }).click()]);
+    await expect(page.getByText("The browser check did not pass. Please reload the page and try again.")).toBeVisible();
+    await shot(page, "check-failed");
+    const after = (await api(request, "GET", "/api/v1/pool/stats")).json.apps.find((a: { app: string }) => a.app === apps.gated).assigned;
+    expect(after).toBe(before);
+    await visitor.close();
+  }
+});
+
+test("a demo nobody opened yet is not extended: the visitor is told to open it first", async ({ browser }) => {
+  for (const width of [1280, 375]) {
+    const visitor = await browser.newContext({ viewport: { width, height: 700 } });
+    // The demo's own host never answers in this browser: no visit reaches the proxy.
+    await visitor.route(/\.localhost:18081/, (route) => route.abort());
+    const page = await visitor.newPage();
+    await page.goto(shop(`apps=${apps.stingy}`));
+    await Promise.all([visitor.waitForEvent("page"), page.getByRole("button", { name: "Try it now" }).click()]);
+    const extend = page.getByRole("button", { name: "Add 5 minutes" });
+    await extend.click();
+    await expect(page.getByText("Open the demo first, then you can add time.")).toBeVisible();
+    await expect(extend).toBeEnabled();
+    await shot(page, "open-first");
+    await page.getByRole("button", { name: "End demo" }).click();
+    await page.getByRole("button", { name: "End it" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Your demo has ended." })).toBeVisible();
+    await visitor.close();
+  }
 });
 
 test("Extend stops at the app's max_extensions, and says why", async ({ page }) => {

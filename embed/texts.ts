@@ -2,6 +2,9 @@
 export const TEXTS = {
   try: "Try it now",
   starting: "Starting your demo…",
+  checking: "Checking your browser…",
+  checkFailed: "The browser check did not pass. Please reload the page and try again.",
+  denied: "Demos cannot be started from your network.",
   running: "Your demo is running",
   left: "left",
   open: "Open demo",
@@ -22,6 +25,7 @@ export const TEXTS = {
   refused: "This demo could not be started from this page.",
   failed: "Something went wrong. Please try again.",
   noMoreExt: "No extensions left",
+  openFirst: "Open the demo first, then you can add time.",
   longest: "Longest time reached",
   minutesLeft: "{n} minutes left",
   minuteLeft: "1 minute left",

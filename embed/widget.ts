@@ -35,6 +35,31 @@ const POLL_MS = 5000;
 
 const impressed = new Set<string>();
 
+/** The proof-of-work solver (`/embed-gate.js`, ARCHITECTURE.md "Drain protection"): loaded once per page, only when an app asks for it. */
+interface Gate {
+  solve(challenge: unknown): Promise<string>;
+}
+declare global {
+  interface Window {
+    TryItNowGate?: Gate;
+  }
+}
+let gate: Promise<Gate> | undefined;
+
+function loadGate(base: string): Promise<Gate> {
+  gate ??= new Promise<Gate>((resolve, reject) => {
+    if (window.TryItNowGate) return resolve(window.TryItNowGate);
+    const script = el("script", { src: `${base}/embed-gate.js`, async: "" });
+    script.addEventListener("load", () => (window.TryItNowGate ? resolve(window.TryItNowGate) : reject(new Error("gate"))));
+    script.addEventListener("error", () => {
+      gate = undefined;
+      reject(new Error("gate"));
+    });
+    document.head.append(script);
+  });
+  return gate;
+}
+
 /**
  * An impression (once per page view and app) or a click, as a beacon (ARCHITECTURE.md, "Funnel
  * analytics"): it cannot carry headers, so the publishable key rides in the query. Only the page's
@@ -102,6 +127,11 @@ export class Widget {
   private overlay: HTMLElement | null = null;
   private lastMinute = -1;
   private readonly storeKey: string;
+  /** The answer to the app's challenge, solved while the visitor reads the page; null when none is asked. */
+  private answer: Promise<string | null> = Promise.resolve(null);
+  private solved = true;
+  /** Said under the session's buttons until the next extension (an extension asked before any visit). */
+  private hint = "";
 
   constructor(
     readonly host: HTMLElement,
@@ -134,6 +164,27 @@ export class Widget {
       seen.observe(host);
     }
     void this.restore();
+    this.prove();
+  }
+
+  /** Asks whether the app wants a proof of work, and starts solving it at once (in slices, on this thread). */
+  private prove(): void {
+    this.solved = false;
+    this.answer = this.call("POST", "/demo/challenge", { app: this.o.app })
+      .then(async (response) => {
+        const body = (await response.json()) as { required?: boolean; challenge?: unknown };
+        if (!response.ok || !body.required) return null;
+        return (await loadGate(this.o.base)).solve(body.challenge);
+      })
+      .catch(() => null)
+      .finally(() => {
+        this.solved = true;
+      });
+  }
+
+  /** The acquire, with the proof when one was asked for. */
+  private acquire(): Promise<Response> {
+    return this.answer.then((altcha) => this.call("POST", "/demo/acquire", altcha ? { app: this.o.app, altcha } : { app: this.o.app }));
   }
 
   private emit(type: string, detail: Record<string, unknown>): void {
@@ -183,17 +234,22 @@ export class Widget {
     // The request leaves first; the tab (slow to create) opens while it is in flight. The marks let a
     // page (or the bench) see where the time goes.
     performance.mark("tryitnow:click");
-    let pending: Promise<Response> | null = this.call("POST", "/demo/acquire", { app: this.o.app });
+    const checking = !this.solved;
+    let pending: Promise<Response> | null = this.acquire();
     pending.catch(() => undefined);
     const tab = this.o.open === "tab" ? window.open("", "_blank") : null;
     performance.mark("tryitnow:tab");
     if (tab) tab.document.title = this.o.texts.starting;
-    const busy = el("button", { type: "button", part: "button", disabled: "" }, el("span", { class: "spin", "aria-hidden": "true" }), this.o.texts.starting);
+    const busy = el("button", { type: "button", part: "button", disabled: "" }, el("span", { class: "spin", "aria-hidden": "true" }), checking ? this.o.texts.checking : this.o.texts.starting);
     this.show(busy);
+    void this.answer.then(() => {
+      busy.lastChild!.textContent = this.o.texts.starting;
+    });
+    let reproved = false;
     for (let attempt = 0; ; attempt += 1) {
       let response: Response;
       try {
-        response = await (pending ?? this.call("POST", "/demo/acquire", { app: this.o.app }));
+        response = await (pending ?? this.acquire());
         pending = null;
       } catch {
         tab?.close();
@@ -206,6 +262,8 @@ export class Widget {
         performance.mark("tryitnow:acquired");
         this.session = sessionOf(body, String(body.token));
         this.save();
+        // An answer is spent with its demo: the next one is solved while this demo runs.
+        this.prove();
         this.emit("acquired", { id: this.session.id, url: this.session.url });
         this.running();
         if (tab) {
@@ -217,6 +275,13 @@ export class Widget {
       }
       const code = String(body.code ?? response.status);
       const after = Number(response.headers.get("retry-after")) || 5;
+      if ((code === "CHALLENGE_REQUIRED" || code === "CHALLENGE_FAILED") && !reproved) {
+        // The answer expired, was spent, or the app turned its gate on meanwhile: one fresh check.
+        reproved = true;
+        busy.lastChild!.textContent = this.o.texts.checking;
+        this.prove();
+        continue;
+      }
       if (code === "POOL_EXHAUSTED" && attempt < RETRIES) {
         tab?.close();
         for (let left = after; left > 0; left -= 1) {
@@ -230,17 +295,21 @@ export class Widget {
       if (response.status === 401 || response.status === 403) console.error(`Try It Now: ${String(body.error ?? code)}`);
       const texts = this.o.texts;
       const text =
-        code === "POOL_EXHAUSTED"
-          ? texts.busyEnd
-          : code === "RATE_LIMITED"
-            ? fill(texts.limited, { t: wait(after) })
-            : code === "APP_PAUSED"
-              ? texts.paused
-              : code === "NOT_FOUND"
-                ? texts.missing
-                : response.status === 401 || response.status === 403
-                  ? texts.refused
-                  : texts.failed;
+        code === "CHALLENGE_REQUIRED" || code === "CHALLENGE_FAILED"
+          ? texts.checkFailed
+          : code === "BLOCKED"
+            ? texts.denied
+            : code === "POOL_EXHAUSTED"
+              ? texts.busyEnd
+              : code === "RATE_LIMITED"
+                ? fill(texts.limited, { t: wait(after) })
+                : code === "APP_PAUSED"
+                  ? texts.paused
+                  : code === "NOT_FOUND"
+                    ? texts.missing
+                    : response.status === 401 || response.status === 403
+                      ? texts.refused
+                      : texts.failed;
       return this.message(text);
     }
   }
@@ -279,7 +348,7 @@ export class Widget {
       const reason = s.extensions >= s.maxExtensions ? t.noMoreExt : s.expiresAt + s.extendMinutes * 60_000 > s.maxExpiresAt ? t.longest : "";
       for (const button of this.root.querySelectorAll<HTMLButtonElement>("[data-extend]")) button.disabled = Boolean(reason);
       extend.disabled = Boolean(reason);
-      note.textContent = reason;
+      note.textContent = reason || this.hint;
       const minute = Math.ceil(left / 60_000);
       if (minute !== this.lastMinute && left > 0) {
         this.lastMinute = minute;
@@ -346,9 +415,15 @@ export class Widget {
         s.expiresAt = Date.parse(String(body.expires_at));
         s.extensions = Number(body.extensions ?? s.extensions + 1);
         this.save();
+        this.hint = "";
         this.emit("extended", { id: s.id, expires_at: body.expires_at });
       } else if (response.status === 404) this.finish(true);
-      else {
+      else if (body.code === "NOT_VISITED") {
+        // The app extends only demos that were opened: open it, then extend (the button stays).
+        this.hint = this.o.texts.openFirst;
+        this.say(this.hint);
+        this.emit("error", { code: "NOT_VISITED" });
+      } else {
         const details = (body.details ?? {}) as { limit?: string };
         if (details.limit === "max_extensions") s.extensions = s.maxExtensions;
         else s.maxExpiresAt = Math.min(s.maxExpiresAt, s.expiresAt);

@@ -12,6 +12,7 @@ import { boolean, int, json, varchar } from "drizzle-orm/mysql-core";
 import { z } from "zod";
 import type { Config } from "./config";
 import { EGRESS_MODES, type EgressMode, parseAllowEntry } from "./egress/policy";
+import { BOT_GATES, type BotGate } from "./gate/policy";
 
 /**
  * Capabilities an app may add back after CapDrop ALL: Docker's default set, less NET_RAW (raw
@@ -386,6 +387,41 @@ export const APP_FIELDS = {
     schema: z.number().int().min(1).max(100_000).nullable(),
     column: int("acquire_rate"),
     initial: (): number | null => null,
+  }),
+  botGate: field({
+    api: "bot_gate",
+    label: "Proof of work",
+    help: "A small computation the visitor's browser does while the page is read, before a demo starts: it makes draining the pool with scripts costly. Automatic: launch-page and site-button visitors. Always: every caller without a secret key. Off: nobody. Secret keys are never asked.",
+    input: "select",
+    options: [
+      { value: "auto", label: "Automatic (launch page and site buttons)" },
+      { value: "pow", label: "Always (every caller without a secret key)" },
+      { value: "none", label: "Off" },
+    ],
+    advanced: true,
+    schema: z.enum(BOT_GATES),
+    column: varchar("bot_gate", { length: 5 }).$type<BotGate>().notNull().default("auto"),
+    initial: (): BotGate => "auto",
+  }),
+  gateDifficulty: field({
+    api: "gate_difficulty",
+    label: "Proof-of-work difficulty",
+    help: "The most hashes a browser computes (three quarters of it on average); 100000 takes a desktop about a tenth of a second, a phone up to a second.",
+    input: "number",
+    advanced: true,
+    schema: int32(1000, 10_000_000),
+    column: int("gate_difficulty").notNull().default(100_000),
+    initial: () => 100_000,
+  }),
+  extendRequiresVisit: field({
+    api: "extend_requires_visit",
+    label: "Extend only after a visit",
+    help: "Visitors may extend a demo only once it was opened; a demo held without ever being used cannot be kept alive. Secret keys are exempt.",
+    input: "checkbox",
+    advanced: true,
+    schema: z.boolean(),
+    column: boolean("extend_requires_visit").notNull().default(true),
+    initial: () => true,
   }),
   rateLimitHourly: field({
     api: "rate_limit_hourly",

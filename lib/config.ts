@@ -156,12 +156,15 @@ export const Config = z.object({
 
   RATE_LIMIT_HOURLY: int(10),
   RATE_LIMIT_DAILY: int(50),
+  CHALLENGE_RATE_PER_MINUTE: int(30),
+  CHALLENGE_TTL: duration("10m"),
   /** Funnel events (ARCHITECTURE.md, "Funnel analytics"); "off" publishes none (the acquire bench compares both). */
   ANALYTICS_EVENTS: z.enum(["on", "off"]).default("on"),
   /** Embed beacons (impression, click) one client address may send per minute; past it, 429. */
   BEACON_RATE_PER_MINUTE: int(120),
   /** Days raw events and instance sessions are kept; hourly rollups are kept (ARCHITECTURE.md, "Funnel analytics"). */
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(7).default(90),
+  ABUSE_TRAIL_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   /** The funnel events' stream on NATS keeps at most this many bytes, dropping the oldest (a flood cannot fill the disk). */
   EVENTS_STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(512 * 1024 * 1024),
   SSE_MAX_DURATION: duration("1h"),

@@ -4,7 +4,7 @@ import type { Ctx } from "./context";
 import { settings } from "./db/schema";
 
 /** What a derived key is for; each purpose gets its own key, so one leaking does not give away another. */
-export type KeyPurpose = "session" | "instance-token" | "visitor" | "conversion";
+export type KeyPurpose = "session" | "instance-token" | "visitor" | "conversion" | "challenge" | "challenge-key";
 
 const SETTING = "auth_secret";
 

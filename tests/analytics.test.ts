@@ -252,7 +252,7 @@ describe("retention and the funnel API", () => {
     const ok = await api(`/api/v1/analytics/funnel?app=${slug}`, { key: reader });
     expect(ok.status).toBe(200);
     expect(ok.json.steps.map((s: { name: string }) => s.name)).toEqual(["impression", "click", "acquired", "visited", "extended", "converted"]);
-    expect(Object.keys(ok.json.rejected)).toEqual(["exhausted", "capped", "rate_limited", "paused"]);
+    expect(Object.keys(ok.json.rejected)).toEqual(["exhausted", "capped", "challenge", "blocked", "rate_limited", "paused"]);
     expect(ok.json.sessions).toHaveProperty("median_seconds");
     expect(ok.json.first_visit).toHaveProperty("median_seconds");
     expect((await api(`/api/v1/analytics/funnel?app=${slug}`, { key: await newKey({ kind: "secret", scopes: ["demo"] }) })).status).toBe(403);

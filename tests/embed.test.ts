@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Proc, startWorker, TEST_PORT } from "./setup/stack";
-import { acquire, api, createApp, removeApps, waitReady } from "./helpers";
+import { acquire, api, createApp, removeApps, throughProxy, waitFor, waitReady } from "./helpers";
 
 const WEB = `http://127.0.0.1:${TEST_PORT}`;
 const PUBLIC_URL = `http://localhost:${TEST_PORT}`;
@@ -85,7 +85,11 @@ describe("the launch page", () => {
     const { id, token } = started.json;
     expect((await keyless(`/api/v1/demo/${id}`)).status).toBe(401);
     expect((await keyless(`/api/v1/demo/${id}`, { headers: { "X-Instance-Token": token } })).status).toBe(200);
-    expect((await keyless(`/api/v1/demo/${id}/extend`, { method: "POST", json: {}, headers: { "X-Instance-Token": token } })).status).toBe(200);
+    // Extended only once opened (extend_requires_visit): first a visit through the proxy.
+    const extend = () => keyless(`/api/v1/demo/${id}/extend`, { method: "POST", json: {}, headers: { "X-Instance-Token": token } });
+    expect((await extend()).json.code).toBe("NOT_VISITED");
+    expect((await throughProxy(id, "/")).status).toBe(200);
+    await waitFor("the extension after the visit", async () => (await extend()).status === 200, 20_000, 500);
     expect((await keyless(`/api/v1/demo/${id}`, { method: "DELETE", headers: { "X-Instance-Token": "wrong" } })).status).toBe(401);
     expect((await keyless(`/api/v1/demo/${id}`, { method: "DELETE", headers: { "X-Instance-Token": token } })).status).toBe(200);
 
@@ -104,9 +108,10 @@ describe("the launch page", () => {
 });
 
 /** An acquire with no key at all, from a page of the given origin (null: no Origin header). */
+/** An acquire without a key, as the launch page sends it (solving the app's challenge like the embed). */
 async function keylessAcquire(app: string, origin: string | null) {
-  const headers: Record<string, string> = { "content-type": "application/json" };
+  const headers: Record<string, string> = {};
   if (origin) headers.Origin = origin;
-  const response = await fetch(`${WEB}/api/v1/demo/acquire`, { method: "POST", headers, body: JSON.stringify({ app }) });
-  return { status: response.status, json: (await response.json().catch(() => null)) as Record<string, string> };
+  const response = await acquire(app, { ...headers, "X-API-Key": "" });
+  return { status: response.status, json: response.json as Record<string, string> };
 }

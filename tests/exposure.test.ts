@@ -118,6 +118,8 @@ beforeAll(async () => {
         pool_max: 6,
         launch_page: true,
         rate_limit_hourly: name === "life" ? 0 : 1,
+        // What is tested here is who reaches what; the proof-of-work gate has tests of its own (tests/drain.test.ts).
+        bot_gate: "none",
       }),
     });
     expect(created.status, created.text).toBe(201);

@@ -1,6 +1,8 @@
 import http from "node:http";
 import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
+import { solveChallenge } from "altcha-lib";
+import { deriveKey } from "altcha-lib/algorithms/sha";
 import { redisKeys } from "../lib/store/keys";
 import {
   docker,
@@ -68,8 +70,24 @@ export async function waitReady(slug: string, count: number, timeoutMs = 60_000)
   );
 }
 
+/**
+ * An acquire as a visitor's browser makes it: when the app's proof-of-work gate asks for a
+ * solution (403 CHALLENGE_REQUIRED), a challenge is fetched and solved, as the embed does, and the
+ * acquire is sent again with it. `tests/gate.test.ts` tests the gate itself with raw calls.
+ */
 export async function acquire(slug: string, headers: Record<string, string> = {}) {
-  return api("/api/v1/demo/acquire", { method: "POST", json: { app: slug }, headers });
+  const first = await api("/api/v1/demo/acquire", { method: "POST", json: { app: slug }, headers });
+  if (first.json?.code !== "CHALLENGE_REQUIRED") return first;
+  return api("/api/v1/demo/acquire", { method: "POST", json: { app: slug, altcha: await proofFor(slug, headers) }, headers });
+}
+
+/** Fetches the app's challenge with these headers and solves it (altcha-lib's own solver): the acquire's `altcha` field. */
+export async function proofFor(slug: string, headers: Record<string, string> = {}): Promise<string> {
+  const issued = await api("/api/v1/demo/challenge", { method: "POST", json: { app: slug }, headers });
+  if (issued.status !== 200 || !issued.json.required) throw new Error(`no challenge: ${issued.status} ${issued.text}`);
+  const solution = await solveChallenge({ challenge: issued.json.challenge, deriveKey });
+  if (!solution) throw new Error("challenge not solved");
+  return Buffer.from(JSON.stringify({ challenge: issued.json.challenge, solution })).toString("base64");
 }
 
 /** Containers of an app on the Docker host, by label. */

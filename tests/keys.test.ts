@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Proc, startWorker } from "./setup/stack";
-import { acquire, api, createApp, removeApps, waitFor, waitReady } from "./helpers";
+import { acquire, api, createApp, removeApps, throughProxy, waitFor, waitReady } from "./helpers";
 
 let worker: Proc;
 let slug: string;
@@ -187,13 +187,22 @@ describe("publishable keys", () => {
     expect(stream.status).toBe(200);
     expect(stream.headers.get("access-control-allow-origin")).toBe(ORIGIN);
     await stream.body?.cancel();
-    const extended = await api(`/api/v1/demo/${mine.id}/extend`, {
-      method: "POST",
-      key: pk.key,
-      headers: { ...headers, "X-Instance-Token": mine.token },
-      json: { minutes: 5 },
-    });
-    expect(extended.status).toBe(200);
+    // Extended with the token once the demo was opened (extend_requires_visit).
+    expect((await throughProxy(mine.id, "/")).status).toBe(200);
+    await waitFor(
+      "the extension after the visit",
+      async () =>
+        (
+          await api(`/api/v1/demo/${mine.id}/extend`, {
+            method: "POST",
+            key: pk.key,
+            headers: { ...headers, "X-Instance-Token": mine.token },
+            json: { minutes: 5 },
+          })
+        ).status === 200,
+      20_000,
+      500,
+    );
     const released = await api(`/api/v1/demo/${mine.id}?token=${mine.token}`, { method: "DELETE", key: pk.key, headers });
     expect(released.status).toBe(200);
     expect((await api(`/api/v1/demo/${theirs.id}`)).status).toBe(200); // theirs untouched

@@ -31,7 +31,7 @@ const STEP_LABELS: Record<string, string> = {
   extended: "Extended",
   converted: "Converted",
 };
-const REASON_LABELS: Record<string, string> = { exhausted: "pool empty", capped: "drain cap", rate_limited: "rate-limited", paused: "app paused" };
+const REASON_LABELS: Record<string, string> = { exhausted: "pool empty", capped: "drain cap", challenge: "browser check", blocked: "blocked", rate_limited: "rate-limited", paused: "app paused" };
 const STEP_COLOR = "#4f46e5";
 const SERIES = [
   { key: "acquired", name: "got a demo", color: "#4f46e5" },

@@ -18,6 +18,7 @@ export interface KeyRow {
   scopes: string[];
   apps: string[] | null;
   allowed_origins: string[];
+  acquire_rate: number | null;
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
@@ -67,9 +68,16 @@ export function KeysPanel({
     const origins = String(form.get("allowed_origins") ?? "")
       .split(/[\s,]+/)
       .filter(Boolean);
+    const rate = String(form.get("acquire_rate") ?? "").trim();
     const body =
       kind === "publishable"
-        ? { name: String(form.get("name") ?? "").trim(), kind, apps: chosenApps, allowed_origins: origins }
+        ? {
+            name: String(form.get("name") ?? "").trim(),
+            kind,
+            apps: chosenApps,
+            allowed_origins: origins,
+            acquire_rate: rate ? Number(rate) : null,
+          }
         : {
             name: String(form.get("name") ?? "").trim(),
             kind,
@@ -162,7 +170,11 @@ export function KeysPanel({
                 </Td>
                 <Td>{key.kind === "publishable" ? <Badge tone="indigo">publishable</Badge> : <Badge>secret</Badge>}</Td>
                 <Td className="font-mono text-xs">{key.prefix}…</Td>
-                <Td className="text-xs">{key.kind === "publishable" ? "start demos" : key.scopes.join(", ")}</Td>
+                <Td className="text-xs">
+                  {key.kind === "publishable"
+                    ? `start demos${key.acquire_rate ? ` · at most ${key.acquire_rate}/min` : ""}`
+                    : key.scopes.join(", ")}
+                </Td>
                 <Td className="max-w-[10rem] truncate text-xs">{key.apps?.join(", ") ?? "all"}</Td>
                 <Td className="max-w-[12rem] truncate text-xs">{key.allowed_origins.join(", ") || "—"}</Td>
                 <Td className="whitespace-nowrap text-xs">
@@ -261,6 +273,25 @@ export function KeysPanel({
                 rows={2}
                 aria-invalid={errors.allowed_origins ? true : undefined}
                 aria-describedby={describedBy("key-origins", errors.allowed_origins, true)}
+              />
+            </Field>
+          )}
+          {kind === "publishable" && (
+            <Field
+              id="key-rate"
+              label="Demos per minute from this key"
+              error={errors.acquire_rate}
+              help="Its own drain cap on each of its apps, whatever the app allows; empty: none."
+            >
+              <Input
+                id="key-rate"
+                name="acquire_rate"
+                type="number"
+                min={1}
+                inputMode="numeric"
+                className="w-32"
+                aria-invalid={errors.acquire_rate ? true : undefined}
+                aria-describedby={describedBy("key-rate", errors.acquire_rate, true)}
               />
             </Field>
           )}

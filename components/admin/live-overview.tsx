@@ -13,6 +13,8 @@ const COLORS = {
   ok: "#4f46e5",
   exhausted: "#e11d48",
   capped: "#9333ea",
+  challenge: "#0891b2",
+  blocked: "#1f2937",
   rate_limited: "#d97706",
   paused: "#64748b",
   ready: "#059669",
@@ -60,6 +62,8 @@ export function LiveOverview({ initial }: { initial: Overview }) {
     ok: history.total.ok[index],
     exhausted: history.total.exhausted[index],
     capped: history.total.capped[index],
+    challenge: history.total.challenge[index],
+    blocked: history.total.blocked[index],
     rate_limited: history.total.rate_limited[index],
     paused: history.total.paused[index],
     ready: history.total.ready[index],
@@ -69,6 +73,8 @@ export function LiveOverview({ initial }: { initial: Overview }) {
   const acquiredLastHour = history.total.ok.reduce((sum, n) => sum + n, 0);
   const turnedAway = history.total.exhausted.reduce((sum, n) => sum + n, 0);
   const capped = history.total.capped.reduce((sum, n) => sum + n, 0);
+  const challenged = history.total.challenge.reduce((sum, n) => sum + n, 0);
+  const blocked = history.total.blocked.reduce((sum, n) => sum + n, 0);
 
   return (
     <div className="space-y-8">
@@ -81,6 +87,12 @@ export function LiveOverview({ initial }: { initial: Overview }) {
         <p role="status" className="rounded-md bg-purple-50 px-3 py-2 text-sm text-purple-900">
           A drain cap turned away {capped} demo request{capped === 1 ? "" : "s"} in the last hour: an app's “Demos per minute, all
           visitors” was reached. Raise it if this was real traffic.
+        </p>
+      )}
+      {challenged + blocked > 0 && (
+        <p role="status" className="rounded-md bg-cyan-50 px-3 py-2 text-sm text-cyan-900">
+          In the last hour the browser check turned away {challenged} demo request{challenged === 1 ? "" : "s"}
+          {blocked > 0 ? ` and the block list ${blocked}` : ""}: scripts without a proof of work, or replayed ones.
         </p>
       )}
       <section aria-labelledby="pools-title" className="space-y-3">
@@ -166,6 +178,8 @@ export function LiveOverview({ initial }: { initial: Overview }) {
                 <Bar dataKey="ok" name="started" stackId="a" fill={COLORS.ok} isAnimationActive={false} />
                 <Bar dataKey="exhausted" name="pool empty" stackId="a" fill={COLORS.exhausted} isAnimationActive={false} />
                 <Bar dataKey="capped" name="drain cap" stackId="a" fill={COLORS.capped} isAnimationActive={false} />
+                <Bar dataKey="challenge" name="browser check" stackId="a" fill={COLORS.challenge} isAnimationActive={false} />
+                <Bar dataKey="blocked" name="blocked" stackId="a" fill={COLORS.blocked} isAnimationActive={false} />
                 <Bar
                   dataKey="rate_limited"
                   name="rate-limited"

@@ -9,7 +9,7 @@ const MINUTE_MS = 60_000;
 const KEEP_SECONDS = 25 * 3600;
 const FAILURES_KEPT = 200;
 
-export const OUTCOMES = ["ok", "exhausted", "capped", "rate_limited", "paused"] as const;
+export const OUTCOMES = ["ok", "exhausted", "capped", "challenge", "blocked", "rate_limited", "paused"] as const;
 export const LEVELS = ["ready", "warming", "assigned"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -74,6 +74,8 @@ export async function readHistory(ctx: Ctx, minutes = 60, nowMs = Date.now()) {
     ok: Array(minutes).fill(0),
     exhausted: Array(minutes).fill(0),
     capped: Array(minutes).fill(0),
+    challenge: Array(minutes).fill(0),
+    blocked: Array(minutes).fill(0),
     rate_limited: Array(minutes).fill(0),
     paused: Array(minutes).fill(0),
   });

@@ -26,6 +26,9 @@ export async function mirrorApp(ctx: Ctx, spec: AppSpec): Promise<void> {
       cta_label: spec.ctaLabel,
       cta_url: spec.ctaUrl,
       acquire_rate: spec.acquireRate ?? 0,
+      bot_gate: spec.botGate,
+      gate_difficulty: spec.gateDifficulty,
+      extend_visit: spec.extendRequiresVisit ? 1 : 0,
     })
     .sadd(ctx.keys.apps, spec.slug)
     .exec();

@@ -5,6 +5,8 @@ import { publicUrl } from "../public-url";
 
 /** Where `npm run build` bundles the widget (esbuild, from embed/). */
 export const EMBED_BUNDLE = ".next/embed/embed.js";
+/** The proof-of-work solver the widget loads only for apps that ask for one (`embed/gate.ts`). */
+export const GATE_BUNDLE = ".next/embed/gate.js";
 
 export interface EmbedAsset {
   body: Buffer;
@@ -14,21 +16,27 @@ export interface EmbedAsset {
   integrity: string;
 }
 
-const holder = globalThis as unknown as { __tinEmbed?: Promise<EmbedAsset> };
+const holder = globalThis as unknown as { __tinEmbed?: Map<string, Promise<EmbedAsset>> };
 
-/** The built widget, read once per process. */
-export function embedAsset(): Promise<EmbedAsset> {
-  holder.__tinEmbed ??= readFile(EMBED_BUNDLE)
-    .then((body) => ({
-      body,
-      hash: createHash("sha256").update(body).digest("hex").slice(0, 16),
-      integrity: `sha384-${createHash("sha384").update(body).digest("base64")}`,
-    }))
-    .catch((error) => {
-      holder.__tinEmbed = undefined;
-      throw error;
-    });
-  return holder.__tinEmbed;
+/** A built bundle of the widget (the widget itself unless named), read once per process. */
+export function embedAsset(bundle: string = EMBED_BUNDLE): Promise<EmbedAsset> {
+  holder.__tinEmbed ??= new Map();
+  const cache = holder.__tinEmbed;
+  let asset = cache.get(bundle);
+  if (!asset) {
+    asset = readFile(bundle)
+      .then((body) => ({
+        body,
+        hash: createHash("sha256").update(body).digest("hex").slice(0, 16),
+        integrity: `sha384-${createHash("sha384").update(body).digest("base64")}`,
+      }))
+      .catch((error) => {
+        cache.delete(bundle);
+        throw error;
+      });
+    cache.set(bundle, asset);
+  }
+  return asset;
 }
 
 /** The script as a response: short-lived at /embed.js, immutable at its hashed name. */

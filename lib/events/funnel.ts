@@ -11,7 +11,7 @@ export const FUNNEL_STEPS = ["impression", "click", "acquired", "visited", "exte
 export type FunnelStep = (typeof FUNNEL_STEPS)[number];
 /** Steps counted once per instance: their rollups split "first" from "again". */
 const ONCE_PER_INSTANCE = new Set<string>(["extended", "converted"]);
-export const REJECT_REASONS = ["exhausted", "capped", "rate_limited", "paused"] as const;
+export const REJECT_REASONS = ["exhausted", "capped", "challenge", "blocked", "rate_limited", "paused"] as const;
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;

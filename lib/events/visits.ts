@@ -6,7 +6,7 @@ import { instanceSessions } from "../db/schema";
 import { INSTANCE_ID } from "../ids";
 import type { Logger } from "../log";
 import { metrics } from "../metrics";
-import { leaseScript } from "../store/scripts";
+import { leaseScript, markVisitedScript } from "../store/scripts";
 import { emitEvent } from "./publish";
 
 /** Bytes read per step: a backlog is worked off in steps, each saved before the next. */
@@ -150,6 +150,7 @@ export class VisitsReader {
       for (const row of rows) apps.set(row.instance, { app: row.app, endedMs: row.endedAt?.getTime() ?? null });
     }
     const updates: (typeof instanceSessions.$inferInsert)[] = [];
+    const marks: Promise<boolean>[] = [];
     for (const [id, times] of byInstance) {
       const known = apps.get(id);
       if (!known) {
@@ -167,9 +168,12 @@ export class VisitsReader {
         if (this.visited.size >= VISITED_MEMORY) this.visited.clear();
         this.visited.add(id);
         emitEvent(this.ctx, { type: "visited", id: `vi-${id}`, app: known.app, instance: id, atMs: first });
+        // The running instance may now be extended by its visitor (`extend_requires_visit`).
+        if (known.endedMs === null) marks.push(markVisitedScript.run(this.ctx.redis, { inst: this.ctx.keys.app(known.app).inst(id) }, {}));
       }
       updates.push({ instance: id, app: known.app, firstVisitAt: new Date(first), lastRequestAt: new Date(Math.max(...counted)), requests: counted.length });
     }
+    await Promise.all(marks);
     if (!updates.length) return;
     await this.ctx.db
       .insert(instanceSessions)

@@ -6,7 +6,12 @@ import { FALLBACKS, type RouteEntry, ROUTES } from "./routes";
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /** Route files that are not ours to tag: next-auth's own handler, and the embed's static files. */
-const UNTAGGED = new Set(["app/api/auth/[...nextauth]/route.ts", "app/embed.js/route.ts", "app/embed/[file]/route.ts"]);
+const UNTAGGED = new Set([
+  "app/api/auth/[...nextauth]/route.ts",
+  "app/embed.js/route.ts",
+  "app/embed-gate.js/route.ts",
+  "app/embed/[file]/route.ts",
+]);
 
 /** `app/api/v1/apps/[slug]/route.ts` → `/api/v1/apps/:slug`. */
 function pathOf(file: string): string {

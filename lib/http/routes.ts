@@ -63,6 +63,12 @@ export const ROUTES = {
     auth: { scope: "demo", publishable: "acquire" },
     resource: "app-in-body",
   },
+  "demo.challenge": {
+    method: "POST",
+    path: "/api/v1/demo/challenge",
+    auth: { scope: "demo", publishable: "acquire" },
+    resource: "app-in-body",
+  },
   "demo.get": { method: "GET", path: "/api/v1/demo/:id", auth: { scope: "demo", publishable: "instance" }, resource: "instance" },
   "demo.release": {
     method: "DELETE",

@@ -22,6 +22,8 @@ export interface Actor {
   /** Apps the key may use; null for all. */
   apps: readonly string[] | null;
   origins: string[];
+  /** A publishable key's own drain cap per app (demos a minute); absent or null: none. */
+  acquireRate?: number | null;
 }
 
 interface Snapshot {
@@ -134,6 +136,7 @@ export async function authenticate(
     scopes: new Set(record.scopes),
     apps: record.apps,
     origins: record.origins,
+    acquireRate: record.acquireRate ?? null,
   };
 }
 

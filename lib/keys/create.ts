@@ -23,6 +23,7 @@ export async function createKey(ctx: Ctx, input: KeyCreateInput, caller: Caller)
     scopes: input.kind === "publishable" ? [] : (input.scopes ?? ["demo"]),
     apps: input.apps ?? null,
     allowedOrigins: input.allowed_origins ?? [],
+    acquireRate: input.acquire_rate ?? null,
   });
   const row = (await findKeyRow(ctx.db, id))!;
   await mirrorKey(ctx, row);

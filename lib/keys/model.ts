@@ -19,6 +19,8 @@ export const KeyCreateInput = z
     scopes: z.array(Scope).min(1).max(SCOPES.length).optional(),
     apps: z.array(Slug).min(1).max(100).nullable().optional(),
     allowed_origins: z.array(Origin).max(50).optional(),
+    /** A publishable key's own drain cap: demos a minute per app it names (null: none). */
+    acquire_rate: z.number().int().min(1).max(100_000).nullable().optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -27,6 +29,8 @@ export const KeyCreateInput = z
       if (!input.allowed_origins?.length)
         ctx.addIssue({ code: "custom", path: ["allowed_origins"], message: "a publishable key names the origins it may be used from" });
       if (input.scopes) ctx.addIssue({ code: "custom", path: ["scopes"], message: "publishable keys have no scopes: they only start demos" });
+    } else if (input.acquire_rate != null) {
+      ctx.addIssue({ code: "custom", path: ["acquire_rate"], message: "only a publishable key has a cap of its own; cap the app instead" });
     }
   });
 export type KeyCreateInput = z.infer<typeof KeyCreateInput>;
@@ -40,11 +44,21 @@ export const KeyRecord = z.object({
   scopes: z.array(z.string()),
   apps: z.array(z.string()).nullable(),
   origins: z.array(z.string()),
+  /** Its own drain cap per app (publishable keys; absent in records mirrored before it existed). */
+  acquireRate: z.number().nullable().optional(),
 });
 export type KeyRecord = z.infer<typeof KeyRecord>;
 
 export function recordOf(row: ApiKeyRow): KeyRecord {
-  return { id: row.id, prefix: row.prefix, kind: row.kind, scopes: row.scopes, apps: row.apps ?? null, origins: row.allowedOrigins };
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    kind: row.kind,
+    scopes: row.scopes,
+    apps: row.apps ?? null,
+    origins: row.allowedOrigins,
+    acquireRate: row.acquireRate ?? null,
+  };
 }
 
 export function keyView(row: ApiKeyRow) {
@@ -56,6 +70,7 @@ export function keyView(row: ApiKeyRow) {
     scopes: row.scopes,
     apps: row.apps ?? null,
     allowed_origins: row.allowedOrigins,
+    acquire_rate: row.acquireRate ?? null,
     created_at: row.createdAt.toISOString(),
     last_used_at: row.lastUsedAt?.toISOString() ?? null,
     revoked_at: row.revokedAt?.toISOString() ?? null,

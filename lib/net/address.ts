@@ -49,3 +49,42 @@ export function clientKey(ip: string, ipv6PrefixBits: number): string {
   if (!isIPv6(address)) return address;
   return ipv6Prefix(address, ipv6PrefixBits);
 }
+
+/** An IPv4 address cut to its first `bits` bits, written `a.b.c.d/<bits>`. */
+function ipv4Prefix(address: string, bits: number): string {
+  const value = address.split(".").reduce((sum, part) => sum * 256 + Number(part), 0);
+  const network = value - (value % 2 ** (32 - bits));
+  return `${[24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join(".")}/${bits}`;
+}
+
+/** The narrowest block a list may hold per family, and the widest: a block of everyone is refused. */
+export const BLOCK_PREFIX_MIN = { ipv4: 8, ipv6: 16 } as const;
+
+/**
+ * A CIDR (or a single address) as the block list stores it: the network address at its length,
+ * IPv4 at /8 to /32, IPv6 at /16 to /128; null when it is neither.
+ */
+export function parseBlock(text: string): string | null {
+  const [rawAddress, rawBits, extra] = text.trim().split("/");
+  if (extra !== undefined) return null;
+  const address = normalizeAddress(rawAddress ?? "");
+  const family = isIPv4(address) ? "ipv4" : isIPv6(address) ? "ipv6" : null;
+  if (!family) return null;
+  const max = family === "ipv4" ? 32 : 128;
+  const bits = rawBits === undefined ? max : /^\d{1,3}$/.test(rawBits) ? Number(rawBits) : Number.NaN;
+  if (!(bits >= BLOCK_PREFIX_MIN[family] && bits <= max)) return null;
+  return family === "ipv4" ? ipv4Prefix(address, bits) : ipv6Prefix(address, bits);
+}
+
+/** Every block that would cover this address (its prefixes from the widest allowed to itself), as `parseBlock` writes them. */
+export function blockCandidates(ip: string): string[] {
+  const address = normalizeAddress(ip);
+  const family = isIPv4(address) ? "ipv4" : isIPv6(address) ? "ipv6" : null;
+  if (!family) return [];
+  const max = family === "ipv4" ? 32 : 128;
+  const out: string[] = [];
+  for (let bits = BLOCK_PREFIX_MIN[family]; bits <= max; bits += 1) {
+    out.push(family === "ipv4" ? ipv4Prefix(address, bits) : ipv6Prefix(address, bits));
+  }
+  return out;
+}

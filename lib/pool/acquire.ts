@@ -6,11 +6,17 @@ import { type Actor, mayUseApp } from "../keys/authenticate";
 import { instanceToken } from "../keys/instance-token";
 import { emitEvent } from "../events/publish";
 import { metrics } from "../metrics";
-import { clientKey } from "../net/address";
+import { ChallengeAnswer, checkAnswer } from "../gate/challenge";
+import { callerClass } from "../gate/policy";
+import { blockCandidates, clientKey } from "../net/address";
 import { acquireScript } from "../store/scripts";
 import { instanceView } from "./view";
 
-export const AcquireInput = z.object({ app: Slug.optional() });
+export const AcquireInput = z.object({
+  app: Slug.optional(),
+  /** The proof-of-work gate's answer (ALTCHA's payload, base64), where the app asks for one. */
+  altcha: ChallengeAnswer.optional(),
+});
 export type AcquireInput = z.infer<typeof AcquireInput>;
 
 const HOUR_MS = 3_600_000;
@@ -24,7 +30,9 @@ export interface RateLimitState {
 
 /**
  * Hands out the oldest ready instance of an app: one Redis round trip (the acquire script), which
- * also checks and counts the client's hourly and daily quota. Nothing else is called here.
+ * also checks the block list, the proof-of-work gate's replay and the drain caps, and counts the
+ * client's hourly and daily quota. A presented answer is verified here first (two HMACs, no I/O);
+ * nothing else is called.
  */
 export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string; actor: Actor; requestId?: string }) {
   const app = input.app ?? DEFAULT_APP;
@@ -38,6 +46,10 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
   const dayWindow = Math.floor(now / DAY_MS);
   const hourResetMs = (hourWindow + 1) * HOUR_MS - now;
   const dayResetMs = (dayWindow + 1) * DAY_MS - now;
+  const caller = callerClass(input.actor);
+  // A server-side caller's answer is never needed, so never looked at; a bad one counts only where
+  // the app's gate asks for one (the script knows).
+  const answer = input.altcha && caller !== "server" ? await checkAnswer(ctx, app, input.altcha) : null;
   const reply = await acquireScript.run(
     ctx.redis,
     {
@@ -47,6 +59,9 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
       hourCounter: keys.rateLimit(ipKey, `h${hourWindow}`),
       dayCounter: keys.rateLimit(ipKey, `d${dayWindow}`),
       bucket: keys.bucket,
+      keyBucket: keys.keyBucket(input.actor.keyId ?? "none"),
+      spent: keys.answer(answer?.ok ? answer.id : "none"),
+      blocks: keys.blocks,
     },
     {
       nowMs: now,
@@ -59,6 +74,10 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
       // The launch page (no key, from PUBLIC_URL) may start only apps whose launch page is on.
       launchOnly: input.actor.kind === "launch" ? 1 : 0,
       defaultLifetimeMs: ctx.config.POOL_MAX_LIFETIME,
+      caller,
+      answer: answer ? (answer.ok ? answer.expiresAtMs : "bad") : "",
+      keyRate: input.actor.kind === "publishable" ? (input.actor.acquireRate ?? 0) : 0,
+      blockCandidates: blockCandidates(input.clientIp).join(","),
     },
   );
   // Label values come only from apps that exist: a flood of made-up slugs cannot grow the metrics.
@@ -74,13 +93,30 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
     rejected("paused");
     throw new AppError("APP_PAUSED", "this demo is paused right now; try again later", { retryAfterSeconds: 60 });
   }
+  if (reply.status === "BLOCKED") {
+    metrics.acquisitions.inc({ app, result: "blocked" });
+    rejected("blocked");
+    throw new AppError("BLOCKED", "demos cannot be started from this network");
+  }
+  if (reply.status === "CHALLENGE_REQUIRED" || reply.status === "CHALLENGE_FAILED") {
+    metrics.acquisitions.inc({ app, result: "challenge" });
+    rejected("challenge");
+    if (reply.status === "CHALLENGE_REQUIRED")
+      throw new AppError("CHALLENGE_REQUIRED", "this demo starts after a short browser check: fetch a challenge first", {
+        details: { challenge_url: "/api/v1/demo/challenge" },
+      });
+    throw new AppError("CHALLENGE_FAILED", "the browser check did not pass; reload the page and try again", {
+      details: { reason: answer && !answer.ok ? answer.reason : "replayed" },
+    });
+  }
   if (reply.status === "CAPPED") {
-    // The app's drain cap: for a visitor it is the same as an empty pool, with the time to wait.
+    // A drain cap (the app's, or the publishable key's own): for a visitor it is the same as an
+    // empty pool, with the time to wait.
     metrics.acquisitions.inc({ app, result: "capped" });
     rejected("capped");
     throw new AppError("POOL_EXHAUSTED", "no demo instance is ready right now; try again shortly", {
       retryAfterSeconds: Math.max(1, Math.ceil(reply.retryMs / 1000)),
-      details: { reason: "capped" },
+      details: { reason: "capped", cap: reply.by },
     });
   }
   const rateLimit: RateLimitState = {

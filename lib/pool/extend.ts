@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Ctx } from "../context";
 import { AppError, notFound } from "../errors";
 import { emitEvent } from "../events/publish";
+import { callerClass } from "../gate/policy";
 import type { Actor } from "../keys/authenticate";
 import { extendScript } from "../store/scripts";
 import { locate } from "./locate";
@@ -35,9 +36,16 @@ export async function extend(ctx: Ctx, id: string, input: ExtendInput, actor: Ac
       defaultMaxTtlMs: ctx.config.POOL_MAX_TTL,
       defaultMaxExtensions: ctx.config.POOL_MAX_EXTENSIONS,
       channel: ctx.keys.events,
+      // Secret keys are exempt: a server may keep an instance it has not opened.
+      visitOnly: callerClass(actor) === "server" ? 0 : 1,
     },
   );
   if (reply.status === "NOT_FOUND") throw notFound();
+  if (reply.status === "NOT_VISITED") {
+    throw new AppError("NOT_VISITED", "open the demo before extending it: a demo nobody has used cannot be kept alive", {
+      details: { reason: "not_visited" },
+    });
+  }
   if (reply.status === "LIMIT") {
     const maxTtlSeconds = Math.round(reply.maxTtlMs / 1000);
     throw new AppError("MAX_TTL_EXCEEDED", REASONS[reply.limit](maxTtlSeconds), {

@@ -17,6 +17,14 @@ function appKeysOf(prefix: string, app: string) {
     rateLimit: (ipKey: string, window: string) => `${base}rl:${ipKey}:${window}`,
     /** The app's drain cap (`acquire_rate`): a token bucket over all clients, `{tokens, at}`. */
     bucket: `${base}bucket`,
+    /** A publishable key's own cap on this app (its `acquire_rate`): a token bucket like `bucket`. */
+    keyBucket: (keyId: string) => `${base}bucket:key:${keyId}`,
+    /** A proof-of-work answer already spent on a demo (its challenge's nonce), kept until the challenge expires. */
+    answer: (id: string) => `${base}answer:${id}`,
+    /** Challenges one client address fetched in one minute (the challenge endpoint's rate limit). */
+    challenges: (ipKey: string, minute: number) => `${base}challenges:${ipKey}:${minute}`,
+    /** The block list as it applies to this app: CIDR (as `parseBlock` writes it) → expiry (ms). */
+    blocks: `${base}blocks`,
   };
 }
 export type AppKeys = ReturnType<typeof appKeysOf>;

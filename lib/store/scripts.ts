@@ -82,8 +82,11 @@ export type AcquireReply =
   | { status: "NO_APP" }
   | { status: "PAUSED" }
   | { status: "NOT_PUBLIC" }
+  | { status: "BLOCKED" }
+  | { status: "CHALLENGE_REQUIRED" }
+  | { status: "CHALLENGE_FAILED" }
   | { status: "RATE_LIMITED"; window: "hourly" | "daily"; hourly: Quota; daily: Quota }
-  | { status: "CAPPED"; retryMs: number }
+  | { status: "CAPPED"; retryMs: number; by: "app" | "key" }
   | { status: "EMPTY"; hourly: Quota; daily: Quota }
   | {
       status: "OK";
@@ -103,31 +106,71 @@ export type AcquireReply =
     };
 
 /**
- * Checks the app's drain cap (`acquire_rate` a minute over all clients: a token bucket holding at
- * most one minute's worth) and the client's hourly and daily limits, pops the oldest ready id,
- * assigns it and counts the client and the bucket. An empty pool, a paused app and a spent cap
- * consume no quota. The app's limits (`-1`: the environment's) and TTL come
- * from its settings mirror `cfg`.
+ * The acquire, in one round trip (ARCHITECTURE.md, "Drain protection"), checking in this order:
+ * the app exists (and, for the launch page, has its page on) and is not paused; the client's
+ * address is not on the app's block list (`blocks`: every prefix that covers it is in
+ * `blockCandidates`, comma-separated); the proof-of-work gate (`caller` against the app's
+ * `bot_gate`; `answer` is '' when none came, `bad` when the web process refused it, else its
+ * challenge's expiry: refused if `spent` already holds it); the drain caps
+ * (`acquire_rate` a minute over all clients, and the publishable key's own `keyRate`: token
+ * buckets holding at most one minute's worth); the client's hourly and daily limits. Then it pops
+ * the oldest ready id, assigns it, and counts the client, the buckets and the spent answer. A
+ * refusal consumes nothing. The app's limits (`-1`: the environment's) and TTL come from its
+ * settings mirror `cfg`.
  */
 export const acquireScript = defineScript({
   name: "acquire",
-  keys: ["ready", "expiry", "cfg", "hourCounter", "dayCounter", "bucket"],
-  args: ["nowMs", "clientIp", "defaultHourly", "defaultDaily", "hourResetMs", "dayResetMs", "instPrefix", "launchOnly", "defaultLifetimeMs"],
+  keys: ["ready", "expiry", "cfg", "hourCounter", "dayCounter", "bucket", "keyBucket", "spent", "blocks"],
+  args: [
+    "nowMs",
+    "clientIp",
+    "defaultHourly",
+    "defaultDaily",
+    "hourResetMs",
+    "dayResetMs",
+    "instPrefix",
+    "launchOnly",
+    "defaultLifetimeMs",
+    "caller",
+    "answer",
+    "keyRate",
+    "blockCandidates",
+  ],
   lua: `
 local settings = redis.call('HMGET', cfg, 'default_ttl_ms', 'rl_hourly', 'rl_daily', 'admin_path', 'paused', 'launch_page',
-  'max_lifetime_ms', 'extend_ms', 'max_extensions', 'cta_label', 'cta_url', 'acquire_rate')
+  'max_lifetime_ms', 'extend_ms', 'max_extensions', 'cta_label', 'cta_url', 'acquire_rate', 'bot_gate')
 if not settings[1] then return {'NO_APP'} end
 if launchOnly == '1' and settings[6] ~= '1' then return {'NOT_PUBLIC'} end
 if settings[5] == '1' then return {'PAUSED'} end
 local now = tonumber(nowMs)
-local rate = tonumber(settings[12]) or 0
-local tokens = 0
-if rate > 0 then
-  local held = redis.call('HMGET', bucket, 'tokens', 'at')
-  local at = tonumber(held[2]) or now
-  tokens = math.min(rate, (tonumber(held[1]) or rate) + math.max(0, now - at) * rate / 60000)
-  if tokens < 1 then return {'CAPPED', tostring(math.ceil((1 - tokens) * 60000 / rate))} end
+if blockCandidates ~= '' and redis.call('EXISTS', blocks) == 1 then
+  local candidates = {}
+  for candidate in string.gmatch(blockCandidates, '[^,]+') do candidates[#candidates + 1] = candidate end
+  for _, expires in ipairs(redis.call('HMGET', blocks, unpack(candidates))) do
+    if expires and tonumber(expires) > now then return {'BLOCKED'} end
+  end
 end
+local gate = settings[13] or 'auto'
+if gate ~= 'auto' and gate ~= 'pow' and gate ~= 'none' then gate = 'auto' end
+local challenged = caller ~= 'server' and (gate == 'pow' or (gate == 'auto' and caller == 'visitor'))
+if challenged then
+  if answer == '' then return {'CHALLENGE_REQUIRED'} end
+  if answer == 'bad' or redis.call('EXISTS', spent) == 1 then return {'CHALLENGE_FAILED'} end
+end
+local function take(key, rate)
+  if rate <= 0 then return 0, nil end
+  local held = redis.call('HMGET', key, 'tokens', 'at')
+  local at = tonumber(held[2]) or now
+  local tokens = math.min(rate, (tonumber(held[1]) or rate) + math.max(0, now - at) * rate / 60000)
+  if tokens < 1 then return tokens, tostring(math.ceil((1 - tokens) * 60000 / rate)) end
+  return tokens, nil
+end
+local rate = tonumber(settings[12]) or 0
+local tokens, wait = take(bucket, rate)
+if wait then return {'CAPPED', wait, 'app'} end
+local ownRate = tonumber(keyRate) or 0
+local ownTokens, ownWait = take(keyBucket, ownRate)
+if ownWait then return {'CAPPED', ownWait, 'key'} end
 local hourly = tonumber(settings[2]) or -1
 if hourly < 0 then hourly = tonumber(defaultHourly) end
 local daily = tonumber(settings[3]) or -1
@@ -145,6 +188,13 @@ if not id then return {'EMPTY', '', hourly, usedHour, daily, usedDay} end
 if rate > 0 then
   redis.call('HSET', bucket, 'tokens', tostring(tokens - 1), 'at', now)
   redis.call('PEXPIRE', bucket, 120000)
+end
+if ownRate > 0 then
+  redis.call('HSET', keyBucket, 'tokens', tostring(ownTokens - 1), 'at', now)
+  redis.call('PEXPIRE', keyBucket, 120000)
+end
+if challenged then
+  redis.call('SET', spent, id, 'PXAT', math.max(now + 1000, tonumber(answer)))
 end
 local inst = instPrefix .. id
 local ttl = tonumber(settings[1])
@@ -164,8 +214,17 @@ return {'OK', id, hourly, usedHour + 1, daily, usedDay + 1, tostring(created), t
   decode: (value, fail): AcquireReply => {
     const parts = reply.list(value, fail, "reply");
     const status = parts[0];
-    if (status === "NO_APP" || status === "PAUSED" || status === "NOT_PUBLIC") return { status };
-    if (status === "CAPPED") return { status, retryMs: reply.number(parts[1], fail, "retry") };
+    if (
+      status === "NO_APP" ||
+      status === "PAUSED" ||
+      status === "NOT_PUBLIC" ||
+      status === "BLOCKED" ||
+      status === "CHALLENGE_REQUIRED" ||
+      status === "CHALLENGE_FAILED"
+    )
+      return { status };
+    if (status === "CAPPED")
+      return { status, retryMs: reply.number(parts[1], fail, "retry"), by: parts[2] === "key" ? "key" : "app" };
     if (status !== "RATE_LIMITED" && status !== "EMPTY" && status !== "OK") return fail("unknown status");
     const hourly = { limit: reply.number(parts[2], fail, "hourly limit"), used: reply.number(parts[3], fail, "hourly use") };
     const daily = { limit: reply.number(parts[4], fail, "daily limit"), used: reply.number(parts[5], fail, "daily use") };
@@ -198,23 +257,27 @@ export type ExtendLimit = "max_ttl" | "max_lifetime" | "max_extensions";
 export type ExtendReply =
   | { status: "OK"; expiresAtMs: number; extensions: number }
   | { status: "NOT_FOUND" }
+  | { status: "NOT_VISITED" }
   | { status: "LIMIT"; limit: ExtendLimit; maxTtlMs: number; expiresAtMs: number; extensions: number; maxExtensions: number; maxExpiresAtMs: number };
 
 /**
  * Adds time to an assigned instance (`addMs`, or the app's extend step when 0). Three limits: the
  * new remaining time may not exceed the app's max TTL, the instance may not outlive its
  * `max_expires_at` (assignment + max lifetime), and it may not be extended more than the app's
- * `max_extensions` times.
+ * `max_extensions` times. With `visitOnly` (a caller without a secret key) and the app's
+ * `extend_requires_visit` on, an instance nobody has opened yet (no `visited` mark from the visits
+ * reader) is not extended at all.
  */
 export const extendScript = defineScript({
   name: "extend",
   keys: ["inst", "expiry", "cfg"],
-  args: ["id", "nowMs", "addMs", "defaultMaxTtlMs", "defaultMaxExtensions", "channel"],
+  args: ["id", "nowMs", "addMs", "defaultMaxTtlMs", "defaultMaxExtensions", "channel", "visitOnly"],
   lua: `
-local st = redis.call('HMGET', inst, 'state', 'expires_at', 'extensions', 'max_expires_at')
+local st = redis.call('HMGET', inst, 'state', 'expires_at', 'extensions', 'max_expires_at', 'visited')
 local now = tonumber(nowMs)
 if st[1] ~= 'assigned' or tonumber(st[2]) <= now then return {'NOT_FOUND'} end
-local settings = redis.call('HMGET', cfg, 'max_ttl_ms', 'extend_ms', 'max_extensions')
+local settings = redis.call('HMGET', cfg, 'max_ttl_ms', 'extend_ms', 'max_extensions', 'extend_visit')
+if visitOnly == '1' and settings[4] ~= '0' and st[5] ~= '1' then return {'NOT_VISITED'} end
 local maxTtl = tonumber(settings[1] or defaultMaxTtlMs)
 local step = tonumber(addMs)
 if step <= 0 then step = tonumber(settings[2] or '600000') end
@@ -237,7 +300,7 @@ return {'OK', tostring(expires), tostring(extensions)}
 `,
   decode: (value, fail): ExtendReply => {
     const parts = reply.list(value, fail, "reply");
-    if (parts[0] === "NOT_FOUND") return { status: "NOT_FOUND" };
+    if (parts[0] === "NOT_FOUND" || parts[0] === "NOT_VISITED") return { status: parts[0] };
     if (parts[0] === "OK") {
       return { status: "OK", expiresAtMs: reply.number(parts[1], fail, "expires_at"), extensions: reply.number(parts[2], fail, "extensions") };
     }
@@ -411,4 +474,50 @@ if n == 1 then redis.call('PEXPIRE', counter, windowMs) end
 return n
 `,
   decode: (value, fail) => reply.number(value, fail, "count"),
+});
+
+export type ChallengeReply =
+  | { status: "NO_APP" }
+  | { status: "NOT_PUBLIC" }
+  | { status: "RATE_LIMITED" }
+  | { status: "OK"; gate: string; difficulty: number };
+
+/**
+ * The challenge endpoint's one round trip: the app's gate and difficulty from its mirror, and the
+ * client's count of challenges this minute (at most `limit`; a refusal counts too, so a flood
+ * gains nothing by retrying).
+ */
+export const challengeScript = defineScript({
+  name: "challenge",
+  keys: ["cfg", "counter"],
+  args: ["launchOnly", "limit"],
+  lua: `
+local settings = redis.call('HMGET', cfg, 'default_ttl_ms', 'launch_page', 'bot_gate', 'gate_difficulty')
+if not settings[1] then return {'NO_APP'} end
+if launchOnly == '1' and settings[2] ~= '1' then return {'NOT_PUBLIC'} end
+local used = redis.call('INCR', counter)
+if used == 1 then redis.call('PEXPIRE', counter, 61000) end
+if used > tonumber(limit) then return {'RATE_LIMITED'} end
+return {'OK', settings[3] or 'auto', settings[4] or '100000'}
+`,
+  decode: (value, fail): ChallengeReply => {
+    const parts = reply.list(value, fail, "reply");
+    const status = parts[0];
+    if (status === "NO_APP" || status === "NOT_PUBLIC" || status === "RATE_LIMITED") return { status };
+    if (status !== "OK") return fail("unknown status");
+    return { status, gate: reply.string(parts[1], fail, "gate"), difficulty: reply.number(parts[2], fail, "difficulty") };
+  },
+});
+
+/** The visits reader's mark on an instance someone opened (`extend_requires_visit`); never recreates a removed record. */
+export const markVisitedScript = defineScript({
+  name: "markVisited",
+  keys: ["inst"],
+  args: [],
+  lua: `
+if redis.call('EXISTS', inst) == 0 then return 0 end
+redis.call('HSET', inst, 'visited', '1')
+return 1
+`,
+  decode: (value) => value === 1,
 });

@@ -1,4 +1,4 @@
-import { index, json, mysqlTable, timestamp, uniqueIndex, varchar } from "drizzle-orm/mysql-core";
+import { index, int, json, mysqlTable, timestamp, uniqueIndex, varchar } from "drizzle-orm/mysql-core";
 
 /** API keys (ARCHITECTURE.md, "MariaDB"): the prefix and SHA-256 of each key, never the key itself. */
 export const apiKeys = mysqlTable(
@@ -12,6 +12,8 @@ export const apiKeys = mysqlTable(
     scopes: json("scopes").$type<string[]>().notNull(),
     apps: json("apps").$type<string[] | null>(),
     allowedOrigins: json("allowed_origins").$type<string[]>().notNull(),
+    /** A publishable key's own drain cap (demos a minute per app); null: none. */
+    acquireRate: int("acquire_rate"),
     createdAt: timestamp("created_at", { fsp: 3 }).notNull().defaultNow(),
     revokedAt: timestamp("revoked_at", { fsp: 3 }),
     lastUsedAt: timestamp("last_used_at", { fsp: 3 }),

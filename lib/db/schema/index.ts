@@ -4,3 +4,4 @@ export * from "./apps";
 export * from "./audit-log";
 export * from "./settings";
 export * from "./events";
+export * from "./abuse";

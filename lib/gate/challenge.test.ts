@@ -1,0 +1,35 @@
+import { solveChallenge } from "altcha-lib";
+import { deriveKey } from "altcha-lib/algorithms/sha";
+import { describe, expect, it } from "vitest";
+import type { Ctx } from "../context";
+import { checkAnswer, issueChallenge } from "./challenge";
+import { callerClass, challengeRequired } from "./policy";
+
+/** Enough of a context for the gate: the deployment's secret and the challenge lifetime. */
+const ctxWith = (ttlMs: number) => ({ config: { AUTH_SECRET: "s".repeat(40), CHALLENGE_TTL: ttlMs } }) as unknown as Ctx;
+
+async function answerTo(ctx: Ctx, app: string): Promise<string> {
+  const challenge = await issueChallenge(ctx, app, 2_000);
+  const solution = await solveChallenge({ challenge, deriveKey });
+  return Buffer.from(JSON.stringify({ challenge, solution })).toString("base64");
+}
+
+describe("challenges", () => {
+  it("verify with the deployment's secret, for their own app, until they expire", async () => {
+    const ctx = ctxWith(60_000);
+    const answer = await answerTo(ctx, "shop");
+    expect(await checkAnswer(ctx, "shop", answer)).toMatchObject({ ok: true, id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(await checkAnswer(ctx, "blog", answer)).toEqual({ ok: false, reason: "other_app" });
+    expect(await checkAnswer(ctx, "shop", "%%%")).toEqual({ ok: false, reason: "malformed" });
+    const stale = ctxWith(-120_000);
+    expect(await checkAnswer(stale, "shop", await answerTo(stale, "shop"))).toEqual({ ok: false, reason: "expired" });
+  });
+
+  it("ask visitors under auto, every caller without a secret under pow, and no server caller ever", () => {
+    const kinds = ["open", "env", "secret", "publishable", "launch", "user", "instance"] as const;
+    const asked = (gate: "auto" | "pow" | "none") => kinds.filter((kind) => challengeRequired(gate, callerClass({ kind })));
+    expect(asked("auto")).toEqual(["publishable", "launch"]);
+    expect(asked("pow")).toEqual(["publishable", "launch", "user", "instance"]);
+    expect(asked("none")).toEqual([]);
+  });
+});
