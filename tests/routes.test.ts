@@ -144,7 +144,9 @@ async function probesOf(name: RouteName): Promise<{ own: Probe; other: Probe; no
             ? { name: "probe", kind: "secret", scopes: ["keys:write"], apps: [app] }
             : name === "events.beacon"
               ? { type: "impression", app }
-              : { app };
+              : name === "blocks.create" || name === "admin.blocks.create"
+                ? { cidr: "198.51.100.0/24", app, reason: "route probe", expires_in: "1h" }
+                : { app };
       return { own: { body: body(mine) }, other: { body: body(theirs) }, none: { body: body(NONE_SLUG) } };
     }
     case "instance": {
@@ -164,6 +166,18 @@ async function probesOf(name: RouteName): Promise<{ own: Probe; other: Probe; no
         own: { params: { id: own.id } },
         other: { params: { id: other.id } },
         none: { params: { id: "key_doesnotexist" } },
+      };
+    }
+    case "block": {
+      const block = async (app: string) => {
+        const made = await api("/api/v1/blocks", { method: "POST", json: { cidr: "198.51.100.0/24", app, reason: "route probe", expires_in: "1h" } });
+        if (made.status !== 201) throw new Error(`block: ${made.status} ${made.text}`);
+        return made.json.id as string;
+      };
+      return {
+        own: { params: { id: await block(mine) } },
+        other: { params: { id: await block(theirs) } },
+        none: { params: { id: "block_doesnotexist" } },
       };
     }
     case "dead-letter":
@@ -187,6 +201,11 @@ beforeAll(async () => {
   const got = await acquire(theirs);
   if (got.status !== 200) throw new Error(`acquire: ${got.status} ${got.text}`);
   theirInstance = got.json.id;
+  // A block of each app, so the block lists have something of each to show or hide.
+  for (const app of [mine, theirs]) {
+    const made = await api("/api/v1/blocks", { method: "POST", json: { cidr: "192.0.2.0/24", app, reason: `listed for ${app}`, expires_in: "1h" } });
+    if (made.status !== 201) throw new Error(`block: ${made.status} ${made.text}`);
+  }
   // A dead letter of each app, as the cleanup handler writes them (the worker made the streams).
   await waitFor("the dead-letter stream", async () => (await api("/api/v1/jobs/dead")).status === 200, 20_000, 200);
   const nc = await connectBus(loadConfig().NATS_URL);

@@ -6,6 +6,8 @@ import { ensureDefaultApp } from "../lib/apps/ensure-default";
 import { consumeCleanupJobs } from "../lib/bus/jobs";
 import { flushEvents } from "../lib/events/publish";
 import { pruneEvents } from "../lib/events/retention";
+import { purgeEndedBlocks, syncBlockMirror } from "../lib/abuse/blocks";
+import { flushTrail, pruneTrail } from "../lib/abuse/trail";
 import { VisitsReader } from "../lib/events/visits";
 import { writeEvents } from "../lib/events/write";
 import { ensureStreams } from "../lib/bus/nats";
@@ -86,6 +88,16 @@ async function main() {
     every("retention", 3_600_000, log, async () => {
       const removed = await pruneEvents(ctx);
       if (removed.events || removed.sessions) log.info({ removed }, "old analytics pruned");
+      // The abuse trail keeps raw addresses for ABUSE_TRAIL_DAYS only (ARCHITECTURE.md, "Drain protection").
+      const trail = await pruneTrail(ctx);
+      const ended = await purgeEndedBlocks(ctx);
+      if (trail || ended) log.info({ trail, blocks: ended }, "old abuse trail and ended blocks pruned");
+    }),
+    // The block list mirrored per app (expired blocks leave it), and ended assignments into the abuse trail.
+    every("abuse", 2000, log, async () => {
+      const slugs = apps.map((app) => app.slug);
+      await syncBlockMirror(ctx, slugs);
+      for (const slug of slugs) await flushTrail(ctx, slug);
     }),
     every("lease", Math.max(200, Math.floor(config.WORKER_LEASE / 3)), log, renewLease),
     every("apps", config.APP_SYNC_INTERVAL, log, async () => {

@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useCallback, useEffect, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/dialog";
@@ -94,7 +95,17 @@ export function InstancesPanel({ slug, canWrite }: { slug: string; canWrite: boo
                   <Td className="whitespace-nowrap font-mono" data-testid="ttl-left">
                     {formatDuration(Math.max(0, Math.floor((Date.parse(instance.expires_at) - now) / 1000)))}
                   </Td>
-                  <Td className="whitespace-nowrap font-mono text-xs">{instance.client}</Td>
+                  <Td className="whitespace-nowrap font-mono text-xs">
+                    {instance.client}
+                    {canWrite && (
+                      <Link
+                        href={`/admin/abuse?instance=${instance.id}`}
+                        className="ml-2 font-sans text-indigo-700 underline-offset-2 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                      >
+                        who<span className="sr-only"> held {instance.id}</span>
+                      </Link>
+                    )}
+                  </Td>
                   <Td>{instance.extensions}×</Td>
                   <Td className="whitespace-nowrap">
                     <div className="flex gap-1">

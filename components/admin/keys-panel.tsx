@@ -289,7 +289,7 @@ export function KeysPanel({
                 type="number"
                 min={1}
                 inputMode="numeric"
-                className="w-32"
+                className="max-w-40"
                 aria-invalid={errors.acquire_rate ? true : undefined}
                 aria-describedby={describedBy("key-rate", errors.acquire_rate, true)}
               />

@@ -10,6 +10,7 @@ const LINKS = [
   { href: "/admin/analytics", label: "Analytics" },
   { href: "/admin/keys", label: "API keys" },
   { href: "/admin/users", label: "Users", adminOnly: true },
+  { href: "/admin/abuse", label: "Abuse" },
   { href: "/admin/jobs", label: "Jobs" },
   { href: "/admin/audit", label: "Audit log" },
 ];

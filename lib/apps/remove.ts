@@ -1,16 +1,24 @@
 import type { Caller } from "../audit/model";
 import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
+import { eq } from "drizzle-orm";
 import { deleteAppRow } from "../db/apps";
+import { blocks } from "../db/schema";
 import { notFound } from "../errors";
 import { unmirrorApp } from "./mirror";
 import { loadAppRow } from "./load";
 
-/** Deletes an app: acquires stop at once, and the worker drains and removes its instances. */
+/**
+ * Deletes an app: acquires stop at once, and the worker drains and removes its instances. Its own
+ * blocks go with it (a new app of the same name starts with a clean list); its abuse trail stays
+ * until its retention ends.
+ */
 export async function removeApp(ctx: Ctx, slug: string, caller: Caller) {
   await loadAppRow(ctx, caller, slug);
   if (!(await deleteAppRow(ctx.db, slug))) throw notFound("app");
   await unmirrorApp(ctx, slug);
+  await ctx.db.delete(blocks).where(eq(blocks.app, slug));
+  await ctx.redis.del(ctx.keys.app(slug).blocks);
   await recordAudit(ctx, caller, { action: "app.delete", targetKind: "app", target: slug });
   return { slug, status: "deleted", message: "app deleted; its instances are being drained" };
 }

@@ -22,6 +22,7 @@ export type RouteAuth =
  * - `instance`: the instance in the path (`:id`), through `locate` (its app).
  * - `key`: the key in the path (`:id`), within the caller's apps.
  * - `dead-letter`: the dead letter in the path (`:id`), by its job's app.
+ * - `block`: a block-list entry in the path (`:id`), by its app (a global one: keys of every app only).
  * - `every-app`: covers every app at once: its scope is one a restricted key cannot hold.
  * - `user`: a dashboard user (`:id`), not bound to an app.
  * - `none`: nothing bound to an app.
@@ -34,6 +35,7 @@ export type RouteResource =
   | "instance"
   | "key"
   | "dead-letter"
+  | "block"
   | "every-app"
   | "user"
   | "none";
@@ -127,6 +129,11 @@ export const ROUTES = {
     resource: "app-in-query",
   },
 
+  "blocks.list": { method: "GET", path: "/api/v1/blocks", auth: { scope: "abuse:read" }, resource: "apps" },
+  "blocks.create": { method: "POST", path: "/api/v1/blocks", auth: { scope: "abuse:write" }, resource: "app-in-body" },
+  "blocks.delete": { method: "DELETE", path: "/api/v1/blocks/:id", auth: { scope: "abuse:write" }, resource: "block" },
+  "abuse.trail": { method: "GET", path: "/api/v1/abuse/trail", auth: { scope: "abuse:read" }, resource: "app-in-query" },
+
   // The dashboard's own API: dashboard users are not bound to apps, their role is the check.
   "admin.overview": { method: "GET", path: "/admin/api/overview", auth: { session: "viewer" }, resource: "apps" },
   "admin.analytics": { method: "GET", path: "/admin/api/analytics", auth: { session: "viewer" }, resource: "app-in-query" },
@@ -165,6 +172,10 @@ export const ROUTES = {
   },
   "admin.keys.create": { method: "POST", path: "/admin/api/keys", auth: { session: "admin" }, resource: "app-in-body" },
   "admin.keys.revoke": { method: "DELETE", path: "/admin/api/keys/:id", auth: { session: "admin" }, resource: "key" },
+  "admin.blocks.list": { method: "GET", path: "/admin/api/blocks", auth: { session: "viewer" }, resource: "apps" },
+  "admin.blocks.create": { method: "POST", path: "/admin/api/blocks", auth: { session: "admin" }, resource: "app-in-body" },
+  "admin.blocks.delete": { method: "DELETE", path: "/admin/api/blocks/:id", auth: { session: "admin" }, resource: "block" },
+  "admin.trail": { method: "GET", path: "/admin/api/trail", auth: { session: "admin" }, resource: "app-in-query" },
   "admin.users.create": { method: "POST", path: "/admin/api/users", auth: { session: "admin" }, resource: "user" },
   "admin.users.update": { method: "PATCH", path: "/admin/api/users/:id", auth: { session: "admin" }, resource: "user" },
 } as const satisfies Record<string, RouteEntry>;

@@ -2,7 +2,18 @@ import { z } from "zod";
 import type { ApiKeyRow } from "../db/schema";
 import { Slug } from "../apps/model";
 
-export const SCOPES = ["demo", "apps:read", "apps:write", "keys:write", "metrics", "jobs:write", "events:write", "analytics:read"] as const;
+export const SCOPES = [
+  "demo",
+  "apps:read",
+  "apps:write",
+  "keys:write",
+  "metrics",
+  "jobs:write",
+  "events:write",
+  "analytics:read",
+  "abuse:read",
+  "abuse:write",
+] as const;
 export const Scope = z.enum(SCOPES);
 export type Scope = z.infer<typeof Scope>;
 

@@ -16,7 +16,7 @@ export function removeRecord(
 ): Promise<InstanceState | null> {
   return removeScript.run(
     ctx.redis,
-    { ready: keys.ready, warming: keys.warming, expiry: keys.expiry, inst: keys.inst(id) },
+    { ready: keys.ready, warming: keys.warming, expiry: keys.expiry, inst: keys.inst(id), trail: keys.trail },
     { id, expectedState: options.expected ?? "", nowMs: options.nowMs ?? 0, channel: ctx.keys.events, eventType: options.event },
   );
 }

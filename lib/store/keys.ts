@@ -25,6 +25,8 @@ function appKeysOf(prefix: string, app: string) {
     challenges: (ipKey: string, minute: number) => `${base}challenges:${ipKey}:${minute}`,
     /** The block list as it applies to this app: CIDR (as `parseBlock` writes it) → expiry (ms). */
     blocks: `${base}blocks`,
+    /** Ended assignments waiting for the worker to write them to the abuse trail (JSON, oldest first). */
+    trail: `${base}trail`,
   };
 }
 export type AppKeys = ReturnType<typeof appKeysOf>;

@@ -322,15 +322,32 @@ return {'OK', tostring(expires), tostring(extensions)}
 });
 
 /**
+ * Lua shared by the scripts that end assigned instances: the abuse trail's entry (who held it, from
+ * when to when) is queued on the app's `trail` list before the record goes; a worker moves it to
+ * MariaDB (`lib/abuse/trail.ts`). Capped, so a worker outage cannot grow it without bound.
+ */
+const TRAIL_LUA = `
+local function queueTrail(instKey, id, endedMs)
+  local held = redis.call('HMGET', instKey, 'state', 'client_ip', 'assigned_at')
+  if held[1] == 'assigned' and held[2] then
+    redis.call('RPUSH', trail, cjson.encode({id = id, ip = held[2], assigned_at = tonumber(held[3]), ended_at = endedMs}))
+    redis.call('LTRIM', trail, -100000, -1)
+  end
+end
+local clock = redis.call('TIME')
+local endedNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+`;
+
+/**
  * Takes an instance out of every list at once and deletes its record. `expectedState` ('' = any)
  * restricts what may be removed; `nowMs` (0 = ignore) refuses an assigned instance already expired
  * (the reaper owns it). Returns the state it had, or null when nothing was removed.
  */
 export const removeScript = defineScript({
   name: "remove",
-  keys: ["ready", "warming", "expiry", "inst"],
+  keys: ["ready", "warming", "expiry", "inst", "trail"],
   args: ["id", "expectedState", "nowMs", "channel", "eventType"],
-  lua: `
+  lua: `${TRAIL_LUA}
 local st = redis.call('HMGET', inst, 'state', 'expires_at')
 local state = st[1]
 if not state then return false end
@@ -340,6 +357,7 @@ if now > 0 and state == 'assigned' and tonumber(st[2]) <= now then return false 
 redis.call('LREM', ready, 0, id)
 redis.call('SREM', warming, id)
 redis.call('ZREM', expiry, id)
+queueTrail(inst, id, endedNow)
 redis.call('DEL', inst)
 if state == 'assigned' then
   redis.call('PUBLISH', channel, cjson.encode({type = eventType, id = id}))
@@ -355,12 +373,13 @@ return state
 /** Expires assigned instances whose time has passed; each id is returned to one caller only. */
 export const expireScript = defineScript({
   name: "expire",
-  keys: ["expiry"],
+  keys: ["expiry", "trail"],
   args: ["nowMs", "batch", "instPrefix", "channel"],
-  lua: `
+  lua: `${TRAIL_LUA}
 local ids = redis.call('ZRANGEBYSCORE', expiry, '-inf', nowMs, 'LIMIT', 0, tonumber(batch))
 for _, id in ipairs(ids) do
   redis.call('ZREM', expiry, id)
+  queueTrail(instPrefix .. id, id, endedNow)
   redis.call('DEL', instPrefix .. id)
   redis.call('PUBLISH', channel, cjson.encode({type = 'expired', id = id}))
 end
@@ -372,9 +391,9 @@ return ids
 /** Removes every instance record of a deleted app and its settings mirror; returns their ids. */
 export const drainScript = defineScript({
   name: "drain",
-  keys: ["ready", "warming", "expiry", "cfg"],
+  keys: ["ready", "warming", "expiry", "cfg", "trail"],
   args: ["instPrefix", "channel"],
-  lua: `
+  lua: `${TRAIL_LUA}
 local ids = {}
 for _, id in ipairs(redis.call('LRANGE', ready, 0, -1)) do table.insert(ids, id) end
 for _, id in ipairs(redis.call('SMEMBERS', warming)) do table.insert(ids, id) end
@@ -382,7 +401,10 @@ for _, id in ipairs(redis.call('ZRANGE', expiry, 0, -1)) do
   table.insert(ids, id)
   redis.call('PUBLISH', channel, cjson.encode({type = 'expired', id = id}))
 end
-for _, id in ipairs(ids) do redis.call('DEL', instPrefix .. id) end
+for _, id in ipairs(ids) do
+  queueTrail(instPrefix .. id, id, endedNow)
+  redis.call('DEL', instPrefix .. id)
+end
 redis.call('DEL', ready, warming, expiry, cfg)
 return ids
 `,

@@ -14,7 +14,7 @@ export async function expireDue(ctx: Ctx, app: string, batch = 100): Promise<num
   const keys = ctx.keys.app(app);
   const expired = await expireScript.run(
     ctx.redis,
-    { expiry: keys.expiry },
+    { expiry: keys.expiry, trail: keys.trail },
     { nowMs: Date.now(), batch, instPrefix: keys.instPrefix, channel: ctx.keys.events },
   );
   if (!expired.length) return 0;
