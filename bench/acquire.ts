@@ -7,11 +7,10 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import autocannon from "autocannon";
 import { busNames, connectBus, ensureStreams } from "../lib/bus/nats";
-import { newInstanceId } from "../lib/ids";
 import { redisKeys } from "../lib/store/keys";
 import { createRedis } from "../lib/store/redis";
-import { acquireScript, readyScript, reserveScript } from "../lib/store/scripts";
-import { BENCH_ENV, benchConfig, report, spawnLogged, waitFor } from "./common";
+import { acquireScript } from "../lib/store/scripts";
+import { BENCH_ENV, benchConfig, fillReadyList, report, spawnLogged, waitFor } from "./common";
 
 const APP = "bench";
 const config = benchConfig();
@@ -23,33 +22,8 @@ const FLOOR = "http://127.0.0.1:18092";
 const QUIET = "http://127.0.0.1:18093";
 
 /** `acquireRate`: the app's drain cap (acquires a minute), set so high it never bites: what checking it costs. */
-async function resetAndFill(count: number, acquireRate = 0): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `${config.VALKEY_PREFIX}*`, "COUNT", 5000);
-    cursor = next;
-    if (found.length) await redis.del(...found);
-  } while (cursor !== "0");
-  await redis.hset(keys.cfg, { default_ttl_ms: 1_800_000, max_ttl_ms: 7_200_000, rl_hourly: 0, rl_daily: 0, admin_path: "/", pool_target: count, pool_max: count * 2, acquire_rate: acquireRate });
-  await reserveScript.load(redis);
-  await readyScript.load(redis);
-  for (let done = 0; done < count; done += 1000) {
-    const pipeline = redis.pipeline();
-    const batch = Math.min(1000, count - done);
-    const ids = Array.from({ length: batch }, newInstanceId);
-    const now = Date.now();
-    for (const id of ids) {
-      reserveScript.queue(
-        pipeline,
-        { ready: keys.ready, warming: keys.warming, expiry: keys.expiry, inst: keys.inst(id), cfg: keys.cfg },
-        { target: count, max: count * 2, nowMs: now, workerId: "bench", id },
-      );
-      readyScript.queue(pipeline, { warming: keys.warming, ready: keys.ready, inst: keys.inst(id) }, { id, nowMs: now });
-    }
-    await pipeline.exec();
-  }
-  const ready = await redis.llen(keys.ready);
-  if (ready !== count) throw new Error(`filled ${ready} of ${count}`);
+function resetAndFill(count: number, acquireRate = 0): Promise<void> {
+  return fillReadyList(redis, config.VALKEY_PREFIX, keys, count, { acquire_rate: acquireRate });
 }
 
 /**

@@ -1,7 +1,11 @@
 /** Shared pieces of the benchmarks: the bench stack's settings, process spawning, tables. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
+import type { Redis } from "ioredis";
 import { loadConfig } from "../lib/config";
+import { newInstanceId } from "../lib/ids";
+import type { AppKeys } from "../lib/store/keys";
+import { readyScript, reserveScript } from "../lib/store/scripts";
 
 const base = loadConfig();
 const benchDatabaseUrl = (() => {
@@ -95,4 +99,38 @@ export function report(name: string, rows: Record<string, string | number>[], js
   console.log(`\n## ${name}`);
   console.table(rows);
   console.log(JSON.stringify({ bench: name, ...json }));
+}
+
+/**
+ * Empties the bench's Redis (every key of its prefix) and fills one app's ready list with `count`
+ * ids through the same reserve/ready scripts the worker uses — no containers behind them — with
+ * the app's settings mirror plus `cfg` (e.g. a drain cap, a gate).
+ */
+export async function fillReadyList(redis: Redis, prefix: string, keys: AppKeys, count: number, cfg: Record<string, string | number> = {}): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 5000);
+    cursor = next;
+    if (found.length) await redis.del(...found);
+  } while (cursor !== "0");
+  await redis.hset(keys.cfg, { default_ttl_ms: 1_800_000, max_ttl_ms: 7_200_000, rl_hourly: 0, rl_daily: 0, admin_path: "/", pool_target: count, pool_max: count * 2, ...cfg });
+  await reserveScript.load(redis);
+  await readyScript.load(redis);
+  for (let done = 0; done < count; done += 1000) {
+    const pipeline = redis.pipeline();
+    const batch = Math.min(1000, count - done);
+    const ids = Array.from({ length: batch }, newInstanceId);
+    const now = Date.now();
+    for (const id of ids) {
+      reserveScript.queue(
+        pipeline,
+        { ready: keys.ready, warming: keys.warming, expiry: keys.expiry, inst: keys.inst(id), cfg: keys.cfg },
+        { target: count, max: count * 2, nowMs: now, workerId: "bench", id },
+      );
+      readyScript.queue(pipeline, { warming: keys.warming, ready: keys.ready, inst: keys.inst(id) }, { id, nowMs: now });
+    }
+    await pipeline.exec();
+  }
+  const ready = await redis.llen(keys.ready);
+  if (ready !== count) throw new Error(`filled ${ready} of ${count}`);
 }

@@ -11,6 +11,8 @@ build_next
 
 step "bench: acquire hot path (autocannon; floor = bare node server, same script, same Redis)"
 node --import tsx bench/acquire.ts
+step "bench: drain protection (the proof-of-work gate and the drain caps against the plain acquire; challenges per second)"
+node --import tsx bench/gate.ts
 step "bench: cold start and refill (real containers)"
 node --import tsx bench/provisioning.ts
 step "bench: the embed, click to demo (Chromium through Caddy)"

@@ -1,7 +1,8 @@
-import { solveChallenge } from "altcha-lib";
+import { solveChallenge, verifySolution } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
 import { describe, expect, it } from "vitest";
 import type { Ctx } from "../context";
+import { derivedKey } from "../secrets";
 import { checkAnswer, issueChallenge } from "./challenge";
 import { callerClass, challengeRequired } from "./policy";
 
@@ -23,6 +24,29 @@ describe("challenges", () => {
     expect(await checkAnswer(ctx, "shop", "%%%")).toEqual({ ok: false, reason: "malformed" });
     const stale = ctxWith(-120_000);
     expect(await checkAnswer(stale, "shop", await answerTo(stale, "shop"))).toEqual({ ok: false, reason: "expired" });
+  });
+
+  it("reach the verdicts of altcha-lib's own verifySolution on good, forged and tampered answers", async () => {
+    const ctx = ctxWith(60_000);
+    const good = JSON.parse(Buffer.from(await answerTo(ctx, "shop"), "base64").toString());
+    const forged = structuredClone(good);
+    forged.solution.derivedKey = forged.solution.derivedKey.replace(/^./, (c: string) => (c === "a" ? "b" : "a"));
+    const tampered = structuredClone(good);
+    tampered.challenge.parameters.keyPrefix = "00";
+    const secrets = {
+      hmacSignatureSecret: (await derivedKey(ctx, "challenge")).toString("hex"),
+      hmacKeySignatureSecret: (await derivedKey(ctx, "challenge-key")).toString("hex"),
+    };
+    for (const [payload, verdict] of [
+      [good, true],
+      [forged, false],
+      [tampered, false],
+    ] as const) {
+      const library = await verifySolution({ challenge: payload.challenge, solution: payload.solution, deriveKey, ...secrets });
+      const ours = await checkAnswer(ctx, "shop", Buffer.from(JSON.stringify(payload)).toString("base64"));
+      expect(library.verified).toBe(verdict);
+      expect(ours.ok).toBe(verdict);
+    }
   });
 
   it("ask visitors under auto, every caller without a secret under pow, and no server caller ever", () => {
