@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
+import { extendOnceVisited } from "./extend";
 import { statusThroughProxy } from "./proxy";
 import { waitForOpenApi } from "./open-api";
 
@@ -140,7 +141,7 @@ test("on a hostile page with a strict CSP: open in a tab, count down, extend, su
   const ttl = page.getByTestId("ttl");
   const first = (await ttl.textContent()) ?? "";
   await expect(ttl).not.toHaveText(first, { timeout: 5000 });
-  await page.getByRole("button", { name: "Add 10 minutes" }).click();
+  await extendOnceVisited(page, "Add 10 minutes");
   await expect(ttl).toHaveText(/^(39|40):\d\d$/);
 
   await page.reload();
@@ -312,7 +313,7 @@ test("Extend stops at the app's max_extensions, and says why", async ({ page }) 
   await page.getByRole("button", { name: "Try it now" }).click();
   const extend = page.getByRole("button", { name: "Add 5 minutes" });
   await expect(extend).toBeEnabled();
-  await extend.click();
+  await extendOnceVisited(page, "Add 5 minutes");
   await expect(extend).toBeDisabled();
   await expect(page.getByText("No extensions left")).toBeVisible();
   await shot(page, "no-extensions");

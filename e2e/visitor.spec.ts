@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type APIRequestContext, expect, test } from "@playwright/test";
+import { extendOnceVisited } from "./extend";
 import { waitForOpenApi } from "./open-api";
 
 // The spec before this one may have revoked its keys: the API reopens at the worker's next key sync.
@@ -79,7 +80,7 @@ test("with a publishable key, the launch page starts, follows and ends a demo fr
   const ttl = page.getByTestId("ttl");
   const first = await ttl.textContent();
   await expect(ttl).not.toHaveText(first!, { timeout: 5000 }); // the status stream (key + token in the URL) flows
-  await page.getByRole("button", { name: "Add 10 minutes" }).click();
+  await extendOnceVisited(page, "Add 10 minutes");
   await expect(ttl).toHaveText(/^(39|40):\d\d$/);
   await page.getByRole("button", { name: "End demo" }).click();
   await page.getByRole("button", { name: "End it" }).click();

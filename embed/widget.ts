@@ -179,6 +179,7 @@ export class Widget {
       .catch(() => null)
       .finally(() => {
         this.solved = true;
+        performance.mark("tryitnow:checked");
       });
   }
 

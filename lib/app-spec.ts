@@ -406,7 +406,7 @@ export const APP_FIELDS = {
   gateDifficulty: field({
     api: "gate_difficulty",
     label: "Proof-of-work difficulty",
-    help: "The most hashes a browser computes (three quarters of it on average); 100000 takes a desktop about a tenth of a second, a phone up to a second.",
+    help: "The most hashes a browser computes (three quarters of it on average). At 100000 the check was done about a second after the page started loading on a 2-core test machine; it runs while the page is read.",
     input: "number",
     advanced: true,
     schema: int32(1000, 10_000_000),

@@ -21,7 +21,7 @@ function gauge(name: string, help: string, labelNames: string[]) {
 
 export const metrics = {
   registry,
-  acquisitions: counter("tin_acquisitions_total", "Acquire attempts by app and result (ok, exhausted, rate_limited, paused, unknown_app).", [
+  acquisitions: counter("tin_acquisitions_total", "Acquire attempts by app and result (ok, exhausted, capped, challenge, blocked, rate_limited, paused, unknown_app).", [
     "app",
     "result",
   ]),
