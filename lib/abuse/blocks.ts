@@ -94,6 +94,12 @@ export async function removeBlock(ctx: Ctx, id: string, caller: Caller) {
   return { id, status: "removed" as const };
 }
 
+/** A deleted app's own blocks go with it (a new app of the same name starts with a clean list). */
+export async function removeAppBlocks(ctx: Ctx, app: string): Promise<void> {
+  await ctx.db.delete(blocks).where(eq(blocks.app, app));
+  await ctx.redis.del(ctx.keys.app(app).blocks);
+}
+
 async function allApps(ctx: Ctx): Promise<string[]> {
   return ctx.redis.smembers(ctx.keys.apps);
 }

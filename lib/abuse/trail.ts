@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Caller } from "../audit/model";
 import type { Ctx } from "../context";
 import { abuseTrail } from "../db/schema";
-import { AppError } from "../errors";
+import { AppError, invalidInput } from "../errors";
 import { mayUseApp } from "../keys/authenticate";
 import { parseJson } from "../store/messages";
 
@@ -73,17 +73,18 @@ async function upsert(ctx: Ctx, rows: (typeof abuseTrail.$inferInsert)[]): Promi
     .onDuplicateKeyUpdate({ set: { endedAt: sql.raw("COALESCE(VALUES(ended_at), ended_at)") } });
 }
 
-export const TrailQuery = z.object({
+const TrailQuery = z.object({
   app: z.string().max(64).optional(),
   ip: z.string().max(64).optional(),
   instance: z.string().max(40).optional(),
   /** Assignments that overlap this moment (ISO 8601): who held a demo at 14:02. */
   at: z.iso.datetime({ offset: true }).optional(),
 });
-export type TrailQuery = z.infer<typeof TrailQuery>;
-
-/** The trail, newest first (at most 200 rows), within the caller's apps. */
-export async function readTrail(ctx: Ctx, caller: Pick<Caller, "apps">, query: TrailQuery) {
+/** The trail for a query string (`?app=&ip=&instance=&at=`), newest first (at most 200 rows), within the caller's apps. */
+export async function readTrail(ctx: Ctx, caller: Pick<Caller, "apps">, params: URLSearchParams) {
+  const parsed = TrailQuery.safeParse(Object.fromEntries(params));
+  if (!parsed.success) throw invalidInput(parsed.error.issues);
+  const query = parsed.data;
   if (query.app && !mayUseApp(caller, query.app)) throw new AppError("NOT_FOUND", `app "${query.app}" not found`);
   const at = query.at ? new Date(query.at) : null;
   const where = and(

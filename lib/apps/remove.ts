@@ -1,9 +1,8 @@
 import type { Caller } from "../audit/model";
 import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
-import { eq } from "drizzle-orm";
+import { removeAppBlocks } from "../abuse/blocks";
 import { deleteAppRow } from "../db/apps";
-import { blocks } from "../db/schema";
 import { notFound } from "../errors";
 import { unmirrorApp } from "./mirror";
 import { loadAppRow } from "./load";
@@ -17,8 +16,7 @@ export async function removeApp(ctx: Ctx, slug: string, caller: Caller) {
   await loadAppRow(ctx, caller, slug);
   if (!(await deleteAppRow(ctx.db, slug))) throw notFound("app");
   await unmirrorApp(ctx, slug);
-  await ctx.db.delete(blocks).where(eq(blocks.app, slug));
-  await ctx.redis.del(ctx.keys.app(slug).blocks);
+  await removeAppBlocks(ctx, slug);
   await recordAudit(ctx, caller, { action: "app.delete", targetKind: "app", target: slug });
   return { slug, status: "deleted", message: "app deleted; its instances are being drained" };
 }
