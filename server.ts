@@ -19,6 +19,8 @@ import { openApiPossible } from "./lib/keys/authenticate";
 import { flushKeyUse } from "./lib/keys/usage";
 import { createLogger } from "./lib/log";
 import { shutdownWatchers } from "./lib/pool/watch";
+import { FRONT_FORWARDED_HEADER, FRONT_PEER_HEADER, webListeners } from "./lib/http/web-listeners";
+import { announceWebProcess, WEB_PROCESS_ID } from "./lib/web-process";
 
 /**
  * The web process: Next.js behind a plain Node server, because route handlers cannot see the
@@ -27,9 +29,13 @@ import { shutdownWatchers } from "./lib/pool/watch";
  * "HTTP API") starts from facts, not from claims. Two listeners: the TCP port (HOST:PORT) for
  * clients that talk to the web directly, and a Unix socket (WEB_PROXY_SOCKET, mode 0600) that
  * only the bundled proxy dials: only there is X-Forwarded-For believed without TRUSTED_PROXIES,
- * and nothing that arrives there is ever a local client.
+ * and nothing that arrives there is ever a local client. One of several web processes
+ * (WEB_INDEX > 0, lib/http/web-listeners.ts) has a socket of its own instead of the TCP port, on
+ * which the proxy hands over HOST:PORT's requests with the client's address.
  */
 const SHUTDOWN_DEADLINE_MS = 7000; // plus up to 2 s for handlers to settle: out within 10 s
+/** The proxy's health check of a web process (lib/proxy/caddy.ts). */
+const LIVE_PATH = "/health/live";
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL, "web");
 const { PORT: port, HOST: host } = config;
@@ -72,10 +78,26 @@ await app.prepare();
 // The keys acquire signs with come from the deployment's secret (MariaDB when AUTH_SECRET is unset):
 // loaded now, so a later MariaDB outage does not reach the acquire path (ARCHITECTURE.md, "Restarts").
 derivedKey(webContext(), "instance-token").catch((error: Error) => log.warn({ err: error.message }, "secret not loaded yet; the first acquire loads it"));
-const serve = (edge: "direct" | "proxy") => (req: IncomingMessage, res: ServerResponse) => {
+const serve = (edge: "direct" | "proxy" | "front") => (req: IncomingMessage, res: ServerResponse) => {
   const started = performance.now();
-  req.headers[PEER_HEADER] = edge === "proxy" ? "proxy" : (req.socket.remoteAddress ?? "0.0.0.0");
-  req.headers[EDGE_HEADER] = edge;
+  if (edge === "front") {
+    // HOST:PORT through the proxy: the client's address and X-Forwarded-For as the proxy set them
+    // (overwriting a client's); from here on, the same rule as a direct client.
+    const peer = req.headers[FRONT_PEER_HEADER];
+    const forwarded = req.headers[FRONT_FORWARDED_HEADER];
+    req.headers[PEER_HEADER] = typeof peer === "string" && peer ? peer : "0.0.0.0";
+    if (typeof forwarded === "string" && forwarded) req.headers["x-forwarded-for"] = forwarded;
+    else delete req.headers["x-forwarded-for"];
+  } else req.headers[PEER_HEADER] = edge === "proxy" ? "proxy" : (req.socket.remoteAddress ?? "0.0.0.0");
+  delete req.headers[FRONT_PEER_HEADER];
+  delete req.headers[FRONT_FORWARDED_HEADER];
+  req.headers[EDGE_HEADER] = edge === "proxy" ? "proxy" : "direct";
+  const path = req.url?.split("?")[0] ?? "/";
+  // The proxy's health check of this process (several web processes): alive and not stopping. Not logged.
+  if (path === LIVE_PATH) {
+    res.writeHead(stopping ? 503 : 200, { "content-type": "text/plain", "cache-control": "no-store" }).end(stopping ? "stopping\n" : "ok\n");
+    return;
+  }
   // One request id for the whole request: route handlers read this header, every response echoes it.
   const header = req.headers["x-request-id"];
   const requestId = requestIdOf(Array.isArray(header) ? header[0] : header);
@@ -89,7 +111,6 @@ const serve = (edge: "direct" | "proxy") => (req: IncomingMessage, res: ServerRe
   };
   if (stopping) res.setHeader("Connection", "close");
   for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
-  const path = req.url?.split("?")[0] ?? "/";
   const valid = wellFormed(path);
   if (!NOT_A_PAGE.test(path)) {
     // Next.js reads the nonce from the request's policy and puts it on the page's inline scripts;
@@ -125,31 +146,44 @@ const serve = (edge: "direct" | "proxy") => (req: IncomingMessage, res: ServerRe
     })
     .finally(done);
 };
-const server = createServer(serve("direct"));
+const listeners = webListeners(config);
 const proxyServer = createServer(serve("proxy"));
+// The TCP port, or (one of several processes) the socket for HOST:PORT's requests through the proxy.
+const server = createServer(serve(listeners.tcp ? "direct" : "front"));
 for (const listener of [server, proxyServer]) listener.keepAliveTimeout = 65_000;
+if (listeners.tcp && config.WEB_PROCESSES > 1) {
+  log.warn(
+    { WEB_PROCESSES: config.WEB_PROCESSES },
+    "this web was started on its own (no WEB_INDEX) while WEB_PROCESSES > 1 tells the workers to put the proxy on HOST:PORT: run it through the supervisor (npm start), or set WEB_PROCESSES=1",
+  );
+}
+const leaveDeployment = announceWebProcess(webContext());
 
 // The dashboard's acquisitions per minute: this process's counter gains, flushed off the request path.
 const history = new AcquisitionHistory();
 const flushHistory = () => history.flush(webContext()).catch((error: Error) => log.warn({ err: error.message }, "history flush failed"));
 setInterval(flushHistory, 5000).unref();
-server.listen(port, host, () => {
-  log.info(`web listening on http://${host}:${port}`);
-  listenForProxy();
-});
+if (listeners.tcp) {
+  server.listen(port, host, () => {
+    log.info({ process: WEB_PROCESS_ID }, `web listening on http://${host}:${port}`);
+    listenOnSocket(proxyServer, listeners.proxy, "web listening for the proxy");
+  });
+} else {
+  listenOnSocket(server, listeners.front, `web ${config.WEB_INDEX} of ${config.WEB_PROCESSES} listening for HOST:PORT through the proxy`);
+  listenOnSocket(proxyServer, listeners.proxy, `web ${config.WEB_INDEX} of ${config.WEB_PROCESSES} listening for the proxy`);
+}
 
 /**
- * The proxy's listener, opened once the TCP port is ours (so a second web process on the same
- * port fails there, before it could take this one's socket over): a socket file left by a process
- * that died is replaced.
+ * A socket listener (mode 0600 in a 0700 folder), opened once the TCP port is ours when there is
+ * one (so a second web process on the same port fails there, before it could take this one's
+ * socket over): a socket file left by a process that died is replaced.
  */
-function listenForProxy() {
-  const path = config.WEB_PROXY_SOCKET;
+function listenOnSocket(listener: typeof server, path: string, message: string) {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   if (statSync(path, { throwIfNoEntry: false })?.isSocket()) rmSync(path);
-  proxyServer.listen(path, () => {
+  listener.listen(path, () => {
     chmodSync(path, 0o600);
-    log.info({ socket: path }, "web listening for the proxy");
+    log.info({ socket: path, process: WEB_PROCESS_ID }, message);
   });
 }
 
@@ -183,6 +217,7 @@ const shutdown = (signal: string) => {
     const settleBy = Date.now() + 2000;
     while (inFlight > 0 && Date.now() < settleBy) await new Promise((resolve) => setTimeout(resolve, 20));
     const ctx = webContext();
+    await leaveDeployment();
     await flushKeyUse(ctx).catch(() => undefined);
     await flushHistory();
     await flushEvents(ctx).catch(() => undefined);

@@ -18,6 +18,8 @@ export const BENCH_ENV: Record<string, string> = {
   NODE_ENV: "production",
   PORT: "18090",
   PROXY_PORT: "18091",
+  // The benches start their own web processes on ports of their own (not through the supervisor).
+  WEB_PROCESSES: "1",
   PUBLIC_URL: "http://localhost:18090",
   CADDY_ADMIN_URL: "http://127.0.0.1:12029",
   PROXY_ACCESS_LOG: ".data/bench-caddy/access.log",

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { parse as parseDotEnv } from "dotenv";
 import { z } from "zod";
@@ -91,6 +92,19 @@ export const Config = z.object({
    * Unset: `.data/run/sockets/web-<PORT>.sock`.
    */
   WEB_PROXY_SOCKET: z.string().default(""),
+  /**
+   * Web processes the supervisor runs (ARCHITECTURE.md, "Supervision"). Above 1, the bundled proxy
+   * serves HOST:PORT too and each process listens on sockets of its own (`WEB_INDEX`).
+   */
+  WEB_PROCESSES: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
+  /** Which of the supervisor's web processes this is (1…WEB_PROCESSES); 0: a web started on its own, on HOST:PORT. */
+  WEB_INDEX: int(0),
+  /** Worker processes the supervisor runs. */
+  WORKER_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
+  /** /health is `down` (503) once a worker was seen and none has been alive for this long. */
+  WORKER_DOWN_AFTER: duration("30s"),
+  /** How long the web reuses one /health evaluation: a flood of /health never reaches MariaDB, NATS or Caddy per request. */
+  HEALTH_CACHE: duration("1s"),
   /** IPv6 clients share limits by this prefix length (one subscriber usually holds a /56 or /48). */
   IPV6_PREFIX_LENGTH: z.coerce.number().int().min(32).max(128).default(56),
   MAX_BODY_BYTES: int(64 * 1024),
@@ -190,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const config = parsed.data;
+  if (config.WEB_INDEX > config.WEB_PROCESSES) throw new Error(`invalid configuration:\n  WEB_INDEX: ${config.WEB_INDEX} is above WEB_PROCESSES (${config.WEB_PROCESSES})`);
   config.WEB_PROXY_SOCKET = resolve(/*turbopackIgnore: true*/ config.WEB_PROXY_SOCKET || `.data/run/sockets/web-${config.PORT}.sock`);
   return config;
 }

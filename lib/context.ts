@@ -6,6 +6,7 @@ import type { Config } from "./config";
 import { createDb, type Db } from "./db/client";
 import { EgressFirewall, hostResolvers } from "./egress/firewall";
 import { createLogger, type Logger } from "./log";
+import { webUpstreams } from "./http/web-listeners";
 import { CaddyRoutes } from "./proxy/caddy";
 import { publicHostOnProxy } from "./public-url";
 import type { RouteTable } from "./proxy/types";
@@ -44,12 +45,17 @@ export function createContext(config: Config, service: string): Ctx {
   const { db, pool } = createDb(config.DATABASE_URL);
   let bus: Promise<NatsConnection> | undefined;
   const keys = redisKeys(config.VALKEY_PREFIX);
-  const runtime = new DockerRuntime({
-    socketPath: config.DOCKER_SOCKET,
-    network: config.CONTAINER_NETWORK,
-    deployment: config.VALKEY_PREFIX,
-    dns: config.CONTAINER_DNS,
-  });
+  // The web faces the internet and holds no root-equivalent socket: the workers report the
+  // runtime's health with their heartbeats (ARCHITECTURE.md, "Supervision").
+  const runtime =
+    service === "web"
+      ? withoutRuntime()
+      : new DockerRuntime({
+          socketPath: config.DOCKER_SOCKET,
+          network: config.CONTAINER_NETWORK,
+          deployment: config.VALKEY_PREFIX,
+          dns: config.CONTAINER_DNS,
+        });
   return {
     config,
     log,
@@ -70,8 +76,9 @@ export function createContext(config: Config, service: string): Ctx {
       adminUrl: config.CADDY_ADMIN_URL,
       baseDomain: config.BASE_DOMAIN,
       proxyPort: config.PROXY_PORT,
-      // The web's own listener for the proxy (server.ts): requests through it are never local clients.
-      webUpstream: `unix/${config.WEB_PROXY_SOCKET}`,
+      // The web's own listeners for the proxy (server.ts): requests through them are never local clients.
+      webUpstreams: webUpstreams(config).proxy,
+      front: webUpstreams(config).front,
       publicHost: publicHostOnProxy(config),
       accessLog: resolve(config.PROXY_ACCESS_LOG),
     }),
@@ -89,4 +96,12 @@ export function createContext(config: Config, service: string): Ctx {
       if (bus) await (await bus.catch(() => undefined))?.close();
     },
   };
+}
+
+/** The web's runtime: every call fails, so no code path of the web can reach Docker unnoticed. */
+function withoutRuntime(): ContainerRuntime {
+  return new Proxy({} as ContainerRuntime, {
+    get: (_target, name) =>
+      name === "then" ? undefined : () => Promise.reject(new Error(`the web process has no container runtime (called ${String(name)})`)),
+  });
 }

@@ -15,8 +15,12 @@ function histogram(name: string, help: string, labelNames: string[], buckets: nu
     new client.Histogram({ name, help, labelNames, buckets })
   );
 }
-function gauge(name: string, help: string, labelNames: string[]) {
-  return (registry.getSingleMetric(name) as client.Gauge<string>) ?? new client.Gauge({ name, help, labelNames });
+/**
+ * `aggregator`: how /metrics merges this gauge across processes (lib/metrics-merge.ts): summed by
+ * default; `first` takes the serving process's own fresh value, `max` a figure every process reads alike.
+ */
+function gauge(name: string, help: string, labelNames: string[], aggregator: client.Aggregator = "sum") {
+  return (registry.getSingleMetric(name) as client.Gauge<string>) ?? new client.Gauge({ name, help, labelNames, aggregator });
 }
 
 export const metrics = {
@@ -31,7 +35,7 @@ export const metrics = {
     ["app"],
     [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
   ),
-  pool: gauge("tin_pool_instances", "Instances per app and state (ready, warming, assigned).", ["app", "state"]),
+  pool: gauge("tin_pool_instances", "Instances per app and state (ready, warming, assigned).", ["app", "state"], "first"),
   provisionDuration: histogram(
     "tin_provision_duration_seconds",
     "Time from reserve to ready: create, health-check and route one instance.",
@@ -48,11 +52,18 @@ export const metrics = {
   eventsWritten: counter("tin_events_written_total", "Analytics events written to MariaDB by the workers.", []),
   visitsRead: counter("tin_visits_read_total", "Requests to instances read from the proxy's access log and credited to sessions.", []),
   beacons: counter("tin_beacons_total", "Embed beacons by outcome (counted, bot, limited).", ["outcome"]),
-  jobsPending: gauge("tin_jobs_pending", "Jobs waiting or in hand on the bus, by kind.", ["kind"]),
+  jobsPending: gauge("tin_jobs_pending", "Jobs waiting or in hand on the bus, by kind.", ["kind"], "max"),
   cleanups: counter("tin_cleanups_total", "Instances whose container and route were removed, by outcome.", ["outcome"]),
   reconciled: counter("tin_reconcile_actions_total", "Repairs made by the reconciler, by kind.", ["kind"]),
   httpRequests: counter("tin_http_requests_total", "HTTP requests by route, method and status.", ["route", "method", "status"]),
-  sseStreams: gauge("tin_sse_streams", "Open SSE status streams in this process.", []),
+  sseStreams: gauge("tin_sse_streams", "Open SSE status streams (summed over the web processes).", []),
+  starts: gauge(
+    "tin_process_starts",
+    "Starts of each kind of process (web, worker) since the deployment's Redis was new, counted by the processes in Redis: a rising figure is a process being restarted.",
+    ["process"],
+    "max",
+  ),
+  webProcesses: gauge("tin_web_processes", "Web processes whose liveness lease is held.", [], "max"),
 };
 
 if (!registry.getSingleMetric("process_cpu_seconds_total")) client.collectDefaultMetrics({ register: registry });

@@ -12,6 +12,8 @@ const vars: Record<string, string | number> = {
   TIN_PORT: config.PORT,
   TIN_HOST: config.HOST,
   TIN_PROXY_PORT: config.PROXY_PORT,
+  TIN_WEB_PROCESSES: config.WEB_PROCESSES,
+  TIN_WORKER_PROCESSES: config.WORKER_PROCESSES,
   TIN_PUBLIC_URL: config.PUBLIC_URL,
   TIN_REDIS_HOST: redisHost,
   TIN_REDIS_PORT: redisPort,

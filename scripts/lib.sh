@@ -205,15 +205,16 @@ ensure_services() {
   start_nats
 }
 
-# stop_service NAME: stops a service we started (its pid file), waiting for it to exit.
+# stop_service NAME [SECONDS]: stops a service we started (its pid file), waiting for it to exit
+# (10 s unless told; the supervisor gets 20, as its processes get 15 before it kills them).
 stop_service() {
-  local name="$1" file="$RUN/$1.pid" pid
+  local name="$1" file="$RUN/$1.pid" pid tenths=$((${2:-10} * 10))
   [ -f "$file" ] || return 0
   pid="$(cat "$file")"
   if kill -0 "$pid" 2>/dev/null; then
     info "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 "$tenths"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$file"
@@ -229,28 +230,63 @@ release_docker_root() {
   umount "$DATA/docker" 2>/dev/null || true
 }
 
-# remove_instances: this deployment's instance containers (`npm run down -- --purge`); their routes
-# went with Caddy, their records are removed by the caller.
-remove_instances() {
-  docker info >/dev/null 2>&1 || return 0
-  local ids; ids="$(docker ps -aq --filter "label=tryitnow.deployment=$TIN_PREFIX")"
-  if [ -n "$ids" ]; then info "removing $(echo "$ids" | wc -l) instance container(s)"; echo "$ids" | xargs docker rm -f >/dev/null; fi
+# rcli ARGS…: redis-cli against the deployment's Redis (its password, when it has one, from the environment).
+rcli() {
+  if [ -n "${TIN_REDIS_PASSWORD:-}" ]; then REDISCLI_AUTH="$TIN_REDIS_PASSWORD" redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" "$@"
+  else redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" "$@"; fi
 }
+redis_up() { rcli ping 2>/dev/null | grep -q PONG; }
+instance_containers() { docker ps -aq --filter "label=tryitnow.deployment=$TIN_PREFIX"; }
 
-# purge_instances: every instance of this deployment — containers and Redis records (prefix
-# TIN_PREFIX) — while the services keep running (`npm run down -- --purge` stops them afterwards).
+# purge_instances: every instance of this deployment — containers, proxy routes, egress rules and
+# Redis records (prefix TIN_PREFIX) — whatever runs (`npm run down -- --purge`). A stopped Docker
+# daemon or Redis is started for it (live-restore kept the demos running without the daemon; the
+# records are in Redis's append-only file) and stopped again by the caller, which stops every
+# service this run started. What cannot be removed is named, and the purge fails.
 purge_instances() {
-  remove_instances
+  if ! docker info >/dev/null 2>&1; then
+    info "dockerd is not running: starting it to find this deployment's containers (live-restore kept them running)"
+    start_docker
+  fi
+  local ids; ids="$(instance_containers)"
+  if [ -n "$ids" ]; then info "removing $(echo "$ids" | wc -l) instance container(s)"; echo "$ids" | xargs docker rm -f >/dev/null || true; fi
+  # A proxy that runs on (started elsewhere) keeps routes until told: the instances' group is emptied.
+  if curl -fsS -m 2 "$TIN_CADDY_ADMIN_URL/id/tin-instances" >/dev/null 2>&1; then
+    info "removing the instances' proxy routes"
+    curl -fsS -m 5 -X PATCH -H "Content-Type: application/json" -d '[]' "$TIN_CADDY_ADMIN_URL/id/tin-instances/routes" >/dev/null || true
+  fi
   # The instances' egress rules go with them (ARCHITECTURE.md, "Egress"); a plain `down` keeps both.
   if command -v nft >/dev/null && nft list table inet "$TIN_EGRESS_TABLE" >/dev/null 2>&1; then
     info "removing the egress rules (nftables table $TIN_EGRESS_TABLE)"
     nft delete table inet "$TIN_EGRESS_TABLE"
   fi
-  if redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" ping 2>/dev/null | grep -q PONG; then
-    info "removing this deployment's records from Redis (prefix $TIN_PREFIX)"
-    redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" --scan --pattern "${TIN_PREFIX}*" |
-      xargs -r -n 500 redis-cli -h "$TIN_REDIS_HOST" -p "$TIN_REDIS_PORT" del >/dev/null
+  if ! redis_up; then
+    info "redis is not running: starting it to remove this deployment's records"
+    start_redis
   fi
+  info "removing this deployment's records from Redis (prefix $TIN_PREFIX)"
+  local batch
+  while mapfile -t -n 500 batch && [ "${#batch[@]}" -gt 0 ]; do rcli del "${batch[@]}" >/dev/null || true; done < <(rcli --scan --pattern "${TIN_PREFIX}*")
+  local left=() count
+  count="$(instance_containers | wc -l)"; [ "$count" -eq 0 ] || left+=("$count container(s) labelled tryitnow.deployment=$TIN_PREFIX")
+  count="$(rcli --scan --pattern "${TIN_PREFIX}*" | wc -l)"; [ "$count" -eq 0 ] || left+=("$count Redis key(s) ${TIN_PREFIX}*")
+  if command -v nft >/dev/null && nft list table inet "$TIN_EGRESS_TABLE" >/dev/null 2>&1; then left+=("the nftables table $TIN_EGRESS_TABLE"); fi
+  if [ "${#left[@]}" -gt 0 ]; then
+    for service in caddy nats-server mariadbd redis-server dockerd; do stop_service "$service"; done
+    fail "the purge left: ${left[*]}"
+  fi
+  info "nothing of this deployment is left"
+}
+
+# stop_processes: the supervisor (which stops its web and worker processes), then any of those left
+# running by a supervisor that was killed (their pid files), and those of older versions (web, worker).
+stop_processes() {
+  stop_service supervisor 20
+  local file
+  for file in "$RUN"/web*.pid "$RUN"/worker*.pid; do
+    [ -f "$file" ] && stop_service "$(basename "$file" .pid)"
+  done
+  return 0
 }
 
 stop_started_now() {

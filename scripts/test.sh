@@ -9,6 +9,7 @@ trap stop_started_now EXIT
 
 prepare_database test TEST_DATABASE_URL
 prepare_database open OPEN_DATABASE_URL
+prepare_database supervise SUPERVISE_DATABASE_URL
 build_image hello tryitnow/hello:latest
 build_image hello-alt tryitnow/hello-alt:latest
 build_next

@@ -289,7 +289,7 @@ describe("the key table", () => {
     await waitFor("the open API again", async () => (await direct("/api/v1/pool/stats")).status === 200, 30_000, 200);
 
     // With a key in MariaDB, a flushed mirror is closed (503), and after the sync closed for good (401).
-    const made = await direct("/api/v1/keys", { method: "POST", body: JSON.stringify({ name: "first", kind: "secret", scopes: ["keys:write", "demo"] }) });
+    const made = await direct("/api/v1/keys", { method: "POST", body: JSON.stringify({ name: "first", kind: "secret", scopes: ["keys:write", "demo", "metrics"] }) });
     expect(made.status, made.text).toBe(201);
     const key = json(made).key as string;
     expect((await direct("/api/v1/pool/stats")).status).toBe(401);
@@ -299,7 +299,9 @@ describe("the key table", () => {
     worker = startOpenWorker();
     await waitFor("the synced mirror", async () => (await direct("/api/v1/pool/stats")).status === 401, 30_000, 200);
     expect((await direct("/api/v1/keys", { headers: { "X-API-Key": key } })).status).toBe(200);
-    expect(json(await direct("/health")).open_api).toBe(false);
+    // Closed: a keyless caller sees the public health (status and reasons); a key with `metrics` sees that it is closed.
+    expect(json(await direct("/health")).open_api).toBeUndefined();
+    expect(json(await direct("/health", { headers: { "X-API-Key": key } })).open_api).toBe(false);
 
     // Revoking the last key opens it again, for loopback only.
     const revoked = await direct(`/api/v1/keys/${json(made).id}`, { method: "DELETE", headers: { "X-API-Key": key } });

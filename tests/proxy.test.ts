@@ -86,7 +86,7 @@ describe("the proxy while routes change", () => {
     ], { XDG_DATA_HOME: ".data/test-caddy-routes", XDG_CONFIG_HOME: ".data/test-caddy-routes" });
     workers.push(caddy);
     const table = () =>
-      new CaddyRoutes({ adminUrl: "http://127.0.0.1:12039", baseDomain: "localhost", proxyPort: 18097, webUpstream: "127.0.0.1:1", publicHost: null, accessLog: resolve(".data/test-caddy-routes/access.log") });
+      new CaddyRoutes({ adminUrl: "http://127.0.0.1:12039", baseDomain: "localhost", proxyPort: 18097, webUpstreams: ["127.0.0.1:1"], front: null, publicHost: null, accessLog: resolve(".data/test-caddy-routes/access.log") });
     const [first, second] = [table(), table()];
     await waitFor("the route test's Caddy", async () => (await fetch("http://127.0.0.1:12039/config/")).ok, 10_000, 100);
     await first.prepare();

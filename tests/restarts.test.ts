@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../lib/store/keys";
 import { docker, type Proc, startCaddy, startProcess, startWeb, startWorker, stopCaddy, TEST_API_KEY, TEST_PREFIX, waitFor, webAnswers } from "./setup/stack";
@@ -117,7 +117,7 @@ describe("restarts", () => {
     const other = startWeb({ PORT: "18089", ...env }, "web-plain-redis");
     running.push(other);
     await waitFor("the web on the plain Redis", () => webAnswers(18089), 60_000, 250);
-    const health = await (await fetch("http://127.0.0.1:18089/health")).json();
+    const health = await (await fetch("http://127.0.0.1:18089/health", { headers: { "X-API-Key": TEST_API_KEY } })).json();
     expect(health).toMatchObject({ durable: false, durability: { redis_append_only: false } });
     await other.stop();
     await plain.stop();
@@ -130,7 +130,7 @@ describe("restarts", () => {
       console.warn(`skipped: Redis ${pid ? `is shared with ${others.join(", ")}` : "was not started by the scripts"}`);
       context.skip();
     }
-    const health = await (await fetch(`${WEB}/health`)).json();
+    const health = await (await fetch(`${WEB}/health`, { headers: { "X-API-Key": TEST_API_KEY } })).json();
     expect(health.durable).toBe(true);
     expect(health.durability.redis_append_only).toBe(true);
     const readyBefore = await redis.lrange(keys.app(slug).ready, 0, -1);
@@ -196,7 +196,7 @@ describe("restarts", () => {
     }
     process.kill(pid!, "SIGKILL");
     await waitFor("MariaDB to be gone", async () => {
-      const response = await fetch(`${WEB}/health`);
+      const response = await fetch(`${WEB}/health`, { headers: { "X-API-Key": TEST_API_KEY } });
       return (await response.json()).unavailable.includes("mariadb");
     }, 15_000, 200);
     const apps = await fetch(`${WEB}/api/v1/apps`, { headers: { "X-API-Key": TEST_API_KEY } });
@@ -246,10 +246,67 @@ describe("restarts", () => {
     // This stack's own demo lived through it too.
     expect((await throughProxy(demo.id, "/")).status).toBe(200);
     // Leave the services running for the other tests: stop that stack's web, worker and Caddy, purge its instances.
-    const purged = script("stop_service web && stop_service worker && purge_instances && stop_service caddy");
+    const purged = script("stop_processes && purge_instances && stop_service caddy");
     expect(purged).toContain("removing");
     expect(purged).toContain("removing the egress rules");
     expect(spawnSync("nft", ["list", "table", "inet", "tryitnow_tin_net"]).status).not.toBe(0);
     expect(await redis.exists(`tin:loc:${acquired.id}`)).toBe(0);
+  }, 600_000);
+
+  it("`npm start`, a demo, Ctrl-C, the daemon stopped, then `npm run down -- --purge`: no container, route or record of the deployment is left", async (context) => {
+    if (await webAnswers(8080).catch(() => false)) {
+      console.warn("skipped: a deployment already runs on port 8080");
+      context.skip();
+    }
+    const output = openSync(".data/logs/test-npm-start.log", "w");
+    // A terminal's Ctrl-C goes to the whole foreground process group: npm, its shell, start.sh, the supervisor.
+    const started = spawn("npm", ["start"], { env: PLAIN_ENV, detached: true, stdio: ["ignore", output, output] });
+    closeSync(output);
+    const exited = new Promise<number | null>((resolve) => started.once("exit", (code) => resolve(code)));
+    const dev = "http://127.0.0.1:8080";
+    const acquired = await waitFor(
+      "a demo on `npm start`",
+      async () => {
+        const response = await fetch(`${dev}/api/v1/demo/acquire`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+        return response.status === 200 ? ((await response.json()) as { id: string }) : null;
+      },
+      180_000,
+      500,
+    );
+    await waitFor("the demo through the proxy", async () => (await throughProxy(acquired.id, "/", 8081).catch(() => ({ status: 0 }))).status === 200, 10_000, 200);
+    process.kill(-(started.pid as number), "SIGINT");
+    await exited;
+    // npm may exit before its script has finished cleaning up: the script's last lines are waited for.
+    const log = await waitFor("start.sh's clean-up", async () => {
+      const text = readFileSync(".data/logs/test-npm-start.log", "utf8");
+      return text.includes('"msg":"supervisor stopped"') && text;
+    }, 30_000, 200);
+    expect(log).toContain("==> stopping");
+    // What `npm start` started goes with it: here, the proxy (the other services were running before).
+    await waitFor("the proxy `npm start` started to be gone", async () => !(await fetch("http://127.0.0.1:2019/config/").then(() => true).catch(() => false)), 15_000, 200);
+    await waitFor("the web to be gone", async () => !(await webAnswers(8080).catch(() => false)), 15_000, 200);
+    // As designed, the demos outlive the stack; then the daemon is stopped too (live-restore keeps them running).
+    const ours = { label: ["tryitnow.deployment=tin:"] };
+    expect((await docker.listContainers({ filters: ours })).length).toBeGreaterThan(0);
+    if (pidOf("dockerd")) script("stop_service dockerd");
+    await waitFor("dockerd to be gone", async () => !(await docker.ping().then(() => true).catch(() => false)), 15_000, 100);
+    const purged = npm(["run", "down", "--", "--purge"]);
+    expect(purged).toContain("dockerd is not running: starting it");
+    expect(purged).toMatch(/removing \d+ instance container\(s\)/);
+    expect(purged).toContain("nothing of this deployment is left");
+    // The services back for the tests after this one (the purge stopped what the scripts had started).
+    script("ensure_services");
+    expect(await docker.listContainers({ all: true, filters: ours })).toEqual([]);
+    let cursor = "0";
+    const left: string[] = [];
+    do {
+      const [next, found] = await redis.scan(cursor, "MATCH", "tin:*", "COUNT", 1000);
+      cursor = next;
+      left.push(...found);
+    } while (cursor !== "0");
+    expect(left).toEqual([]);
+    expect(spawnSync("nft", ["list", "table", "inet", "tryitnow_tin_net"]).status).not.toBe(0);
+    // No route either: the proxy the stack started is stopped, and none answers on its admin port.
+    expect(await fetch("http://127.0.0.1:2019/config/").then(() => true).catch(() => false)).toBe(false);
   }, 600_000);
 });

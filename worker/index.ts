@@ -24,6 +24,7 @@ import { failInstance } from "../lib/upkeep/fail";
 import { reconcile } from "../lib/upkeep/reconcile";
 import { Replenisher } from "../lib/upkeep/replenish";
 import { syncApps } from "../lib/upkeep/sync-apps";
+import { Heartbeat } from "./heartbeat";
 import { every } from "./loop";
 import { StateLog } from "../lib/dependency";
 import type { Logger } from "../lib/log";
@@ -40,10 +41,20 @@ async function main() {
   // A rejection nobody awaited (a client's background call while its service is away) is logged;
   // it never ends the process (ARCHITECTURE.md, "Restarts").
   process.on("unhandledRejection", (reason) => log.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection"));
-  const renewLease = () => ctx.redis.set(ctx.keys.workerLease(workerId), "1", "PX", config.WORKER_LEASE);
+  const heartbeat = new Heartbeat(ctx, workerId);
+  // Beats from the first moment, also while waiting for dependencies (/health says what for).
+  const early = setInterval(() => void heartbeat.beat().catch(() => undefined), Math.max(200, Math.floor(config.WORKER_LEASE / 3)));
+  const retry = (what: string, task: () => Promise<void>) => {
+    heartbeat.waiting(what);
+    return retryUntilDone(log, what, task);
+  };
 
-  await retry(log, "dependencies", async () => {
-    await renewLease();
+  await retry("Redis", async () => {
+    await ctx.redis.hincrby(ctx.keys.starts, "worker", 1);
+    await heartbeat.beat();
+  });
+  await retry("dependencies", async () => {
+    await heartbeat.checkRuntime();
     await ctx.runtime.prepare();
     await ctx.routes.prepare();
     await ensureStreams(await ctx.bus(), ctx.busNames, { ackWaitMs: config.JOB_ACK_WAIT, maxDeliver: config.JOB_MAX_DELIVER });
@@ -51,12 +62,12 @@ async function main() {
   });
 
   let apps: AppSpec[] = [];
-  await retry(log, "the apps (MariaDB)", async () => {
+  await retry("the apps (MariaDB)", async () => {
     apps = await syncApps(ctx);
   });
   ctx.egress.setApps(apps);
   if (config.EGRESS_RULES === "off") log.warn("EGRESS_RULES=off: instances may reach any address, the host's private networks too; never run a public deployment so");
-  await retry(log, "the egress rules (nftables)", async () => {
+  await retry("the egress rules (nftables)", async () => {
     await ctx.egress.sync(() => ctx.runtime.list());
   });
   const startReport = await reconcile(ctx).catch((error: Error) => ({ failed: error.message }));
@@ -74,6 +85,10 @@ async function main() {
   /** Cleanup jobs from the bus: started once NATS answers (retried every 2 s until then). */
   let jobs: Awaited<ReturnType<typeof consumeCleanupJobs>> | undefined;
   const takeJobs = async () => {
+    if (jobs?.ended && !stopping) {
+      log.warn("the cleanup job consumer ended: taking jobs again");
+      jobs = undefined;
+    }
     if (jobs || stopping) return;
     jobs = await consumeCleanupJobs(ctx, log, (job) => cleanupInstance(ctx, job.id));
     log.info("taking cleanup jobs");
@@ -81,7 +96,7 @@ async function main() {
   const loops = [
     every("jobs", 2000, log, takeJobs),
     // Analytics events into MariaDB: the writer runs until it fails (bus or database away), then again.
-    every("events", 2000, log, () => writeEvents(ctx, log, () => stopping)),
+    every("events", 2000, log, (beat) => writeEvents(ctx, log, () => stopping, beat)),
     // The proxy's access log: visits and requests per instance (one reader at a time holds a lease).
     every("visits", 1000, log, () => visits.tick()),
     // Raw events and sessions past EVENTS_RETENTION_DAYS (rollups stay).
@@ -99,7 +114,9 @@ async function main() {
       await syncBlockMirror(ctx, slugs);
       for (const slug of slugs) await flushTrail(ctx, slug);
     }),
-    every("lease", Math.max(200, Math.floor(config.WORKER_LEASE / 3)), log, renewLease),
+    // The heartbeat carries the lease (ARCHITECTURE.md, "Supervision").
+    every("lease", Math.max(200, Math.floor(config.WORKER_LEASE / 3)), log, () => heartbeat.beat()),
+    every("runtime", 2000, log, () => heartbeat.checkRuntime()),
     every("apps", config.APP_SYNC_INTERVAL, log, async () => {
       apps = await syncApps(ctx);
       ctx.egress.setApps(apps);
@@ -135,6 +152,12 @@ async function main() {
     ),
   ];
 
+  clearInterval(early);
+  heartbeat.running(
+    () => Object.fromEntries(loops.filter((loop) => loop.name !== "lease").map((loop) => [loop.name, loop.report()])),
+    () => replenisher.backoff(),
+  );
+
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -150,7 +173,7 @@ async function main() {
     await replenisher.stop(5000);
     await Promise.all(loops.map((loop) => loop.stop()));
     await removeMetricsSnapshot(ctx, workerId).catch(() => undefined);
-    await ctx.redis.del(ctx.keys.workerLease(workerId)).catch(() => undefined);
+    await heartbeat.stopped().catch(() => undefined);
     await ctx.close();
     clearTimeout(deadline);
     log.info("worker stopped");
@@ -161,7 +184,7 @@ async function main() {
 }
 
 /** Retries a start-up step until it works: the worker waits for its dependencies, however long. */
-async function retry(log: Logger, what: string, task: () => Promise<void>) {
+async function retryUntilDone(log: Logger, what: string, task: () => Promise<void>) {
   const state = new StateLog(log, `waiting for ${what}`);
   for (;;) {
     try {

@@ -1,11 +1,16 @@
-import { healthReport } from "@/lib/health";
-import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
+import { healthReport, serving } from "@/lib/health";
+import { callerHasScope, json, methodNotAllowed, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withRoute({ route: "health" }, async ({ ctx }) => {
-  const { healthy, body } = await healthReport(ctx);
-  return json(body, { status: healthy ? 200 : 503 });
+/**
+ * The deployment's health (ARCHITECTURE.md, "Supervision"): status and reasons for anyone; the
+ * detail (checks, workers and their loops, durability, open_api) for a caller with `metrics`.
+ */
+export const GET = withRoute({ route: "health" }, async ({ ctx, request }) => {
+  const [report, detailed] = await Promise.all([healthReport(ctx), callerHasScope(ctx, request, "metrics")]);
+  const body = detailed ? { status: report.status, reasons: report.reasons, ...report.detail } : { status: report.status, reasons: report.reasons };
+  return json(body, { status: serving(report.status) ? 200 : 503, headers: { "Cache-Control": "no-store" } });
 });
 
 export { methodNotAllowed as DELETE, methodNotAllowed as PATCH, methodNotAllowed as POST, methodNotAllowed as PUT };

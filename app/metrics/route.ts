@@ -1,10 +1,11 @@
 import { methodNotAllowed, withRoute } from "@/lib/http/route";
 import { mergedMetrics } from "@/lib/metrics-merge";
+import { WEB_PROCESS_ID } from "@/lib/web-process";
 
 export const dynamic = "force-dynamic";
 
 export const GET = withRoute({ route: "metrics" }, async ({ ctx }) => {
-  const { contentType, body } = await mergedMetrics(ctx);
+  const { contentType, body } = await mergedMetrics(ctx, WEB_PROCESS_ID);
   return new Response(body, { headers: { "Content-Type": contentType, "Cache-Control": "no-store" } });
 });
 

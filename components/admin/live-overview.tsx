@@ -83,6 +83,7 @@ export function LiveOverview({ initial }: { initial: Overview }) {
           Live numbers paused: {stale}
         </p>
       )}
+      {health.status !== "ok" && <HealthBanner status={health.status} reasons={health.reasons} />}
       {capped > 0 && (
         <p role="status" className="rounded-md bg-purple-50 px-3 py-2 text-sm text-purple-900">
           A drain cap turned away {capped} demo request{capped === 1 ? "" : "s"} in the last hour: an app's “Demos per minute, all
@@ -275,6 +276,29 @@ export function LiveOverview({ initial }: { initial: Overview }) {
           )}
         </section>
       </div>
+    </div>
+  );
+}
+
+const BANNER_TONES = {
+  degraded: { box: "bg-amber-50 text-amber-900 ring-amber-300", title: "Degraded" },
+  down: { box: "bg-rose-50 text-rose-900 ring-rose-300", title: "Down: /health answers 503, load balancers stop sending visitors here" },
+  unhealthy: { box: "bg-rose-50 text-rose-900 ring-rose-300", title: "Unhealthy: Redis does not answer" },
+} as const;
+
+/** Why /health is not "ok" (ARCHITECTURE.md, "Supervision"), at the top of the overview. */
+function HealthBanner({ status, reasons }: { status: Overview["health"]["status"]; reasons: Overview["health"]["reasons"] }) {
+  const tone = BANNER_TONES[status as keyof typeof BANNER_TONES] ?? BANNER_TONES.degraded;
+  return (
+    <div role="alert" data-testid="health-banner" className={`space-y-1 rounded-lg px-4 py-3 text-sm ring-1 ${tone.box}`}>
+      <p className="font-semibold">{tone.title}</p>
+      <ul className="list-disc space-y-0.5 pl-5">
+        {reasons.map((reason) => (
+          <li key={`${reason.code}-${reason.message}`} className="break-words">
+            {reason.message}
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }

@@ -48,13 +48,16 @@ export async function consumeCleanupJobs(ctx: Ctx, log: Logger, handle: (job: Cl
   const consumer = await js.consumers.get(ctx.busNames.jobs.name, ctx.busNames.cleanupConsumer);
   const messages = await consumer.consume({ max_messages: IN_FLIGHT });
   const running = new Set<Promise<void>>();
+  let ended = false;
   const loop = (async () => {
     for await (const message of messages) {
       const task = process(message).finally(() => running.delete(task));
       running.add(task);
       if (running.size >= IN_FLIGHT) await Promise.race(running);
     }
-  })();
+  })().finally(() => {
+    ended = true;
+  });
 
   async function process(message: JsMsg): Promise<void> {
     const job = parseJson(CleanupJob, message.string());
@@ -90,6 +93,10 @@ export async function consumeCleanupJobs(ctx: Ctx, log: Logger, handle: (job: Cl
   }
 
   return {
+    /** The consumer stopped on its own (its iterator ended or failed): the worker takes jobs again. */
+    get ended() {
+      return ended;
+    },
     /** Stops taking jobs, lets the ones in hand finish (a job not finished in time is redelivered). */
     async stop(timeoutMs: number) {
       await messages.close();

@@ -25,11 +25,12 @@ const HOUR_MS = 3_600_000;
  * acknowledged only after the commit: a worker killed mid-batch loses nothing, and what it had
  * written is not counted twice when the batch comes again.
  */
-export async function writeEvents(ctx: Ctx, log: Logger, stopped: () => boolean): Promise<void> {
+export async function writeEvents(ctx: Ctx, log: Logger, stopped: () => boolean, progress: () => void = () => undefined): Promise<void> {
   const js = jetstream(await ctx.bus(), { timeout: 5000 });
   const consumer = await js.consumers.get(ctx.busNames.events.name, ctx.busNames.eventsConsumer);
   while (!stopped()) {
     const batch = await fetchBatch(consumer);
+    progress();
     if (!batch.length) continue;
     const parsed: AnalyticsEvent[] = [];
     for (const message of batch) {

@@ -5,6 +5,7 @@ import type { Ctx } from "../context";
 import { outageOf } from "../dependency";
 import { AppError, ERROR_STATUS, invalidInput } from "../errors";
 import { metrics } from "../metrics";
+import type { Scope } from "../keys/model";
 import { type Actor, authenticate, corsOrigins, hasScope, LAUNCH_ACTOR, presentsKey } from "../keys/authenticate";
 import { verifyConversionToken, verifyInstanceToken } from "../keys/instance-token";
 import { type Client, requestClient } from "./client-ip";
@@ -110,6 +111,19 @@ export function withRoute<
   };
   // The table entry the handler serves, for the route test (tests/routes.test.ts).
   return Object.assign(serve, { route: name });
+}
+
+/**
+ * Whether the caller of a public route may see more (`/health`'s detail): it holds `scope` by a key
+ * or as the open actor. Any failure (no key, a wrong one, the mirror not loaded) is a no.
+ */
+export async function callerHasScope(ctx: Ctx, request: RequestView, scope: Scope): Promise<boolean> {
+  try {
+    const actor = await authenticate(ctx, request, new URL(request.url), requestClient(request.headers, ctx.config.TRUSTED_PROXIES));
+    return actor.kind !== "publishable" && hasScope(actor, scope);
+  } catch {
+    return false;
+  }
 }
 
 /**

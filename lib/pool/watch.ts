@@ -1,13 +1,13 @@
 import type { Ctx } from "../context";
 import { StateLog } from "../dependency";
 import { AppError } from "../errors";
-import { newRecordId } from "../ids";
 import type { Actor } from "../keys/authenticate";
 import { metrics } from "../metrics";
 import { clientKey } from "../net/address";
 import { InstanceEvent, parseJson } from "../store/messages";
 import { createRedis, type Redis } from "../store/redis";
 import { streamAdmitScript } from "../store/scripts";
+import { WEB_PROCESS_ID } from "../web-process";
 import { getInstance } from "./get";
 
 /** A stream's slot in its client's count lapses this long after the process last renewed it. */
@@ -36,7 +36,7 @@ const encoder = new TextEncoder();
  */
 class WatchHub {
   private readonly streams = new Map<string, Set<Stream>>();
-  private readonly process = newRecordId("web");
+  private readonly process = WEB_PROCESS_ID;
   private slots = 0;
   private lastRenewMs = Date.now();
   private closing = false;
@@ -78,11 +78,29 @@ class WatchHub {
     this.slots += 1;
     const slot = `${this.process}:${this.slots}`;
     const max = this.ctx.config.SSE_MAX_PER_IP;
-    const admitted = await streamAdmitScript.run(this.ctx.redis, { streams: slotKey }, { nowMs: Date.now(), member: slot, leaseMs: LEASE_MS, max });
+    const admit = () => streamAdmitScript.run(this.ctx.redis, { streams: slotKey }, { nowMs: Date.now(), member: slot, leaseMs: LEASE_MS, max });
+    // A full count may hold slots of a web process that died: those are freed, and the claim tried once more.
+    const admitted = (await admit()) || ((await this.freeSlotsOfDeadProcesses(slotKey)) > 0 && (await admit()));
     if (!admitted) {
       throw new AppError("RATE_LIMITED", `at most ${max} status streams per client at once`, { retryAfterSeconds: 5 });
     }
     return { slotKey, slot };
+  }
+
+  /**
+   * Removes the slots whose web process no longer holds its liveness lease (lib/web-process.ts): the
+   * supervisor deletes it the moment the process dies, so its streams' slots are free at once, not
+   * after LEASE_MS. Only on a refused claim: three round trips there, none on the usual path.
+   */
+  private async freeSlotsOfDeadProcesses(slotKey: string): Promise<number> {
+    const members = await this.ctx.redis.zrange(slotKey, "0", "-1");
+    const owners = [...new Set(members.map((member) => member.slice(0, member.lastIndexOf(":"))))].filter((owner) => owner !== this.process);
+    if (!owners.length) return 0;
+    const alive = await Promise.all(owners.map((owner) => this.ctx.redis.exists(this.ctx.keys.webLease(owner))));
+    const dead = new Set(owners.filter((_, index) => alive[index] === 0));
+    const orphans = members.filter((member) => dead.has(member.slice(0, member.lastIndexOf(":"))));
+    if (!orphans.length) return 0;
+    return this.ctx.redis.zrem(slotKey, ...orphans);
   }
 
   open(id: string, claimed: { slotKey: string; slot: string }, expiresAtMs: number): ReadableStream<Uint8Array> {

@@ -1,6 +1,7 @@
 import http from "node:http";
 import { DependencyError } from "../dependency";
 import { INSTANCE_ID } from "../ids";
+import { FRONT_FORWARDED_HEADER, FRONT_PEER_HEADER } from "../http/web-listeners";
 import type { Route, RouteTable } from "./types";
 
 const GROUP_ID = "tin-instances";
@@ -15,8 +16,10 @@ interface CaddyOptions {
   adminUrl: string;
   baseDomain: string;
   proxyPort: number;
-  /** Where the proxy sends requests for `publicHost`: the web process's socket for the proxy (`unix/<path>`). */
-  webUpstream: string;
+  /** Where the proxy sends requests for `publicHost`: the web processes' sockets for the proxy (`unix/<path>`). */
+  webUpstreams: string[];
+  /** Several web processes: the proxy also serves HOST:PORT (`listen`), to their sockets for it. */
+  front: { listen: string; upstreams: string[] } | null;
   /** PUBLIC_URL's host when PUBLIC_URL points at the proxy; null: the proxy serves instance hosts only. */
   publicHost: string | null;
   /** Absolute path of the instances' access log (Caddy's `file` writer). */
@@ -57,6 +60,32 @@ const ACCESS_LOG_ENCODER = {
 
 /** A handler that keeps a request out of the access log (Caddy 2.6: the `skip_log` variable). */
 const SKIP_LOG = { handler: "vars", skip_log: true };
+/** The server that serves HOST:PORT when there are several web processes. */
+const FRONT_SERVER = "tryitnow-web";
+
+/**
+ * The proxy's handler for the web (ARCHITECTURE.md, "Supervision"). One process: a plain dial, as
+ * ever. Several: each is health-checked (`/health/live`, answered by server.ts: a stopping process
+ * says 503), a dial that fails goes to another process within 5 s, and a request the process took
+ * but did not answer is retried elsewhere only when it is idempotent — never an acquire.
+ */
+function webProxy(upstreams: string[], extra: Record<string, unknown> = {}) {
+  const handler: Record<string, unknown> = { handler: "reverse_proxy", upstreams: upstreams.map((dial) => ({ dial })), ...extra };
+  if (upstreams.length === 1) return handler;
+  return {
+    ...handler,
+    load_balancing: {
+      selection_policy: { policy: "least_conn" },
+      try_duration: "5s",
+      try_interval: "100ms",
+      retry_match: [{ method: ["GET", "HEAD", "OPTIONS"] }],
+    },
+    health_checks: {
+      active: { uri: "/health/live", interval: "1s", timeout: "1s" },
+      passive: { fail_duration: "3s", max_fails: 1 },
+    },
+  };
+}
 
 /** `POST /api/v1/demo/<instance id>/convert`, the one API call the proxy passes on for any host. */
 const CONVERT_PATH = `^/api/v1/demo/${INSTANCE_ID.source.replace(/^\^|\$$/g, "")}/convert$`;
@@ -164,10 +193,8 @@ export class CaddyRoutes implements RouteTable {
   }
 
   private serverConfig(instanceRoutes: unknown[] = []) {
-    const { baseDomain, proxyPort, webUpstream, publicHost } = this.options;
-    const web = publicHost
-      ? [{ match: [{ host: [publicHost] }], handle: [SKIP_LOG, { handler: "reverse_proxy", upstreams: [{ dial: webUpstream }] }], terminal: true }]
-      : [];
+    const { baseDomain, proxyPort, webUpstreams, publicHost } = this.options;
+    const web = publicHost ? [{ match: [{ host: [publicHost] }], handle: [SKIP_LOG, webProxy(webUpstreams)], terminal: true }] : [];
     return {
       listen: [`:${proxyPort}`],
       automatic_https: { disable: true },
@@ -191,7 +218,7 @@ export class CaddyRoutes implements RouteTable {
         // call, on any other host, goes to the web; the web checks the token.
         {
           match: [{ method: ["POST"], path_regexp: { pattern: CONVERT_PATH } }],
-          handle: [SKIP_LOG, { handler: "reverse_proxy", upstreams: [{ dial: webUpstream }] }],
+          handle: [SKIP_LOG, webProxy(webUpstreams)],
           terminal: true,
         },
         {
@@ -201,6 +228,22 @@ export class CaddyRoutes implements RouteTable {
           ],
         },
       ],
+    };
+  }
+
+  /**
+   * HOST:PORT for several web processes: every request to the web processes' sockets for it, with
+   * the client's address and X-Forwarded-For in headers of the product's own (set, so a client's
+   * are overwritten); never logged (its requests carry keys).
+   */
+  private frontConfig() {
+    const front = this.options.front;
+    if (!front) return null;
+    const handoff = { request: { set: { [FRONT_PEER_HEADER]: ["{http.request.remote.host}"], [FRONT_FORWARDED_HEADER]: ["{http.request.header.X-Forwarded-For}"] } } };
+    return {
+      listen: [front.listen],
+      automatic_https: { disable: true },
+      routes: [{ handle: [SKIP_LOG, webProxy(front.upstreams, { headers: handoff })], terminal: true }],
     };
   }
 
@@ -222,7 +265,15 @@ export class CaddyRoutes implements RouteTable {
     };
     const server = config.apps?.http?.servers?.[SERVER];
     const wanted = this.serverConfig(groupOf(server)?.routes ?? []);
-    if (server && canonical(server) === canonical(wanted) && canonical(logs[ACCESS_LOGGER]) === canonical(logger)) return;
+    const front = this.frontConfig();
+    const frontNow = config.apps?.http?.servers?.[FRONT_SERVER];
+    if (
+      server &&
+      canonical(server) === canonical(wanted) &&
+      canonical(logs[ACCESS_LOGGER]) === canonical(logger) &&
+      canonical(frontNow ?? null) === canonical(front)
+    )
+      return;
     logs[ACCESS_LOGGER] = logger;
     // Access lines go to their file only, not also to Caddy's default log.
     logs.default = { ...logs.default, exclude: [...new Set([...(logs.default?.exclude ?? []), `http.log.access.${ACCESS_LOGGER}`])] };
@@ -230,6 +281,8 @@ export class CaddyRoutes implements RouteTable {
     config.apps.http ??= {};
     config.apps.http.servers ??= {};
     config.apps.http.servers[SERVER] = wanted;
+    if (front) config.apps.http.servers[FRONT_SERVER] = front;
+    else delete config.apps.http.servers[FRONT_SERVER];
     await this.call("POST", "/load", config);
   }
 

@@ -66,9 +66,16 @@ export function redisKeys(prefix: string) {
     signinAccount: (emailHash: string) => `${prefix}{signin}:account:${emailHash}`,
     /** Open status streams of one client address (its rate-limit key), leased by the web processes. */
     streams: (ipKey: string) => `${prefix}sse:${ipKey}`,
-    /** Metric snapshots the workers publish for the web's /metrics. */
+    /** Metric snapshots the workers and the other web processes publish for a web's /metrics. */
     workerMetrics: `${prefix}worker-metrics`,
-    workerLeasePattern: `${prefix}worker:*`,
+    /** Every worker's last heartbeat (JSON): its loops, the runtime's health, back-offs (ARCHITECTURE.md, "Supervision"). */
+    heartbeats: `${prefix}heartbeats`,
+    /** A web process's liveness, renewed while it runs; the supervisor deletes it the moment the process dies. */
+    webLease: (processId: string) => `${prefix}web:${processId}`,
+    /** Starts of each kind of process (web, worker), counted by the processes themselves. */
+    starts: `${prefix}process-starts`,
+    /** Processes the supervisor gave up restarting: name → GivenUp (JSON). */
+    givenUp: `${prefix}given-up`,
     /** The dashboard's per-minute history: pool levels and acquisitions by outcome, per app (kept 25 h). */
     history: (minuteMs: number) => `${prefix}history:${minuteMs}`,
     /** Which worker reads the proxy's access log now (one at a time), and where it got to. */

@@ -51,3 +51,35 @@ export function parseJson<S extends z.ZodType>(schema: S, text: string): z.infer
   const parsed = schema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
 }
+
+/** One worker loop as the worker's heartbeat reports it (worker/loop.ts). */
+export const LoopReport = z.object({
+  every_ms: z.number(),
+  /** When it last completed a run (or, for a long-running consumer, made progress); null: not yet. */
+  done_at_ms: z.number().nullable(),
+  failing_since_ms: z.number().nullable(),
+  error: z.string().nullable(),
+});
+export type LoopReport = z.infer<typeof LoopReport>;
+
+/** What a worker tells every web process, about every second (ARCHITECTURE.md, "Supervision"). */
+export const WorkerHeartbeat = z.object({
+  id: z.string(),
+  pid: z.number(),
+  host: z.string(),
+  started_at_ms: z.number(),
+  at_ms: z.number(),
+  /** `starting` while it waits for its dependencies; `stopped` once it exited cleanly. */
+  phase: z.enum(["starting", "running", "stopped"]),
+  waiting_for: z.string().nullable(),
+  loops: z.record(z.string(), LoopReport),
+  /** The container runtime as this worker last found it (the web holds no Docker socket). */
+  runtime: z.object({ ok: z.boolean(), latency_ms: z.number(), error: z.string().nullable(), live_restore: z.boolean(), at_ms: z.number() }).nullable(),
+  /** Apps whose replenish is backing off after failed provisions. */
+  backoff: z.array(z.object({ app: z.string(), failures: z.number(), until_ms: z.number(), error: z.string().nullable() })),
+});
+export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
+
+/** A process the supervisor stopped restarting (lib/supervise/supervisor.ts). */
+export const GivenUp = z.object({ at_ms: z.number(), starts: z.number(), last_exit: z.string(), log: z.string().nullable() });
+export type GivenUp = z.infer<typeof GivenUp>;

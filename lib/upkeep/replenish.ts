@@ -13,12 +13,20 @@ import { backoffMs, warmTarget } from "./sizing";
 export class Replenisher {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
+  /** Apps backing off at the last tick, for the worker's heartbeat. */
+  private backingOff: { app: string; failures: number; until_ms: number; error: string | null }[] = [];
 
   constructor(
     private readonly ctx: Ctx,
     private readonly workerId: string,
     private readonly concurrency: number,
   ) {}
+
+  /** The apps whose replenish was backing off at the last tick and still is. */
+  backoff() {
+    const now = Date.now();
+    return this.backingOff.filter((entry) => entry.until_ms > now);
+  }
 
   get busy(): number {
     return this.inFlight.size;
@@ -28,6 +36,9 @@ export class Replenisher {
     if (this.abort.signal.aborted || !apps.length) return;
     const levels = await readPoolLevels(this.ctx.redis, apps.map((app) => this.ctx.keys.app(app.slug)));
     const now = Date.now();
+    this.backingOff = levels
+      .filter((level) => level.health.backoffUntilMs > now)
+      .map((level) => ({ app: level.app, failures: level.health.consecutiveFailures, until_ms: level.health.backoffUntilMs, error: level.health.lastError }));
     apps.forEach((app, index) => {
       const level = levels[index];
       if (level.health.backoffUntilMs > now) return;

@@ -28,6 +28,10 @@ export const TEST_ENV: Record<string, string> = {
   NODE_ENV: "production",
   PORT: String(TEST_PORT),
   PROXY_PORT: String(TEST_PROXY_PORT),
+  // Test files start their own web processes (not through the supervisor: tests/supervise.test.ts does).
+  WEB_PROCESSES: "1",
+  // Files start and stop their own workers while the stack's web outlives them: not "down" between files.
+  WORKER_DOWN_AFTER: "10m",
   CADDY_ADMIN_URL: `http://${TEST_CADDY_ADMIN}`,
   PROXY_ACCESS_LOG: ".data/test-caddy/access.log",
   VALKEY_PREFIX: TEST_PREFIX,
