@@ -371,6 +371,26 @@ test("the overview says when a drain cap turned demos away", async ({ browser, r
   await request.delete(`/api/v1/apps/${slug}`);
 });
 
+test("the overview's banner says why the health is degraded, and goes when the cause does", async ({ browser, request }) => {
+  // A long slug: the reason wraps on a phone.
+  const slug = `broken-image-long-name-${randomBytes(3).toString("hex")}`;
+  const created = await request.post("/api/v1/apps", { data: { slug, image: "tryitnow/no-such-image:latest", pool_target: 1, pool_min: 0, pool_max: 2 } });
+  expect(created.status()).toBe(201);
+  const { context, page } = await signedIn(browser, ADMIN);
+  await page.goto("/admin");
+  const banner = page.getByTestId("health-banner");
+  await expect(banner).toContainText(`replenishing app ${slug} is backing off`, { timeout: 30_000 });
+  await expect(banner).toContainText("Degraded");
+  mkdirSync(SHOTS, { recursive: true });
+  for (const width of [1280, 375]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: `${SHOTS}/overview-degraded-${width}.png`, fullPage: true });
+  }
+  expect((await request.delete(`/api/v1/apps/${slug}`)).status()).toBe(200);
+  await expect(banner).toHaveCount(0, { timeout: 30_000 });
+  await context.close();
+});
+
 test("every dashboard page at 1280 and 375 px wide (screenshots in the run's output)", async ({ browser }) => {
   mkdirSync(SHOTS, { recursive: true });
   const pages: [string, string][] = [

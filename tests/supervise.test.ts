@@ -346,6 +346,23 @@ describe("a health that tells the truth", () => {
     await waitFor("ok again once the app is gone", async () => (await health()).status === "ok", 30_000, 250);
   });
 
+  it("a flood of /health is answered from the cache: it does not reach MariaDB per request", async () => {
+    const selects = () => {
+      const out = spawnSync("bash", ["-c", "source scripts/lib.sh >/dev/null && load_env && mariadb_root -N -e \"SHOW GLOBAL STATUS LIKE 'Com_select'\""], { encoding: "utf8" }).stdout;
+      return Number(out.trim().split(/\s+/)[1]);
+    };
+    const before = selects();
+    const statuses: number[] = [];
+    for (let round = 0; round < 10; round += 1) {
+      statuses.push(...(await Promise.all(Array.from({ length: 50 }, async () => (await fetch(`${WEB}/health`)).status))));
+    }
+    const spent = selects() - before;
+    console.info(`500 /health requests: ${spent} SELECTs on MariaDB (every process included)`);
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    // Each web process evaluates at most once per HEALTH_CACHE (1 s); the worker's own syncs add a few.
+    expect(spent).toBeLessThan(100);
+  });
+
   it("every worker frozen with SIGSTOP: degraded with the reason within a minute, then down (503); SIGCONT: ok", async () => {
     const worker = pidOf("worker-1") as number;
     process.kill(worker, "SIGSTOP");

@@ -216,7 +216,7 @@ export function LiveOverview({ initial }: { initial: Overview }) {
       </div>
 
       <div className="grid gap-6 xl:grid-cols-2">
-        <section aria-labelledby="health-title" className="space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
+        <section aria-labelledby="health-title" className="min-w-0 space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
           <h2 id="health-title" className="font-semibold text-slate-900">
             Health
           </h2>
@@ -244,7 +244,7 @@ export function LiveOverview({ initial }: { initial: Overview }) {
             </ul>
           )}
         </section>
-        <section aria-labelledby="failures-title" className="space-y-3">
+        <section aria-labelledby="failures-title" className="min-w-0 space-y-3">
           <h2 id="failures-title" className="font-semibold text-slate-900">
             Recent failures
           </h2>
