@@ -96,7 +96,7 @@ export const Config = z.object({
    * Web processes the supervisor runs (ARCHITECTURE.md, "Supervision"). Above 1, the bundled proxy
    * serves HOST:PORT too and each process listens on sockets of its own (`WEB_INDEX`).
    */
-  WEB_PROCESSES: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
+  WEB_PROCESSES: z.preprocess((value) => (value === "" ? undefined : value), z.coerce.number().int().min(1).max(64).default(availableParallelism())),
   /** Which of the supervisor's web processes this is (1…WEB_PROCESSES); 0: a web started on its own, on HOST:PORT. */
   WEB_INDEX: int(0),
   /** Worker processes the supervisor runs. */
