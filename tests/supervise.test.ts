@@ -346,6 +346,23 @@ describe("a health that tells the truth", () => {
     await waitFor("ok again once the app is gone", async () => (await health()).status === "ok", 30_000, 250);
   });
 
+  it("a worker whose replenish loop hangs: degraded, naming the loop and the worker", async () => {
+    const stalled = startProcess("worker-stalled", process.execPath, ["--import", "tsx", "--import", "./tests/setup/stall-replenish.ts", "worker/index.ts"], ENV);
+    try {
+      const report = await waitFor("the stalled loop in /health", async () => {
+        const current = await health();
+        return current.reasons.some((reason) => reason.code === "LOOP_STALLED") && current;
+      }, 40_000, 250);
+      expect(report.status).toBe("degraded");
+      const reason = report.reasons.find((entry) => entry.code === "LOOP_STALLED")?.message ?? "";
+      expect(reason).toMatch(new RegExp(`^loop replenish of worker ${hostname()}-${stalled.child.pid}-`));
+      // The healthy worker's loops are not named.
+      expect(report.reasons.filter((entry) => entry.code === "LOOP_STALLED")).toHaveLength(1);
+    } finally {
+      await stalled.stop("SIGKILL");
+    }
+  });
+
   it("a flood of /health is answered from the cache: it does not reach MariaDB per request", async () => {
     const selects = () => {
       const out = spawnSync("bash", ["-c", "source scripts/lib.sh >/dev/null && load_env && mariadb_root -N -e \"SHOW GLOBAL STATUS LIKE 'Com_select'\""], { encoding: "utf8" }).stdout;
