@@ -7,8 +7,9 @@
  *   --worker-command C   run the worker as C (a shell command line), e.g. under a debugger
  *   --run-dir DIR        where the children's pid files go (default .data/run)
  *
- * SIGTERM, SIGINT or SIGHUP stop every process (each within 10 s) and then the supervisor: exit 0,
- * or 1 when a process had been given up on.
+ * SIGTERM or SIGINT (and, under `npm start`, SIGHUP: the terminal closed) stop every process (each
+ * within 10 s) and then the supervisor: exit 0, or 1 when a process had been given up on. Detached
+ * (`npm run up`), SIGHUP is ignored.
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -83,6 +84,7 @@ const supervisor = new Supervisor(specs, {
     if (values["exit-on-give-up"]) stop(`${name} was given up on`);
   },
 });
-for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => stop(signal));
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => stop(signal));
+process.on("SIGHUP", () => (values["exit-on-give-up"] ? stop("SIGHUP") : log.info("SIGHUP ignored: the supervisor runs detached")));
 log.info({ web: webs, workers: config.WORKER_PROCESSES, logs }, "supervising");
 supervisor.start();

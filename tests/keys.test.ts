@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Proc, startWorker } from "./setup/stack";
+import { loadConfig } from "../lib/config";
+import { createContext } from "../lib/context";
+import type { ApiKeyRow } from "../lib/db/schema";
+import { mirrorKey, syncKeyMirror, unmirrorKey } from "../lib/keys/mirror";
+import { type Proc, startWorker, TEST_ENV } from "./setup/stack";
 import { acquire, api, createApp, removeApps, throughProxy, waitFor, waitReady } from "./helpers";
 
 let worker: Proc;
@@ -212,5 +216,34 @@ describe("publishable keys", () => {
     const sk = await makeKey({ name: "query", kind: "secret", scopes: ["demo"] });
     const response = await api(`/api/v1/pool/stats?key=${sk.key}`, { key: null });
     expect(response.status).toBe(401);
+  });
+});
+
+describe("the key mirror", () => {
+  // A context of its own prefix: the sync under test is called by hand, not by a worker.
+  const ctx = createContext(loadConfig({ ...process.env, ...TEST_ENV, VALKEY_PREFIX: "tintest-mirror:", LOG_LEVEL: "silent" }), "test-mirror");
+  const row = (hash: string) =>
+    ({ id: `key-${hash.slice(0, 6)}`, prefix: "tin_sk_test", kind: "secret", scopes: ["demo"], apps: null, allowedOrigins: [], acquireRate: null, hash }) as unknown as ApiKeyRow;
+  afterAll(async () => {
+    await ctx.redis.del(ctx.keys.apiKeys, ctx.keys.apiKeyChanges);
+    await ctx.close();
+  });
+
+  it("a sync that read MariaDB before a key was made or revoked through the web undoes neither; a later one applies the database", async () => {
+    const made = row("a".repeat(64));
+    const revoked = row("b".repeat(64));
+    await syncKeyMirror(ctx, [revoked], Date.now());
+    const readAtMs = Date.now();
+    // Then the web makes one key and revokes the other; the sync goes on with what it read before.
+    await mirrorKey(ctx, made);
+    await unmirrorKey(ctx, revoked.hash);
+    await syncKeyMirror(ctx, [revoked], readAtMs);
+    const mirrored = await ctx.redis.hkeys(ctx.keys.apiKeys);
+    expect(mirrored).toContain(made.hash);
+    expect(mirrored).not.toContain(revoked.hash);
+    // What MariaDB says wins once the read is later than the change (the margin is 1 s).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await syncKeyMirror(ctx, [], Date.now());
+    expect(await ctx.redis.hkeys(ctx.keys.apiKeys)).toEqual(["loaded"]);
   });
 });

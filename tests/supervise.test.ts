@@ -11,69 +11,22 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../lib/config";
-import { redisKeys } from "../lib/store/keys";
-import { docker, type Proc, resetDeployment, startProcess, TEST_ENV, testRedis, waitFor } from "./setup/stack";
+import { resetDeployment, startProcess, testRedis, waitFor } from "./setup/stack";
+import { SUPERVISED_API_KEY, supervisedDatabaseUrl, supervisedStack } from "./setup/supervised";
 
-const PORT = 18100;
-const PROXY_PORT = 18101;
-const ADMIN = "127.0.0.1:12059";
-const PREFIX = "tinsup:";
-const NETWORK = "tin-sup-net";
-const DATA = ".data/test-supervise";
-const WEB = `http://127.0.0.1:${PORT}`;
-const API_KEY = "supervise-secret-key-0123456789";
-const databaseUrl = (() => {
-  const url = new URL(loadConfig().DATABASE_URL);
-  url.pathname = `${url.pathname}_supervise`;
-  return process.env.SUPERVISE_DATABASE_URL ?? url.toString();
-})();
-const keys = redisKeys(PREFIX);
-
-const ENV: Record<string, string> = {
-  ...TEST_ENV,
-  PORT: String(PORT),
-  PROXY_PORT: String(PROXY_PORT),
-  PUBLIC_URL: `http://localhost:${PORT}`,
-  CADDY_ADMIN_URL: `http://${ADMIN}`,
-  PROXY_ACCESS_LOG: `${DATA}/access.log`,
-  WEB_PROXY_SOCKET: `${DATA}/sockets/web.sock`,
-  VALKEY_PREFIX: PREFIX,
-  DATABASE_URL: databaseUrl,
-  CONTAINER_NETWORK: NETWORK,
-  API_KEY,
-  WEB_PROCESSES: "2",
-  WORKER_DOWN_AFTER: "10s",
-  POOL_TARGET_SIZE: "2",
-  SSE_MAX_PER_IP: "3",
-};
-
+const stack = supervisedStack({
+  name: "supervise",
+  port: 18100,
+  proxyPort: 18101,
+  caddyAdmin: "127.0.0.1:12059",
+  prefix: "tinsup:",
+  network: "tin-sup-net",
+  env: { WORKER_DOWN_AFTER: "10s", POOL_TARGET_SIZE: "2", SSE_MAX_PER_IP: "3" },
+});
+const { data: DATA, web: WEB, keys, env: ENV, supervise, api } = stack;
+const API_KEY = SUPERVISED_API_KEY;
+const pidOf = (name: string) => stack.pidOf(name);
 const redis = testRedis();
-let caddy: Proc;
-let supervisor: Proc;
-
-function supervise(name: string, env: Record<string, string>, args: string[] = []): Proc {
-  return startProcess(
-    name,
-    process.execPath,
-    ["--import", "tsx", "scripts/supervise.ts", "--run-dir", `${DATA}/run-${name}`, "--logs", `${DATA}/logs-${name}`, ...args],
-    env,
-  );
-}
-
-const pidOf = (name: string, run = `${DATA}/run-supervisor`) => {
-  const file = `${run}/${name}.pid`;
-  return existsSync(file) ? Number(readFileSync(file, "utf8").trim()) : null;
-};
-
-async function api(path: string, init: RequestInit = {}) {
-  const response = await fetch(`${WEB}${path}`, {
-    ...init,
-    headers: { "X-API-Key": API_KEY, "content-type": "application/json", ...init.headers },
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : null };
-}
 
 const health = async () =>
   (await api("/health")).json as { status: string; reasons: { code: string; message: string }[]; workers: { live: boolean }[] };
@@ -114,32 +67,12 @@ function dockerClients(): Map<number, number> {
 }
 
 beforeAll(async () => {
-  await resetDeployment(PREFIX, databaseUrl);
-  caddy = startProcess(
-    "caddy-supervise",
-    "bash",
-    [
-      "-c",
-      `mkdir -p ${DATA}/caddy && echo '{"admin":{"listen":"${ADMIN}"}}' > ${DATA}/caddy/bootstrap.json && exec caddy run --config ${DATA}/caddy/bootstrap.json`,
-    ],
-    { XDG_DATA_HOME: `${DATA}/caddy`, XDG_CONFIG_HOME: `${DATA}/caddy` },
-  );
-  await waitFor("the supervised stack's Caddy", async () => (await fetch(`http://${ADMIN}/config/`)).ok, 20_000, 100);
-  supervisor = supervise("supervisor", ENV);
-  await waitFor("the supervised web behind the proxy on HOST:PORT", async () => (await health()).status === "ok", 90_000, 250);
+  await stack.start();
   await waitFor("the default app's pool", async () => (await ready()) >= 2, 60_000, 250);
 });
 
 afterAll(async () => {
-  await supervisor?.stop();
-  await fetch(`http://${ADMIN}/stop`, { method: "POST" }).catch(() => undefined);
-  await caddy?.stop();
-  await resetDeployment(PREFIX, databaseUrl);
-  await docker
-    .getNetwork(NETWORK)
-    .remove()
-    .catch(() => undefined);
-  spawnSync("nft", ["delete", "table", "inet", "tryitnow_tin_sup_net"]);
+  await stack.stop();
   redis.disconnect();
 });
 
@@ -347,12 +280,22 @@ describe("a health that tells the truth", () => {
   });
 
   it("a worker whose replenish loop hangs: degraded, naming the loop and the worker", async () => {
-    const stalled = startProcess("worker-stalled", process.execPath, ["--import", "tsx", "--import", "./tests/setup/stall-replenish.ts", "worker/index.ts"], ENV);
+    const stalled = startProcess(
+      "worker-stalled",
+      process.execPath,
+      ["--import", "tsx", "--import", "./tests/setup/stall-replenish.ts", "worker/index.ts"],
+      ENV,
+    );
     try {
-      const report = await waitFor("the stalled loop in /health", async () => {
-        const current = await health();
-        return current.reasons.some((reason) => reason.code === "LOOP_STALLED") && current;
-      }, 40_000, 250);
+      const report = await waitFor(
+        "the stalled loop in /health",
+        async () => {
+          const current = await health();
+          return current.reasons.some((reason) => reason.code === "LOOP_STALLED") && current;
+        },
+        40_000,
+        250,
+      );
       expect(report.status).toBe("degraded");
       const reason = report.reasons.find((entry) => entry.code === "LOOP_STALLED")?.message ?? "";
       expect(reason).toMatch(new RegExp(`^loop replenish of worker ${hostname()}-${stalled.child.pid}-`));
@@ -365,7 +308,11 @@ describe("a health that tells the truth", () => {
 
   it("a flood of /health is answered from the cache: it does not reach MariaDB per request", async () => {
     const selects = () => {
-      const out = spawnSync("bash", ["-c", "source scripts/lib.sh >/dev/null && load_env && mariadb_root -N -e \"SHOW GLOBAL STATUS LIKE 'Com_select'\""], { encoding: "utf8" }).stdout;
+      const out = spawnSync(
+        "bash",
+        ["-c", "source scripts/lib.sh >/dev/null && load_env && mariadb_root -N -e \"SHOW GLOBAL STATUS LIKE 'Com_select'\""],
+        { encoding: "utf8" },
+      ).stdout;
       return Number(out.trim().split(/\s+/)[1]);
     };
     const before = selects();
@@ -451,7 +398,7 @@ describe("a health that tells the truth", () => {
       expect(await foreground.exited).toBe(1);
     } finally {
       await Promise.all([detached.stop(), foreground.stop()]);
-      await resetDeployment("tinsupcrash:", databaseUrl);
+      await resetDeployment("tinsupcrash:", supervisedDatabaseUrl);
     }
   });
 });

@@ -59,6 +59,8 @@ export function redisKeys(prefix: string) {
     workerLease: (workerId: string) => `${prefix}worker:${workerId}`,
     /** Active API keys: SHA-256 → record (JSON), mirrored from MariaDB. */
     apiKeys: `${prefix}api-keys`,
+    /** Keys the web made or revoked lately (`created:<hash>`, `revoked:<hash>` by time), so a sync that read MariaDB before cannot undo them. */
+    apiKeyChanges: `${prefix}api-key-changes`,
     /** Sign-in attempts of one (email, client) pair; one hash tag, so the limiter is one script. */
     signinPair: (emailHash: string, ipKey: string) => `${prefix}{signin}:pair:${emailHash}:${ipKey}`,
     /** Sign-in attempts of one client address, whatever the email. */

@@ -12,7 +12,8 @@ import { drainApp } from "./drain";
  * active API keys. Apps whose row is gone are drained. Returns the apps, for the other loops.
  */
 export async function syncApps(ctx: Ctx): Promise<AppSpec[]> {
-  await syncKeyMirror(ctx, await activeKeyRows(ctx.db));
+  const readAtMs = Date.now();
+  await syncKeyMirror(ctx, await activeKeyRows(ctx.db), readAtMs);
   const specs = (await listAppRows(ctx.db)).map(specFromRow);
   await Promise.all(specs.map((spec) => mirrorApp(ctx, spec)));
   const known = new Set(specs.map((spec) => spec.slug));

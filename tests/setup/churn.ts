@@ -1,0 +1,259 @@
+/**
+ * Churn against a running deployment — clients acquiring, extending and releasing demos (and
+ * leaving some to expire) while web and worker processes are killed with SIGKILL — and the checks
+ * afterwards: every container, route, published port and record has its counterpart, no demo was
+ * handed out twice, and every demo a client holds serves with its expiry. Used by
+ * tests/churn.test.ts (2 minutes) and bench/soak.ts (`npm run soak`, longer).
+ */
+import http from "node:http";
+import type { Redis } from "ioredis";
+import { docker } from "./stack";
+
+export interface ChurnOptions {
+  /** Where the API is reached (through the proxy): `http://localhost:<port>`. */
+  api: string;
+  apiKey: string;
+  app: string;
+  durationMs: number;
+  /** SIGKILLs spread evenly over the run. */
+  kills: number;
+  clients: number;
+  pidOf: (process: string) => number | null;
+  /** The supervised processes the killer chooses from. */
+  processes: string[];
+  /** Called every 10 s with the run's counts (the soak's progress line). */
+  progress?: (counts: ChurnCounts, elapsedMs: number) => void;
+}
+
+export interface ChurnCounts {
+  acquired: number;
+  exhausted: number;
+  released: number;
+  extended: number;
+  /** Requests that failed on the way (a process killed under them): the client saw the failure. */
+  failed: number;
+}
+
+interface Held {
+  expiresAtMs: number;
+  released: boolean;
+  /** A release or extend whose answer was lost: either outcome is right. */
+  uncertain: boolean;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runChurn(options: ChurnOptions) {
+  const held = new Map<string, Held>();
+  const duplicates: string[] = [];
+  const killed: string[] = [];
+  const counts: ChurnCounts = { acquired: 0, exhausted: 0, released: 0, extended: 0, failed: 0 };
+  const started = Date.now();
+  const deadline = started + options.durationMs;
+  const call = async (method: string, path: string, body?: unknown) => {
+    try {
+      const response = await fetch(`${options.api}${path}`, {
+        method,
+        headers: { "X-API-Key": options.apiKey, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const json = (await response.json().catch(() => null)) as Record<string, any> | null;
+      return { status: response.status, json };
+    } catch {
+      return { status: 0, json: null };
+    }
+  };
+  const live = () => [...held.entries()].filter(([, demo]) => !demo.released && demo.expiresAtMs > Date.now() + 2000);
+
+  const client = async () => {
+    while (Date.now() < deadline) {
+      const acquired = await call("POST", "/api/v1/demo/acquire", { app: options.app });
+      if (acquired.status === 200 && acquired.json) {
+        const id = acquired.json.id as string;
+        if (held.has(id)) duplicates.push(id);
+        held.set(id, { expiresAtMs: Date.parse(acquired.json.expires_at), released: false, uncertain: false });
+        counts.acquired += 1;
+      } else if (acquired.status === 503 && acquired.json?.code === "POOL_EXHAUSTED") counts.exhausted += 1;
+      else counts.failed += 1;
+      const candidates = live();
+      const pick = candidates[Math.floor(Math.random() * candidates.length)];
+      const roll = Math.random();
+      if (pick && roll < 0.35) {
+        const [id, demo] = pick;
+        const released = await call("DELETE", `/api/v1/demo/${id}`);
+        if (released.status === 200) {
+          demo.released = true;
+          counts.released += 1;
+        } else if (released.status !== 404) {
+          demo.uncertain = true;
+          counts.failed += 1;
+        }
+      } else if (pick && roll < 0.65) {
+        const [id, demo] = pick;
+        const extended = await call("POST", `/api/v1/demo/${id}/extend`, {});
+        if (extended.status === 200 && extended.json) {
+          demo.expiresAtMs = Date.parse(extended.json.expires_at);
+          counts.extended += 1;
+        } else if (extended.status === 0 || extended.status >= 500) {
+          demo.uncertain = true;
+          counts.failed += 1;
+        }
+      }
+      await pause(100 + Math.random() * 200);
+    }
+  };
+
+  const killer = async () => {
+    const every = options.durationMs / (options.kills + 1);
+    for (let kill = 1; kill <= options.kills; kill += 1) {
+      await pause(Math.max(0, started + kill * every - Date.now()));
+      // A process just killed may not be back yet: another one is chosen then.
+      for (let attempt = 0; attempt < 20; attempt += 1) {
+        const name = options.processes[Math.floor(Math.random() * options.processes.length)];
+        const pid = options.pidOf(name);
+        if (pid && isRunning(pid)) {
+          process.kill(pid, "SIGKILL");
+          killed.push(name);
+          break;
+        }
+        await pause(250);
+      }
+    }
+  };
+
+  const ticker = setInterval(() => options.progress?.({ ...counts }, Date.now() - started), 10_000);
+  await Promise.all([killer(), ...Array.from({ length: options.clients }, client)]);
+  clearInterval(ticker);
+
+  return {
+    counts,
+    duplicates,
+    killed,
+    /** Each demo ever handed out: still serving with its expiry (API and proxy), or ended. */
+    async verify(proxyPort: number) {
+      const wrong: string[] = [];
+      let serving = 0;
+      let ended = 0;
+      for (const [id, demo] of held) {
+        const answer = await call("GET", `/api/v1/demo/${id}`);
+        const expiring = demo.expiresAtMs <= Date.now() + 3000;
+        if (answer.status === 404) {
+          ended += 1;
+          if (!demo.released && !demo.uncertain && !expiring)
+            wrong.push(`${id}: ended before its expiry ${new Date(demo.expiresAtMs).toISOString()}`);
+          continue;
+        }
+        if (answer.status !== 200 || answer.json?.state !== "assigned") {
+          wrong.push(`${id}: ${answer.status} ${JSON.stringify(answer.json)}`);
+          continue;
+        }
+        serving += 1;
+        if (demo.released && !demo.uncertain) wrong.push(`${id}: released, yet still assigned`);
+        const expiresAtMs = Date.parse(answer.json.expires_at);
+        if (demo.uncertain ? expiresAtMs < demo.expiresAtMs : expiresAtMs !== demo.expiresAtMs) {
+          wrong.push(`${id}: expires ${answer.json.expires_at}, the client was told ${new Date(demo.expiresAtMs).toISOString()}`);
+        }
+        const page = await getThroughProxy(proxyPort, `${id}.localhost:${proxyPort}`);
+        if (page !== 200 && !expiring) wrong.push(`${id}: its URL answers ${page}`);
+      }
+      return { serving, ended, wrong };
+    },
+  };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function getThroughProxy(port: number, host: string): Promise<number> {
+  return new Promise((resolve) => {
+    const request = http.get(
+      { host: "127.0.0.1", port, path: "/", headers: { Host: host }, timeout: 5000, agent: false },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.on("timeout", () => request.destroy());
+    request.on("error", () => resolve(0));
+  });
+}
+
+/**
+ * What does not have its counterpart, in words (empty: everything matches): containers and
+ * records, records and routes, containers' published ports and records' ports, the lookups, the
+ * ready list and the expiry set. Warming records count as unsettled.
+ */
+export async function checkCounterparts(options: {
+  prefix: string;
+  app: string;
+  caddyAdmin: string;
+  redis: Redis;
+}): Promise<string[]> {
+  const { prefix, app, redis } = options;
+  const problems: string[] = [];
+  const base = `${prefix}{${app}}:`;
+  const records = new Map<string, Record<string, string>>();
+  let cursor = "0";
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", `${base}inst:*`, "COUNT", 500);
+    cursor = next;
+    for (const key of found) records.set(key.slice(`${base}inst:`.length), await redis.hgetall(key));
+  } while (cursor !== "0");
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [`tryitnow.deployment=${prefix}`, `tryitnow.app=${app}`] },
+  });
+  const routes = await fetch(`http://${options.caddyAdmin}/id/tin-instances/routes`)
+    .then(async (response) => ((await response.json()) as { "@id": string }[]).map((route) => route["@id"].slice(4)))
+    .catch(() => null);
+  if (!routes) problems.push("the proxy's instance routes could not be read");
+  const ports = new Map<string, string>();
+  for (const container of containers) {
+    const id = container.Labels["tryitnow.instance"];
+    const record = records.get(id);
+    if (!record?.state) problems.push(`container ${id} has no record`);
+    if (container.State !== "running") problems.push(`container ${id} is ${container.State}`);
+    const port = String(container.Ports.find((entry) => entry.PublicPort)?.PublicPort ?? "");
+    if (record?.host_port && port !== record.host_port)
+      problems.push(`container ${id} publishes ${port || "nothing"}, its record says ${record.host_port}`);
+    if (port && ports.has(port)) problems.push(`port ${port} is published by ${id} and ${ports.get(port)}`);
+    if (port) ports.set(port, id);
+  }
+  const containerIds = new Set(containers.map((container) => container.Labels["tryitnow.instance"]));
+  const ready = new Set(await redis.lrange(`${base}ready`, 0, -1));
+  const assigned = new Set(await redis.zrange(`${base}expiry`, "0", "-1"));
+  for (const [id, record] of records) {
+    if (record.state === "warming") problems.push(`instance ${id} is still warming`);
+    else if (record.state === "ready" || record.state === "assigned") {
+      if (!containerIds.has(id)) problems.push(`instance ${id} (${record.state}) has no container`);
+      if (routes && !routes.includes(id)) problems.push(`instance ${id} (${record.state}) has no route`);
+      if (record.state === "ready" && !ready.has(id)) problems.push(`instance ${id} is ready but not on the ready list`);
+      if (record.state === "assigned" && !assigned.has(id)) problems.push(`instance ${id} is assigned but not in the expiry set`);
+      if ((await redis.get(`${prefix}loc:${id}`)) !== app) problems.push(`instance ${id} has no lookup`);
+    } else problems.push(`instance ${id} is left in state ${record.state}`);
+  }
+  for (const id of routes ?? []) {
+    if (records.has(id)) {
+      if (!["ready", "assigned"].includes(records.get(id)?.state ?? ""))
+        problems.push(`route ${id} belongs to an instance that is ${records.get(id)?.state}`);
+      continue;
+    }
+    // Another app's instance of this deployment is not this check's; a route of nobody's is an orphan.
+    const owner = await redis.get(`${prefix}loc:${id}`);
+    if (!owner || owner === app || !(await redis.exists(`${prefix}{${owner}}:inst:${id}`)))
+      problems.push(`route ${id} has no record`);
+  }
+  for (const id of ready)
+    if (records.get(id)?.state !== "ready") problems.push(`ready list holds ${id}, which is ${records.get(id)?.state ?? "gone"}`);
+  for (const id of assigned)
+    if (records.get(id)?.state !== "assigned")
+      problems.push(`expiry set holds ${id}, which is ${records.get(id)?.state ?? "gone"}`);
+  return problems;
+}
