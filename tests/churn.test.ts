@@ -79,13 +79,13 @@ describe("under churn", () => {
   it("two minutes of acquires, extends, releases and expiries with 10 SIGKILLs of web and worker processes: nothing leaked, nothing twice, every held demo serving", async () => {
     await createApp({
       slug: "churn",
-      pool_target: 4,
-      pool_max: 12,
+      pool_target: 6,
+      pool_max: 16,
       default_ttl_seconds: 15,
       max_ttl_seconds: 90,
       extend_minutes: 1,
     });
-    await waitFor("a warm churn pool", async () => (await readyOf("churn")) >= 4, 60_000, 250);
+    await waitFor("a warm churn pool", async () => (await readyOf("churn")) >= 6, 60_000, 250);
     const report = await runChurn({
       api: PROXIED,
       apiKey: stack.env.API_KEY,
@@ -114,7 +114,9 @@ describe("under churn", () => {
     expect(problems).toEqual([]);
     // Every demo a client still holds serves with the expiry it was last told; every other one is reported ended.
     const verdicts = await report.verify(PROXY_PORT);
+    console.info(`afterwards: ${verdicts.serving} serving, ${verdicts.ended} ended (${verdicts.expired} by expiry)`);
     expect(verdicts.wrong).toEqual([]);
+    expect(verdicts.expired).toBeGreaterThan(0);
     expect(verdicts.serving + verdicts.ended).toBe(report.counts.acquired);
   }, 400_000);
 });

@@ -36,6 +36,8 @@ export interface ChurnCounts {
 
 interface Held {
   expiresAtMs: number;
+  /** Decided at acquire: a third each are released, extended (once), or left to expire. */
+  fate: "release" | "extend" | "expire";
   released: boolean;
   /** A release or extend whose answer was lost: either outcome is right. */
   uncertain: boolean;
@@ -64,7 +66,10 @@ export async function runChurn(options: ChurnOptions) {
       return { status: 0, json: null };
     }
   };
-  const live = () => [...held.entries()].filter(([, demo]) => !demo.released && demo.expiresAtMs > Date.now() + 2000);
+  const fates = ["release", "extend", "expire"] as const;
+  /** Demos with an action still to take. */
+  const pending = () =>
+    [...held.entries()].filter(([, demo]) => demo.fate !== "expire" && !demo.released && demo.expiresAtMs > Date.now() + 2000);
 
   const client = async () => {
     while (Date.now() < deadline) {
@@ -72,14 +77,18 @@ export async function runChurn(options: ChurnOptions) {
       if (acquired.status === 200 && acquired.json) {
         const id = acquired.json.id as string;
         if (held.has(id)) duplicates.push(id);
-        held.set(id, { expiresAtMs: Date.parse(acquired.json.expires_at), released: false, uncertain: false });
+        held.set(id, {
+          expiresAtMs: Date.parse(acquired.json.expires_at),
+          fate: fates[Math.floor(Math.random() * 3)],
+          released: false,
+          uncertain: false,
+        });
         counts.acquired += 1;
       } else if (acquired.status === 503 && acquired.json?.code === "POOL_EXHAUSTED") counts.exhausted += 1;
       else counts.failed += 1;
-      const candidates = live();
-      const pick = candidates[Math.floor(Math.random() * candidates.length)];
-      const roll = Math.random();
-      if (pick && roll < 0.35) {
+      const candidates = pending();
+      const pick = Math.random() < 0.3 ? candidates[Math.floor(Math.random() * candidates.length)] : undefined;
+      if (pick?.[1].fate === "release") {
         const [id, demo] = pick;
         const released = await call("DELETE", `/api/v1/demo/${id}`);
         if (released.status === 200) {
@@ -89,8 +98,9 @@ export async function runChurn(options: ChurnOptions) {
           demo.uncertain = true;
           counts.failed += 1;
         }
-      } else if (pick && roll < 0.65) {
+      } else if (pick) {
         const [id, demo] = pick;
+        demo.fate = "expire"; // extended once, then left to expire
         const extended = await call("POST", `/api/v1/demo/${id}/extend`, {});
         if (extended.status === 200 && extended.json) {
           demo.expiresAtMs = Date.parse(extended.json.expires_at);
@@ -135,11 +145,14 @@ export async function runChurn(options: ChurnOptions) {
       const wrong: string[] = [];
       let serving = 0;
       let ended = 0;
+      /** Ended without their client releasing them: expired. */
+      let expired = 0;
       for (const [id, demo] of held) {
         const answer = await call("GET", `/api/v1/demo/${id}`);
         const expiring = demo.expiresAtMs <= Date.now() + 3000;
         if (answer.status === 404) {
           ended += 1;
+          if (!demo.released) expired += 1;
           if (!demo.released && !demo.uncertain && !expiring)
             wrong.push(`${id}: ended before its expiry ${new Date(demo.expiresAtMs).toISOString()}`);
           continue;
@@ -157,7 +170,7 @@ export async function runChurn(options: ChurnOptions) {
         const page = await getThroughProxy(proxyPort, `${id}.localhost:${proxyPort}`);
         if (page !== 200 && !expiring) wrong.push(`${id}: its URL answers ${page}`);
       }
-      return { serving, ended, wrong };
+      return { serving, ended, expired, wrong };
     },
   };
 }
