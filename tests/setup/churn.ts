@@ -148,7 +148,12 @@ export async function runChurn(options: ChurnOptions) {
       /** Ended without their client releasing them: expired. */
       let expired = 0;
       for (const [id, demo] of held) {
-        const answer = await call("GET", `/api/v1/demo/${id}`);
+        // A failure on the way (a process that was just killed) says nothing about the demo: asked again.
+        let answer = await call("GET", `/api/v1/demo/${id}`);
+        for (let attempt = 0; attempt < 5 && (answer.status === 0 || answer.status >= 502); attempt += 1) {
+          await pause(500);
+          answer = await call("GET", `/api/v1/demo/${id}`);
+        }
         const expiring = demo.expiresAtMs <= Date.now() + 3000;
         if (answer.status === 404) {
           ended += 1;
