@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { Ctx } from "../lib/context";
-import type { LoopReport, WorkerHeartbeat } from "../lib/store/messages";
+import { type LoopReport, parseJson, WorkerHeartbeat } from "../lib/store/messages";
 import { execPipeline } from "../lib/store/pipeline";
 
 /** Heartbeats of workers silent for longer than this are dropped from the hash (their history is in the logs). */
@@ -70,8 +70,9 @@ export class Heartbeat {
   private async forgetOld(): Promise<void> {
     const all = await this.ctx.redis.hgetall(this.ctx.keys.heartbeats);
     const now = Date.now();
+    // A malformed entry is dropped too (ARCHITECTURE.md, rule 10: parsed with zod, never trusted).
     const old = Object.entries(all)
-      .filter(([, raw]) => now - Number((JSON.parse(raw) as { at_ms?: number }).at_ms ?? 0) > FORGET_AFTER_MS)
+      .filter(([, raw]) => now - (parseJson(WorkerHeartbeat, raw)?.at_ms ?? 0) > FORGET_AFTER_MS)
       .map(([id]) => id);
     if (old.length) await this.ctx.redis.hdel(this.ctx.keys.heartbeats, ...old);
   }
