@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import { DependencyError } from "../dependency";
 import { INSTANCE_ID } from "../ids";
@@ -22,6 +24,11 @@ interface CaddyOptions {
   front: { listen: string; upstreams: string[] } | null;
   /** PUBLIC_URL's host when PUBLIC_URL points at the proxy; null: the proxy serves instance hosts only. */
   publicHost: string | null;
+  /**
+   * TLS on proxyPort with the operator's certificate files, and a plain-HTTP port that redirects
+   * to https and takes the containers' conversion calls; null: plain HTTP on proxyPort.
+   */
+  tls?: { certificate: string; key: string; httpPort: number } | null;
   /** Absolute path of the instances' access log (Caddy's `file` writer). */
   accessLog: string;
   timeoutMs?: number;
@@ -62,6 +69,39 @@ const ACCESS_LOG_ENCODER = {
 const SKIP_LOG = { handler: "vars", skip_log: true };
 /** The server that serves HOST:PORT when there are several web processes. */
 const FRONT_SERVER = "tryitnow-web";
+/** With TLS, the plain-HTTP server on PROXY_HTTP_PORT. */
+const REDIRECT_SERVER = "tryitnow-http";
+/** The tag of the product's certificate in Caddy's TLS app; the rest of it names the file's content. */
+const CERT_TAG = "tryitnow-cert:";
+
+/**
+ * The product's entry in Caddy's `load_files`, tagged with a hash of the certificate file: a renewed
+ * file changes the config, and the next prepare() (each reconcile) loads it.
+ */
+function certificateEntry(tls: { certificate: string; key: string }) {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(tls.certificate);
+  } catch (error) {
+    throw new Error(`PROXY_TLS_CERT: cannot read ${tls.certificate}: ${(error as Error).message}`);
+  }
+  const tag = `${CERT_TAG}${createHash("sha256").update(pem).digest("hex").slice(0, 16)}`;
+  return { certificate: tls.certificate, key: tls.key, tags: [tag] };
+}
+
+/**
+ * Connections to the web processes. Every route change is a config reload with transports of its
+ * own; a connection busy at the reload (a health check, a stream) goes back to the old transport's
+ * pool, which nothing closes but its idle timeout — Caddy's default 2 min, longer than the web's
+ * keep-alive (65 s, server.ts). At a reload or more per second that held about 2,000 idle sockets
+ * per web process in `npm run soak` (the web's open files; 1,024 is systemd's default soft limit). Idle
+ * 10 s: a few hundred at most, and still shorter than the web's keep-alive, so Caddy never sends on
+ * a connection the web is closing.
+ */
+const WEB_TRANSPORT = {
+  protocol: "http",
+  keep_alive: { enabled: true, probe_interval: "30s", idle_timeout: "10s", max_idle_conns_per_host: 32 },
+};
 
 /**
  * The proxy's handler for the web (ARCHITECTURE.md, "Supervision"). One process: a plain dial, as
@@ -70,7 +110,12 @@ const FRONT_SERVER = "tryitnow-web";
  * but did not answer is retried elsewhere only when it is idempotent — never an acquire.
  */
 function webProxy(upstreams: string[], extra: Record<string, unknown> = {}) {
-  const handler: Record<string, unknown> = { handler: "reverse_proxy", upstreams: upstreams.map((dial) => ({ dial })), ...extra };
+  const handler: Record<string, unknown> = {
+    handler: "reverse_proxy",
+    upstreams: upstreams.map((dial) => ({ dial })),
+    transport: WEB_TRANSPORT,
+    ...extra,
+  };
   if (upstreams.length === 1) return handler;
   return {
     ...handler,
@@ -192,12 +237,19 @@ export class CaddyRoutes implements RouteTable {
     }
   }
 
-  private serverConfig(instanceRoutes: unknown[] = []) {
+  /** The conversion call of a container, on any host: to the web, which checks the token. */
+  private convertRoute() {
+    return { match: [{ method: ["POST"], path_regexp: { pattern: CONVERT_PATH } }], handle: [SKIP_LOG, webProxy(this.options.webUpstreams)], terminal: true };
+  }
+
+  private serverConfig(instanceRoutes: unknown[] = [], certificateTag: string | null = null) {
     const { baseDomain, proxyPort, webUpstreams, publicHost } = this.options;
     const web = publicHost ? [{ match: [{ host: [publicHost] }], handle: [SKIP_LOG, webProxy(webUpstreams)], terminal: true }] : [];
     return {
       listen: [`:${proxyPort}`],
       automatic_https: { disable: true },
+      // Every name on this server is answered with the operator's certificate (SNI or none).
+      ...(certificateTag ? { tls_connection_policies: [{ certificate_selection: { any_tag: [certificateTag] } }] } : {}),
       logs: { default_logger_name: ACCESS_LOGGER },
       routes: [
         ...web,
@@ -216,11 +268,7 @@ export class CaddyRoutes implements RouteTable {
         },
         // A container reports its conversions to the proxy on the host (TRYIT_API_URL): that one
         // call, on any other host, goes to the web; the web checks the token.
-        {
-          match: [{ method: ["POST"], path_regexp: { pattern: CONVERT_PATH } }],
-          handle: [SKIP_LOG, webProxy(webUpstreams)],
-          terminal: true,
-        },
+        this.convertRoute(),
         {
           handle: [
             SKIP_LOG,
@@ -248,6 +296,24 @@ export class CaddyRoutes implements RouteTable {
   }
 
   /**
+   * With TLS, PROXY_HTTP_PORT: a container's conversion call to the web (TRYIT_API_URL), and any
+   * other request redirected (308) to the same URL on https.
+   */
+  private redirectConfig() {
+    const tls = this.options.tls;
+    if (!tls?.httpPort) return null;
+    const port = this.options.proxyPort === 443 ? "" : `:${this.options.proxyPort}`;
+    return {
+      listen: [`:${tls.httpPort}`],
+      automatic_https: { disable: true },
+      routes: [
+        this.convertRoute(),
+        { handle: [SKIP_LOG, { handler: "static_response", status_code: 308, headers: { Location: [`https://{http.request.host}${port}{http.request.uri}`] } }] },
+      ],
+    };
+  }
+
+  /**
    * Loads the server and its access logger when either is missing or differs from what this
    * version wants (a fresh Caddy, an older layout, another PUBLIC_URL); the instance routes a
    * running Caddy holds are kept. Caddy 2.6 opens a `file` writer at load, so the log needs no peer
@@ -264,14 +330,19 @@ export class CaddyRoutes implements RouteTable {
       include: [`http.log.access.${ACCESS_LOGGER}`],
     };
     const server = config.apps?.http?.servers?.[SERVER];
-    const wanted = this.serverConfig(groupOf(server)?.routes ?? []);
-    const front = this.frontConfig();
-    const frontNow = config.apps?.http?.servers?.[FRONT_SERVER];
+    const certificate = this.options.tls ? certificateEntry(this.options.tls) : null;
+    const wanted = this.serverConfig(groupOf(server)?.routes ?? [], certificate?.tags[0] ?? null);
+    const extra = { [FRONT_SERVER]: this.frontConfig(), [REDIRECT_SERVER]: this.redirectConfig() };
+    // The operator's other certificates (if any) stay; the product's is the one tagged CERT_TAG.
+    const loaded: { tags?: string[] }[] = config.apps?.tls?.certificates?.load_files ?? [];
+    const others = loaded.filter((entry) => !entry.tags?.some((tag) => tag.startsWith(CERT_TAG)));
+    const files = certificate ? [...others, certificate] : others;
     if (
       server &&
       canonical(server) === canonical(wanted) &&
       canonical(logs[ACCESS_LOGGER]) === canonical(logger) &&
-      canonical(frontNow ?? null) === canonical(front)
+      Object.entries(extra).every(([name, wantedServer]) => canonical(config.apps?.http?.servers?.[name] ?? null) === canonical(wantedServer)) &&
+      canonical(loaded) === canonical(files)
     )
       return;
     logs[ACCESS_LOGGER] = logger;
@@ -281,8 +352,14 @@ export class CaddyRoutes implements RouteTable {
     config.apps.http ??= {};
     config.apps.http.servers ??= {};
     config.apps.http.servers[SERVER] = wanted;
-    if (front) config.apps.http.servers[FRONT_SERVER] = front;
-    else delete config.apps.http.servers[FRONT_SERVER];
+    for (const [name, wantedServer] of Object.entries(extra)) {
+      if (wantedServer) config.apps.http.servers[name] = wantedServer;
+      else delete config.apps.http.servers[name];
+    }
+    if (files.length) {
+      config.apps.tls ??= {};
+      config.apps.tls.certificates = { ...config.apps.tls.certificates, load_files: files };
+    } else if (config.apps.tls?.certificates) delete config.apps.tls.certificates.load_files;
     await this.call("POST", "/load", config);
   }
 
