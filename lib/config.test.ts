@@ -32,6 +32,20 @@ describe("loadConfig", () => {
     expect(loadConfig({ API_KEY: "k".repeat(24), ADMIN_PASSWORD: "p".repeat(12) }).API_KEY).toBe("k".repeat(24));
   });
 
+  it("takes TLS on the proxy only when it is consistent: both files, https URLs, a plain-HTTP port for the containers", () => {
+    const tls = { PROXY_TLS_CERT: "certs/site.pem", PROXY_TLS_KEY: "certs/site.key", PUBLIC_SCHEME: "https", PROXY_HTTP_PORT: "80", PROXY_PORT: "443" };
+    const config = loadConfig({ ...tls, PUBLIC_URL: "https://demo.example.com" });
+    expect(config.PROXY_TLS_CERT).toBe(resolve("certs/site.pem")); // Caddy reads it from its own working directory
+    expect(config.PROXY_TLS_KEY).toBe(resolve("certs/site.key"));
+    expect(() => loadConfig({ PROXY_TLS_CERT: "a.pem" })).toThrow(/PROXY_TLS_KEY: PROXY_TLS_CERT and PROXY_TLS_KEY go together/);
+    expect(() => loadConfig({ PROXY_TLS_KEY: "a.key" })).toThrow(/PROXY_TLS_CERT: PROXY_TLS_CERT and PROXY_TLS_KEY go together/);
+    expect(() => loadConfig({ ...tls, PUBLIC_SCHEME: "http" })).toThrow(/PUBLIC_SCHEME: the proxy serves TLS/);
+    expect(() => loadConfig({ ...tls, PUBLIC_URL: "http://demo.example.com:443" })).toThrow(/PUBLIC_URL: it points at the proxy/);
+    expect(() => loadConfig({ ...tls, PROXY_HTTP_PORT: "443" })).toThrow(/PROXY_HTTP_PORT: must differ/);
+    expect(() => loadConfig({ ...tls, PROXY_HTTP_PORT: "0" })).toThrow(/PROXY_HTTP_PORT: with TLS the containers reach the API/);
+    expect(loadConfig({ ...tls, PROXY_HTTP_PORT: "0", CONTAINER_API_URL: "http://10.0.0.5:8081" }).PROXY_HTTP_PORT).toBe(0);
+  });
+
   it("names every bad variable", () => {
     expect(() => loadConfig({ PORT: "x", POOL_DEFAULT_TTL: "soon" })).toThrow(/PORT[\s\S]*POOL_DEFAULT_TTL/);
   });

@@ -64,6 +64,18 @@ export const Config = z.object({
   PUBLIC_SCHEME: z.enum(["http", "https"]).default("http"),
   BASE_DOMAIN: z.string().default("localhost"),
   PROXY_PORT: int(8081),
+  /**
+   * TLS on PROXY_PORT (docs/production.md): the certificate (PEM, full chain) and its key, files the
+   * operator provides and renews; the proxy picks a renewed file up within RECONCILE_INTERVAL. It
+   * must cover `*.<BASE_DOMAIN>`, and PUBLIC_URL's host when PUBLIC_URL is on the proxy.
+   */
+  PROXY_TLS_CERT: z.string().default(""),
+  PROXY_TLS_KEY: z.string().default(""),
+  /**
+   * With TLS: a plain-HTTP port of the proxy that redirects to https and takes the containers'
+   * conversion calls (TRYIT_API_URL); 0: none (then CONTAINER_API_URL must say where they go).
+   */
+  PROXY_HTTP_PORT: int(0),
   /** A secret key with every scope; long enough that guessing it is hopeless. */
   API_KEY: z
     .string()
@@ -196,6 +208,23 @@ export function readDotEnv(path: string): Record<string, string> {
   return parseDotEnv(readFileSync(path, "utf8"));
 }
 
+/** Settings that are wrong together, each as `NAME: why`. */
+function crossChecks(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.WEB_INDEX > config.WEB_PROCESSES) problems.push(`WEB_INDEX: ${config.WEB_INDEX} is above WEB_PROCESSES (${config.WEB_PROCESSES})`);
+  if (Boolean(config.PROXY_TLS_CERT) !== Boolean(config.PROXY_TLS_KEY))
+    problems.push(`${config.PROXY_TLS_CERT ? "PROXY_TLS_KEY" : "PROXY_TLS_CERT"}: PROXY_TLS_CERT and PROXY_TLS_KEY go together`);
+  if (!config.PROXY_TLS_CERT) return problems;
+  if (config.PUBLIC_SCHEME !== "https") problems.push("PUBLIC_SCHEME: the proxy serves TLS (PROXY_TLS_CERT), so the instances' URLs are https");
+  const publicUrl = new URL(config.PUBLIC_URL);
+  if (publicUrl.protocol === "http:" && Number(publicUrl.port || 80) === config.PROXY_PORT)
+    problems.push("PUBLIC_URL: it points at the proxy, which serves TLS (PROXY_TLS_CERT): https://…");
+  if (config.PROXY_HTTP_PORT === config.PROXY_PORT) problems.push("PROXY_HTTP_PORT: must differ from PROXY_PORT");
+  if (!config.PROXY_HTTP_PORT && !config.CONTAINER_API_URL)
+    problems.push("PROXY_HTTP_PORT: with TLS the containers reach the API on a plain-HTTP port of the proxy (e.g. 80), or set CONTAINER_API_URL");
+  return problems;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const merged = { ...readDotEnv(".env"), ...env };
   const parsed = Config.safeParse(merged);
@@ -204,7 +233,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const config = parsed.data;
-  if (config.WEB_INDEX > config.WEB_PROCESSES) throw new Error(`invalid configuration:\n  WEB_INDEX: ${config.WEB_INDEX} is above WEB_PROCESSES (${config.WEB_PROCESSES})`);
+  const problems = crossChecks(config);
+  if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  if (config.PROXY_TLS_CERT) {
+    // Caddy reads them from its own working directory: absolute paths.
+    config.PROXY_TLS_CERT = resolve(/*turbopackIgnore: true*/ config.PROXY_TLS_CERT);
+    config.PROXY_TLS_KEY = resolve(/*turbopackIgnore: true*/ config.PROXY_TLS_KEY);
+  }
   config.WEB_PROXY_SOCKET = resolve(/*turbopackIgnore: true*/ config.WEB_PROXY_SOCKET || `.data/run/sockets/web-${config.PORT}.sock`);
   return config;
 }

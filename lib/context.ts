@@ -8,7 +8,7 @@ import { EgressFirewall, hostResolvers } from "./egress/firewall";
 import { createLogger, type Logger } from "./log";
 import { webUpstreams } from "./http/web-listeners";
 import { CaddyRoutes } from "./proxy/caddy";
-import { publicHostOnProxy } from "./public-url";
+import { containerApiPort, publicHostOnProxy } from "./public-url";
 import type { RouteTable } from "./proxy/types";
 import { DockerRuntime } from "./runtime/docker";
 import type { ContainerRuntime } from "./runtime/types";
@@ -67,7 +67,7 @@ export function createContext(config: Config, service: string): Ctx {
       runtime,
       log,
       baseNetwork: config.CONTAINER_NETWORK,
-      apiPort: config.PROXY_PORT,
+      apiPort: containerApiPort(config),
       dnsServers: config.CONTAINER_DNS.length ? config.CONTAINER_DNS : hostResolvers(),
       enabled: config.EGRESS_RULES === "on",
       lock: (task) => withLock(redis, keys.egressLock, task),
@@ -76,6 +76,7 @@ export function createContext(config: Config, service: string): Ctx {
       adminUrl: config.CADDY_ADMIN_URL,
       baseDomain: config.BASE_DOMAIN,
       proxyPort: config.PROXY_PORT,
+      tls: config.PROXY_TLS_CERT ? { certificate: config.PROXY_TLS_CERT, key: config.PROXY_TLS_KEY, httpPort: config.PROXY_HTTP_PORT } : null,
       // The web's own listeners for the proxy (server.ts): requests through them are never local clients.
       webUpstreams: webUpstreams(config).proxy,
       front: webUpstreams(config).front,

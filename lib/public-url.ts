@@ -23,3 +23,11 @@ export function publicHostOnProxy(config: Pick<Config, "PUBLIC_URL" | "PROXY_POR
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
   return port === config.PROXY_PORT ? url.hostname : null;
 }
+
+/**
+ * The proxy's port the containers call for the API (TRYIT_API_URL) and the egress policy opens to
+ * them: PROXY_PORT, or with TLS the plain-HTTP port (a container has no name the certificate covers).
+ */
+export function containerApiPort(config: Pick<Config, "PROXY_PORT" | "PROXY_HTTP_PORT" | "PROXY_TLS_CERT">): number {
+  return config.PROXY_TLS_CERT && config.PROXY_HTTP_PORT ? config.PROXY_HTTP_PORT : config.PROXY_PORT;
+}

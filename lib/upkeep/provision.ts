@@ -5,6 +5,7 @@ import { conversionToken } from "../keys/instance-token";
 import { metrics } from "../metrics";
 import { removeRecord } from "../pool/remove";
 import { instanceUrl } from "../pool/view";
+import { containerApiPort } from "../public-url";
 import { attachScript, readyScript, reserveScript } from "../store/scripts";
 import { cleanupInstance } from "./cleanup";
 import { waitHealthy } from "./wait-healthy";
@@ -86,7 +87,7 @@ async function productEnv(ctx: Ctx, app: AppSpec, id: string, gateway: string): 
   if (!app.apiAccess) return own;
   return {
     ...own,
-    TRYIT_API_URL: ctx.config.CONTAINER_API_URL || `http://${gateway}:${ctx.config.PROXY_PORT}`,
+    TRYIT_API_URL: ctx.config.CONTAINER_API_URL || `http://${gateway}:${containerApiPort(ctx.config)}`,
     TRYIT_CONVERT_TOKEN: await conversionToken(ctx, id),
   };
 }
