@@ -1,7 +1,7 @@
 /**
- * The production units (deploy/systemd/, README "Production with systemd") as systemd reads them:
+ * The production units (deploy/systemd/, docs/production.md, "The units") as systemd reads them:
  * `systemd-analyze verify` runs without a running systemd, and any complaint — an unknown key, a
- * command that is not there — fails the test. The hardening the README promises is checked by name.
+ * command that is not there — fails the test. The hardening docs/production.md promises is checked by name.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
