@@ -1,6 +1,7 @@
 /** Shared pieces of the benchmarks: the bench stack's settings, process spawning, tables. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
+import type Docker from "dockerode";
 import type { Redis } from "ioredis";
 import { loadConfig } from "../lib/config";
 import { newInstanceId } from "../lib/ids";
@@ -64,7 +65,11 @@ export function spawnLogged(name: string, command: string, args: string[], env: 
   };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | false | null | undefined>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | false | null | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
@@ -81,10 +86,15 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | false | 
 export function startBenchCaddy() {
   mkdirSync(".data/bench-caddy", { recursive: true });
   const config = JSON.stringify({ admin: { listen: "127.0.0.1:12029" } });
-  return spawnLogged("caddy", "bash", ["-c", `echo '${config}' > .data/bench-caddy/bootstrap.json && exec caddy run --config .data/bench-caddy/bootstrap.json`], {
-    XDG_DATA_HOME: ".data/bench-caddy",
-    XDG_CONFIG_HOME: ".data/bench-caddy",
-  });
+  return spawnLogged(
+    "caddy",
+    "bash",
+    ["-c", `echo '${config}' > .data/bench-caddy/bootstrap.json && exec caddy run --config .data/bench-caddy/bootstrap.json`],
+    {
+      XDG_DATA_HOME: ".data/bench-caddy",
+      XDG_CONFIG_HOME: ".data/bench-caddy",
+    },
+  );
 }
 
 export async function caddyUp() {
@@ -108,14 +118,29 @@ export function report(name: string, rows: Record<string, string | number>[], js
  * ids through the same reserve/ready scripts the worker uses — no containers behind them — with
  * the app's settings mirror plus `cfg` (e.g. a drain cap, a gate).
  */
-export async function fillReadyList(redis: Redis, prefix: string, keys: AppKeys, count: number, cfg: Record<string, string | number> = {}): Promise<void> {
+export async function fillReadyList(
+  redis: Redis,
+  prefix: string,
+  keys: AppKeys,
+  count: number,
+  cfg: Record<string, string | number> = {},
+): Promise<void> {
   let cursor = "0";
   do {
     const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 5000);
     cursor = next;
     if (found.length) await redis.del(...found);
   } while (cursor !== "0");
-  await redis.hset(keys.cfg, { default_ttl_ms: 1_800_000, max_ttl_ms: 7_200_000, rl_hourly: 0, rl_daily: 0, admin_path: "/", pool_target: count, pool_max: count * 2, ...cfg });
+  await redis.hset(keys.cfg, {
+    default_ttl_ms: 1_800_000,
+    max_ttl_ms: 7_200_000,
+    rl_hourly: 0,
+    rl_daily: 0,
+    admin_path: "/",
+    pool_target: count,
+    pool_max: count * 2,
+    ...cfg,
+  });
   await reserveScript.load(redis);
   await readyScript.load(redis);
   for (let done = 0; done < count; done += 1000) {
@@ -135,4 +160,25 @@ export async function fillReadyList(redis: Redis, prefix: string, keys: AppKeys,
   }
   const ready = await redis.llen(keys.ready);
   if (ready !== count) throw new Error(`filled ${ready} of ${count}`);
+}
+
+/** A real worker process of the bench's deployment, returned once its lease is there; stop() waits until it is gone. */
+export async function startBenchWorker(redis: Redis, prefix: string, env: Record<string, string> = {}) {
+  const worker = spawnLogged("worker", process.execPath, ["--import", "tsx", "worker/index.ts"], env);
+  await waitFor("worker lease", async () => (await redis.keys(`${prefix}worker:*`)).length > 0, 60_000);
+  return {
+    async stop() {
+      await worker.stop();
+      await waitFor("the worker's lease gone", async () => (await redis.keys(`${prefix}worker:*`)).length === 0, 30_000);
+    },
+  };
+}
+
+/** Waits until no container of the app is left (after its removal). */
+export async function waitDrained(docker: Docker, slug: string, timeoutMs: number): Promise<void> {
+  await waitFor(
+    "drained",
+    async () => (await docker.listContainers({ all: true, filters: { label: [`tryitnow.app=${slug}`] } })).length === 0,
+    timeoutMs,
+  );
 }

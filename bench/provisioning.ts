@@ -18,7 +18,7 @@ import { removeRecord } from "../lib/pool/remove";
 import { cleanupInstance } from "../lib/upkeep/cleanup";
 import { provision } from "../lib/upkeep/provision";
 import { waitHealthy } from "../lib/upkeep/wait-healthy";
-import { benchConfig, caddyUp, percentile, report, spawnLogged, startBenchCaddy, waitFor } from "./common";
+import { benchConfig, caddyUp, percentile, report, startBenchCaddy, startBenchWorker, waitDrained, waitFor } from "./common";
 
 const IMAGE = "tryitnow/hello:latest";
 const config = benchConfig();
@@ -90,8 +90,7 @@ async function coldStart(spec: AppSpec) {
 
 /** A real worker fills a pool of 20 from empty; the wall time and first reserve → last ready. */
 async function workerRefill(env: Record<string, string>): Promise<{ wallMs: number; spanMs: number }> {
-  const worker = spawnLogged("worker", process.execPath, ["--import", "tsx", "worker/index.ts"], env);
-  await waitFor("worker lease", async () => (await ctx.redis.keys(`${config.VALKEY_PREFIX}worker:*`)).length > 0, 60_000);
+  const worker = await startBenchWorker(ctx.redis, config.VALKEY_PREFIX, env);
   const slug = `refill-${Date.now().toString(36)}`;
   const started = performance.now();
   await createApp(ctx, { slug, image: IMAGE, pool_target: 20, pool_min: 0, pool_max: 40 }, BENCH);
@@ -103,17 +102,8 @@ async function workerRefill(env: Record<string, string>): Promise<{ wallMs: numb
   const first = Math.min(...times.map((t) => Number(t[0])));
   const last = Math.max(...times.map((t) => Number(t[1])));
   await removeApp(ctx, slug, BENCH);
-  await waitFor(
-    "drained",
-    async () => (await docker.listContainers({ all: true, filters: { label: [`tryitnow.app=${slug}`] } })).length === 0,
-    60_000,
-  );
+  await waitDrained(docker, slug, 60_000);
   await worker.stop();
-  await waitFor(
-    "the worker's lease gone",
-    async () => (await ctx.redis.keys(`${config.VALKEY_PREFIX}worker:*`)).length === 0,
-    30_000,
-  );
   return { wallMs, spanMs: last - first };
 }
 

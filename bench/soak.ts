@@ -9,6 +9,7 @@
  *    JetStream's bytes; prints each series' slope (whole run and second half) and saves a chart
  *    (.data/soak/soak.png, an SVG rendered and screenshotted in Chromium) and the samples (JSON).
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -59,6 +60,9 @@ function processes(): Map<string, number> {
     const pid = stack.pidOf(name);
     if (pid) found.set(name, pid);
   }
+  // The deployment's own Caddy (started by supervisedStack with its bootstrap file).
+  const caddy = spawnSync("pgrep", ["-f", `${stack.data}/caddy/bootstrap.json`], { encoding: "utf8" }).stdout.trim().split("\n").pop();
+  if (caddy) found.set("caddy", Number(caddy));
   for (const service of ["redis-server", "mariadbd", "nats-server", "dockerd"]) {
     try {
       found.set(service, Number(readFileSync(`.data/run/${service}.pid`, "utf8").trim()));
@@ -89,13 +93,17 @@ async function sample(db: mysql.Connection, jsm: Awaited<ReturnType<typeof jetst
   const info = await redis.info("memory");
   values.redis_used_mb = Math.round((Number(info.match(/used_memory:(\d+)/)?.[1] ?? 0) / 1048576) * 100) / 100;
   let keys = 0;
+  let history = 0;
   let cursor = "0";
   do {
     const [next, found] = await redis.scan(cursor, "MATCH", `${PREFIX}*`, "COUNT", 1000);
     cursor = next;
-    keys += found.length;
+    const minutes = found.filter((key) => key.startsWith(`${PREFIX}history:`)).length;
+    history += minutes;
+    keys += found.length - minutes;
   } while (cursor !== "0");
   values.redis_keys = keys;
+  values.redis_history_keys = history;
   const [tables] = (await db.query(
     "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()",
   )) as unknown as [{ name: string }[]];
@@ -134,6 +142,12 @@ const RETAINED: [RegExp, string][] = [
   ],
   [/^rows\.audit_log$/, "the audit log is kept"],
   [/^jetstream_bytes\..*EVENTS/, "capped at EVENTS_STREAM_MAX_BYTES; the writer acknowledges what it stored"],
+  [/^redis_history_keys$/, "the dashboard's history: one hash a minute, kept 25 h (at most 1,500)"],
+  [
+    /^jetstream_bytes\..*JOBS/,
+    "a work queue: the cleanup jobs not yet done, each removed when acknowledged (failures go to the dead letters' stream)",
+  ],
+  [/^rss_mb\.mariadbd$/, "InnoDB's buffer pool filling with the growing tables' pages, up to innodb_buffer_pool_size (128 MB)"],
 ];
 
 function chartHtml(samples: { t: number; values: Record<string, number> }[], series: string[]): string {

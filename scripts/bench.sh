@@ -15,6 +15,8 @@ step "bench: drain protection (the proof-of-work gate and the drain caps against
 node --import tsx bench/gate.ts
 step "bench: cold start and refill (real containers)"
 node --import tsx bench/provisioning.ts
+step "bench: what one host holds (memory per idle instance of the sample app against bare containers)"
+node --import tsx bench/sizing.ts
 step "bench: the embed, click to demo (Chromium through Caddy)"
 node --import tsx bench/embed.ts
 step "bench: funnel events (ingest into MariaDB vs plain INSERTs; the beacon endpoint vs a bare server)"

@@ -32,6 +32,8 @@ export interface ChurnCounts {
   extended: number;
   /** Requests that failed on the way (a process killed under them): the client saw the failure. */
   failed: number;
+  /** The failed requests by `<verb> <status> <code>` (status 0: no answer). */
+  failures: Record<string, number>;
 }
 
 interface Held {
@@ -49,7 +51,12 @@ export async function runChurn(options: ChurnOptions) {
   const held = new Map<string, Held>();
   const duplicates: string[] = [];
   const killed: string[] = [];
-  const counts: ChurnCounts = { acquired: 0, exhausted: 0, released: 0, extended: 0, failed: 0 };
+  const counts: ChurnCounts = { acquired: 0, exhausted: 0, released: 0, extended: 0, failed: 0, failures: {} };
+  const fail = (verb: string, answer: { status: number; json: Record<string, any> | null }) => {
+    counts.failed += 1;
+    const kind = `${verb} ${answer.status} ${answer.json?.code ?? ""}`.trim();
+    counts.failures[kind] = (counts.failures[kind] ?? 0) + 1;
+  };
   const started = Date.now();
   const deadline = started + options.durationMs;
   const call = async (method: string, path: string, body?: unknown) => {
@@ -85,7 +92,7 @@ export async function runChurn(options: ChurnOptions) {
         });
         counts.acquired += 1;
       } else if (acquired.status === 503 && acquired.json?.code === "POOL_EXHAUSTED") counts.exhausted += 1;
-      else counts.failed += 1;
+      else fail("acquire", acquired);
       const candidates = pending();
       const pick = Math.random() < 0.3 ? candidates[Math.floor(Math.random() * candidates.length)] : undefined;
       if (pick?.[1].fate === "release") {
@@ -96,7 +103,7 @@ export async function runChurn(options: ChurnOptions) {
           counts.released += 1;
         } else if (released.status !== 404) {
           demo.uncertain = true;
-          counts.failed += 1;
+          fail("release", released);
         }
       } else if (pick) {
         const [id, demo] = pick;
@@ -107,7 +114,7 @@ export async function runChurn(options: ChurnOptions) {
           counts.extended += 1;
         } else if (extended.status === 0 || extended.status >= 500) {
           demo.uncertain = true;
-          counts.failed += 1;
+          fail("extend", extended);
         }
       }
       await pause(100 + Math.random() * 200);
