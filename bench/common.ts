@@ -182,3 +182,17 @@ export async function waitDrained(docker: Docker, slug: string, timeoutMs: numbe
     timeoutMs,
   );
 }
+
+/** The bench's Caddy, answering, with the context's runtime and routes prepared on it (stopped again if that fails). */
+export async function startBenchProxy(ctx: { runtime: { prepare(): Promise<void> }; routes: { prepare(): Promise<void> } }) {
+  const caddy = startBenchCaddy();
+  try {
+    await waitFor("bench caddy", caddyUp, 20_000);
+    await ctx.runtime.prepare();
+    await ctx.routes.prepare();
+    return caddy;
+  } catch (error) {
+    await caddy.stop();
+    throw error;
+  }
+}

@@ -18,7 +18,7 @@ import { removeRecord } from "../lib/pool/remove";
 import { cleanupInstance } from "../lib/upkeep/cleanup";
 import { provision } from "../lib/upkeep/provision";
 import { waitHealthy } from "../lib/upkeep/wait-healthy";
-import { benchConfig, caddyUp, percentile, report, startBenchCaddy, startBenchWorker, waitDrained, waitFor } from "./common";
+import { benchConfig, percentile, report, startBenchProxy, startBenchWorker, waitDrained, waitFor } from "./common";
 
 const IMAGE = "tryitnow/hello:latest";
 const config = benchConfig();
@@ -170,11 +170,8 @@ async function refill() {
 }
 
 async function main() {
-  const caddy = startBenchCaddy();
+  const caddy = await startBenchProxy(ctx);
   try {
-    await waitFor("bench caddy", caddyUp, 20_000);
-    await ctx.runtime.prepare();
-    await ctx.routes.prepare();
     const spec: AppSpec = { ...initialSpec(config, "coldstart"), name: "cold start", image: IMAGE, poolTarget: 1, poolMax: 5 };
     await mirrorApp(ctx, spec);
     await coldStart(spec);

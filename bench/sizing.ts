@@ -12,7 +12,7 @@ import { createApp } from "../lib/apps/create";
 import { removeApp } from "../lib/apps/remove";
 import { cliCaller } from "../lib/audit/model";
 import { createContext } from "../lib/context";
-import { benchConfig, caddyUp, report, startBenchCaddy, startBenchWorker, waitDrained, waitFor } from "./common";
+import { benchConfig, report, type startBenchCaddy, startBenchProxy, startBenchWorker, waitDrained, waitFor } from "./common";
 
 const IMAGE = "tryitnow/hello:latest";
 const COUNT = Number(process.env.SIZING_INSTANCES ?? 50);
@@ -114,11 +114,8 @@ async function bare() {
 }
 
 async function main() {
-  const caddy = startBenchCaddy();
+  const caddy = await startBenchProxy(ctx);
   try {
-    await waitFor("bench caddy", caddyUp, 20_000);
-    await ctx.runtime.prepare();
-    await ctx.routes.prepare();
     const ours = await pooled(caddy);
     const baseline = await bare();
     const rows = [
