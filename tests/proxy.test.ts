@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import http from "node:http";
 import { resolve } from "node:path";
 import { newInstanceId } from "../lib/ids";
 import { CaddyRoutes } from "../lib/proxy/caddy";
@@ -97,6 +98,49 @@ describe("the proxy while routes change", () => {
     await Promise.all(doomed.map((id, i) => (i % 2 ? first : second).remove(id)));
     const left = (await first.list()).map((route) => route.id).sort();
     expect(left).toEqual(ids.filter((_, i) => i % 2 === 1).sort());
+    await caddy.stop();
+  }, 60_000);
+
+  it("a request the proxy cannot pass on is logged by Caddy without its credentials or query (a Caddy of its own)", async () => {
+    mkdirSync(".data/test-caddy-errors", { recursive: true });
+    const log = ".data/logs/test-caddy-errors.log";
+    const caddy = startProcess("caddy-errors", "bash", [
+      "-c",
+      `: > ${log}; echo '{"admin":{"listen":"127.0.0.1:12038"}}' > .data/test-caddy-errors/boot.json && exec caddy run --config .data/test-caddy-errors/boot.json`,
+    ], { XDG_DATA_HOME: ".data/test-caddy-errors", XDG_CONFIG_HOME: ".data/test-caddy-errors" });
+    workers.push(caddy);
+    // Two web processes that are not there, and an instance whose container is gone.
+    const table = new CaddyRoutes({ adminUrl: "http://127.0.0.1:12038", baseDomain: "localhost", proxyPort: 18098, webUpstreams: ["127.0.0.1:1", "127.0.0.1:2"], front: null, publicHost: "localhost", accessLog: resolve(".data/test-caddy-errors/access.log") });
+    await waitFor("the error test's Caddy", async () => (await fetch("http://127.0.0.1:12038/config/").catch(() => null))?.ok === true, 10_000, 100);
+    await table.prepare();
+    const id = newInstanceId();
+    await table.add(id, 1);
+    const secret = `secret-${newInstanceId()}`;
+    const headers = { "X-API-Key": secret, Authorization: `Bearer ${secret}`, Cookie: `session=${secret}`, "X-Instance-Token": secret, "content-type": "application/json" };
+    const send = (host: string, method: string, path: string) =>
+      new Promise<number>((done, fail) => {
+        const request = http.request({ host: "127.0.0.1", port: 18098, method, path, headers: { ...headers, host } }, (response) => {
+          response.resume();
+          response.on("end", () => done(response.statusCode ?? 0));
+        });
+        request.on("error", fail);
+        request.end(method === "POST" ? JSON.stringify({ app: secret }) : undefined);
+      });
+    // A dial that fails (502) or no process left to try (503, once the health checks ran); an
+    // instance's host whose container is gone (502).
+    const answers = [
+      await send("localhost:18098", "POST", `/api/v1/demo/acquire?key=${secret}`),
+      await send("localhost:18098", "POST", `/api/v1/demo/acquire?key=${secret}`),
+      await send("localhost:18098", "GET", `/api/v1/pool/stats?key=${secret}`),
+      await send(`${id}.localhost:18098`, "GET", `/account?token=${secret}`),
+    ];
+    for (const status of answers.slice(0, 3)) expect([502, 503]).toContain(status);
+    expect(answers[3]).toBe(502);
+    await waitFor("Caddy's error lines", async () => readFileSync(log, "utf8").includes('"uri":"/account'), 10_000, 200);
+    const text = readFileSync(log, "utf8");
+    expect(text).toContain("no upstreams available");
+    expect(text).toContain('"uri":"/api/v1/demo/acquire"');
+    expect(text.includes(secret), "a credential in Caddy's log").toBe(false);
     await caddy.stop();
   }, 60_000);
 });

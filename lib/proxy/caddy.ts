@@ -52,10 +52,12 @@ function isMissing(error: unknown): boolean {
 const CREDENTIAL_HEADERS = ["Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key", "X-Instance-Token"];
 
 /**
- * The access log's encoder: JSON without credential headers (request and response) and without
- * query strings (a stream's `?key=…&token=…`, an app's own tokens in links).
+ * The encoder of the access log and of Caddy's own log (its errors carry the request too — "no
+ * upstreams available", a dial that failed — and would write a client's key to the journal): JSON
+ * without credential headers (request and response) and without query strings (a stream's
+ * `?key=…&token=…`, an app's own tokens in links).
  */
-const ACCESS_LOG_ENCODER = {
+const LOG_ENCODER = {
   format: "filter",
   wrap: { format: "json" },
   fields: {
@@ -103,11 +105,21 @@ const WEB_TRANSPORT = {
   keep_alive: { enabled: true, probe_interval: "30s", idle_timeout: "10s", max_idle_conns_per_host: 32 },
 };
 
+/** Methods a process may be asked again after it took the request and did not answer. */
+const REPEATABLE = ["GET", "HEAD", "OPTIONS"];
+
 /**
  * The proxy's handler for the web (ARCHITECTURE.md, "Supervision"). One process: a plain dial, as
  * ever. Several: each is health-checked (`/health/live`, answered by server.ts: a stopping process
- * says 503), a dial that fails goes to another process within 5 s, and a request the process took
- * but did not answer is retried elsewhere only when it is idempotent — never an acquire.
+ * says 503) and a process a request failed on is left alone for 3 s. Two handlers, by method:
+ * - `GET`, `HEAD`, `OPTIONS` (no body): a failed dial, or a request the process took and did not
+ *   answer, is tried on another process for up to 5 s.
+ * - Every other method is never tried twice. A dial that fails would be safe to repeat, but Caddy 2.6
+ *   sends the repeat with the body the first attempt closed ("invalid Read on closed Body", Caddy
+ *   issue #7546, fixed in 2.11): the repeat fails on the healthy process too, the passive check marks
+ *   both down, and every acquire was answered 503 "no upstreams available" for seconds after each
+ *   kill (407 of 436 failures in a 5-minute soak). So a dial to a process that just died answers
+ *   502 once, and that process is skipped from then on.
  */
 function webProxy(upstreams: string[], extra: Record<string, unknown> = {}) {
   const handler: Record<string, unknown> = {
@@ -117,18 +129,29 @@ function webProxy(upstreams: string[], extra: Record<string, unknown> = {}) {
     ...extra,
   };
   if (upstreams.length === 1) return handler;
-  return {
+  const balanced = {
     ...handler,
-    load_balancing: {
-      selection_policy: { policy: "least_conn" },
-      try_duration: "5s",
-      try_interval: "100ms",
-      retry_match: [{ method: ["GET", "HEAD", "OPTIONS"] }],
-    },
     health_checks: {
       active: { uri: "/health/live", interval: "1s", timeout: "1s" },
       passive: { fail_duration: "3s", max_fails: 1 },
     },
+  };
+  const least = { selection_policy: { policy: "least_conn" } };
+  return {
+    handler: "subroute",
+    routes: [
+      {
+        match: [{ method: REPEATABLE }],
+        handle: [
+          {
+            ...balanced,
+            load_balancing: { ...least, try_duration: "5s", try_interval: "100ms", retry_match: [{ method: REPEATABLE }] },
+          },
+        ],
+        terminal: true,
+      },
+      { handle: [{ ...balanced, load_balancing: least }], terminal: true },
+    ],
   };
 }
 
@@ -326,8 +349,14 @@ export class CaddyRoutes implements RouteTable {
     const logs = config.logging.logs;
     const logger = {
       writer: { output: "file", filename: this.options.accessLog, roll_size_mb: ACCESS_LOG_ROLL_MB, roll_keep: 5, roll_gzip: false },
-      encoder: ACCESS_LOG_ENCODER,
+      encoder: LOG_ENCODER,
       include: [`http.log.access.${ACCESS_LOGGER}`],
+    };
+    // Access lines go to their file only, not also to Caddy's default log; that log is filtered too.
+    const defaultLog = {
+      ...logs.default,
+      encoder: LOG_ENCODER,
+      exclude: [...new Set([...(logs.default?.exclude ?? []), `http.log.access.${ACCESS_LOGGER}`])],
     };
     const server = config.apps?.http?.servers?.[SERVER];
     const certificate = this.options.tls ? certificateEntry(this.options.tls) : null;
@@ -341,13 +370,13 @@ export class CaddyRoutes implements RouteTable {
       server &&
       canonical(server) === canonical(wanted) &&
       canonical(logs[ACCESS_LOGGER]) === canonical(logger) &&
+      canonical(logs.default) === canonical(defaultLog) &&
       Object.entries(extra).every(([name, wantedServer]) => canonical(config.apps?.http?.servers?.[name] ?? null) === canonical(wantedServer)) &&
       canonical(loaded) === canonical(files)
     )
       return;
     logs[ACCESS_LOGGER] = logger;
-    // Access lines go to their file only, not also to Caddy's default log.
-    logs.default = { ...logs.default, exclude: [...new Set([...(logs.default?.exclude ?? []), `http.log.access.${ACCESS_LOGGER}`])] };
+    logs.default = defaultLog;
     config.apps ??= {};
     config.apps.http ??= {};
     config.apps.http.servers ??= {};
