@@ -7,6 +7,7 @@
  */
 import http from "node:http";
 import type { Redis } from "ioredis";
+import { RESTART_POLICY } from "../../lib/supervise/policy";
 import { docker } from "./stack";
 
 export interface ChurnOptions {
@@ -121,17 +122,29 @@ export async function runChurn(options: ChurnOptions) {
     }
   };
 
+  /**
+   * When each process was last killed. A process is killed again only once its new run has lasted
+   * the supervisor's stable time: killed sooner, again and again, it is a crash loop, which the
+   * supervisor gives up on after RESTART_POLICY.giveUpAfter failed starts — on purpose, proved by
+   * tests/supervise.test.ts. (With a kill every 11 s, six picks of the same process in a row gave
+   * the worker up in one CI run.)
+   */
+  const lastKilled = new Map<string, number>();
+  const settled = (name: string) =>
+    Date.now() - (lastKilled.get(name) ?? 0) >= RESTART_POLICY.firstDelayMs + RESTART_POLICY.stableMs;
   const killer = async () => {
     const every = options.durationMs / (options.kills + 1);
     for (let kill = 1; kill <= options.kills; kill += 1) {
       await pause(Math.max(0, started + kill * every - Date.now()));
-      // A process just killed may not be back yet: another one is chosen then.
-      for (let attempt = 0; attempt < 20; attempt += 1) {
-        const name = options.processes[Math.floor(Math.random() * options.processes.length)];
-        const pid = options.pidOf(name);
-        if (pid && isRunning(pid)) {
+      // A process killed a moment ago may not be settled yet: the kill waits for one that is.
+      for (let attempt = 0; attempt < 40; attempt += 1) {
+        const ready = options.processes.filter((name) => settled(name) && isRunning(options.pidOf(name)));
+        const name = ready[Math.floor(Math.random() * ready.length)];
+        const pid = name ? options.pidOf(name) : null;
+        if (name && pid) {
           process.kill(pid, "SIGKILL");
           killed.push(name);
+          lastKilled.set(name, Date.now());
           break;
         }
         await pause(250);
@@ -187,7 +200,8 @@ export async function runChurn(options: ChurnOptions) {
   };
 }
 
-function isRunning(pid: number): boolean {
+function isRunning(pid: number | null): boolean {
+  if (!pid) return false;
   try {
     process.kill(pid, 0);
     return true;
