@@ -134,6 +134,27 @@ function slopePerHour(points: { t: number; y: number }[]): number {
   return den === 0 ? 0 : (num / den) * 3_600_000;
 }
 
+/**
+ * Whether a series keeps growing: its mean rose from the second quarter of the run to the third and
+ * again to the fourth, by more than twice the spread of its samples around their quarter's mean
+ * (a process's RSS swings by tens of MB between collections), and at a pace that would add more
+ * than a tenth of its level per hour. A series that fills up and levels off (a cache, a pool)
+ * stops rising between the last quarters. A least-squares slope of the second half alone flagged
+ * such swings of a 20-minute run as growth (six series, every one flat over the full run).
+ */
+function growth(points: { t: number; y: number }[]) {
+  const quarters = [0, 1, 2, 3].map((q) => points.slice(Math.floor((q * points.length) / 4), Math.floor(((q + 1) * points.length) / 4)));
+  const means = quarters.map((part) => part.reduce((sum, p) => sum + p.y, 0) / Math.max(1, part.length));
+  const later = quarters.slice(1).flatMap((part, i) => part.map((p) => (p.y - means[i + 1]) ** 2));
+  const spread = Math.sqrt(later.reduce((sum, d) => sum + d, 0) / Math.max(1, later.length));
+  const level = points.reduce((sum, p) => sum + p.y, 0) / Math.max(1, points.length);
+  const hours = points.length > 1 ? (quarters[3][0]?.t - quarters[1][0]?.t) / 3_600_000 : 0;
+  const rise = means[3] - means[1];
+  const grows =
+    points.length >= 8 && means[2] > means[1] && means[3] > means[2] && rise > 2 * spread && hours > 0 && rise / hours > 0.1 * level;
+  return { means, spread, grows };
+}
+
 /** Series that grow with traffic by design, bounded by a retention setting rather than by a level. */
 const RETAINED: [RegExp, string][] = [
   [
@@ -279,8 +300,7 @@ async function main() {
       const whole = slopePerHour(points);
       const second = slopePerHour(points.filter((p) => p.t >= half));
       const retained = RETAINED.find(([pattern]) => pattern.test(name))?.[1];
-      // Growth that would add more than a tenth of its level per hour in the run's second half.
-      const grows = !retained && mean > 0 && second > 0.1 * mean;
+      const { means, grows } = growth(points);
       return {
         name,
         first: points[0]?.y,
@@ -288,14 +308,15 @@ async function main() {
         mean: Math.round(mean * 100) / 100,
         slopePerHour: Math.round(whole * 100) / 100,
         secondHalfSlopePerHour: Math.round(second * 100) / 100,
+        quarterMeans: means.map((m) => Math.round(m * 10) / 10),
         verdict: retained ? `grows with traffic: ${retained}` : grows ? "GROWS" : "flat",
       };
     });
-    console.log("\nseries | first | last | mean | slope/h (whole) | slope/h (2nd half) | verdict");
-    console.log("--- | --- | --- | --- | --- | --- | ---");
+    console.log("\nseries | first | last | mean | slope/h (whole) | slope/h (2nd half) | quarter means | verdict");
+    console.log("--- | --- | --- | --- | --- | --- | --- | ---");
     for (const row of rows)
       console.log(
-        `${row.name} | ${row.first} | ${row.last} | ${row.mean} | ${row.slopePerHour} | ${row.secondHalfSlopePerHour} | ${row.verdict}`,
+        `${row.name} | ${row.first} | ${row.last} | ${row.mean} | ${row.slopePerHour} | ${row.secondHalfSlopePerHour} | ${row.quarterMeans.join(" / ")} | ${row.verdict}`,
       );
     console.log(
       `\nsteady load: ${cycles} acquire/status/release cycles in ${STEADY_MS / 60_000} min (3 clients through the proxy)`,
