@@ -148,6 +148,8 @@ describe("over https through the bundled proxy", () => {
     expect(redirect).toEqual({ status: 308, location: `${PUBLIC}/try/secure?from=mail` });
     const instanceHost = await plainGet("/", `abcdefghijklmnopqrst.${DOMAIN}`);
     expect(instanceHost).toEqual({ status: 308, location: `https://abcdefghijklmnopqrst.${DOMAIN}:${PROXY_PORT}/` });
+    // A name the proxy does not serve is not redirected anywhere.
+    expect(await plainGet("/login", "elsewhere.example")).toEqual({ status: 404, location: undefined });
 
     const acquired = api("POST", "/api/v1/demo/acquire", { app: "secure" });
     expect(acquired.status, acquired.body).toBe(200);

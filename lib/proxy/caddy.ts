@@ -67,6 +67,9 @@ const LOG_ENCODER = {
   },
 };
 
+/** The answer for a name or path the proxy does not serve. */
+const NOT_FOUND = { handler: "static_response", status_code: 404, headers: { "Content-Type": ["text/plain; charset=utf-8"] }, body: "Not found.\n" };
+
 /** A handler that keeps a request out of the access log (Caddy 2.6: the `skip_log` variable). */
 const SKIP_LOG = { handler: "vars", skip_log: true };
 /** The server that serves HOST:PORT when there are several web processes. */
@@ -292,12 +295,7 @@ export class CaddyRoutes implements RouteTable {
         // A container reports its conversions to the proxy on the host (TRYIT_API_URL): that one
         // call, on any other host, goes to the web; the web checks the token.
         this.convertRoute(),
-        {
-          handle: [
-            SKIP_LOG,
-            { handler: "static_response", status_code: 404, headers: { "Content-Type": ["text/plain; charset=utf-8"] }, body: "Not found.\n" },
-          ],
-        },
+        { handle: [SKIP_LOG, NOT_FOUND] },
       ],
     };
   }
@@ -319,19 +317,27 @@ export class CaddyRoutes implements RouteTable {
   }
 
   /**
-   * With TLS, PROXY_HTTP_PORT: a container's conversion call to the web (TRYIT_API_URL), and any
-   * other request redirected (308) to the same URL on https.
+   * With TLS, PROXY_HTTP_PORT: a container's conversion call to the web (TRYIT_API_URL); a request
+   * for a name the proxy serves (the web's, an instance's) redirected (308) to the same URL on
+   * https; any other name 404, as on the TLS port (no redirect to a host a client made up).
    */
   private redirectConfig() {
     const tls = this.options.tls;
     if (!tls?.httpPort) return null;
-    const port = this.options.proxyPort === 443 ? "" : `:${this.options.proxyPort}`;
+    const { proxyPort, publicHost, baseDomain } = this.options;
+    const port = proxyPort === 443 ? "" : `:${proxyPort}`;
+    const served = [...(publicHost ? [publicHost] : []), `*.${baseDomain}`];
     return {
       listen: [`:${tls.httpPort}`],
       automatic_https: { disable: true },
       routes: [
         this.convertRoute(),
-        { handle: [SKIP_LOG, { handler: "static_response", status_code: 308, headers: { Location: [`https://{http.request.host}${port}{http.request.uri}`] } }] },
+        {
+          match: [{ host: served }],
+          handle: [SKIP_LOG, { handler: "static_response", status_code: 308, headers: { Location: [`https://{http.request.host}${port}{http.request.uri}`] } }],
+          terminal: true,
+        },
+        { handle: [SKIP_LOG, NOT_FOUND] },
       ],
     };
   }
