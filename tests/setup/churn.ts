@@ -33,7 +33,7 @@ export interface ChurnCounts {
   extended: number;
   /** Requests that failed on the way (a process killed under them): the client saw the failure. */
   failed: number;
-  /** The failed requests by `<verb> <status> <code>` (status 0: no answer). */
+  /** The failed requests by `<verb> <status> <code>` (status 0: no answer, with what the client saw). */
   failures: Record<string, number>;
 }
 
@@ -55,7 +55,7 @@ export async function runChurn(options: ChurnOptions) {
   const counts: ChurnCounts = { acquired: 0, exhausted: 0, released: 0, extended: 0, failed: 0, failures: {} };
   const fail = (verb: string, answer: { status: number; json: Record<string, any> | null }) => {
     counts.failed += 1;
-    const kind = `${verb} ${answer.status} ${answer.json?.code ?? ""}`.trim();
+    const kind = `${verb} ${answer.status} ${answer.json?.code ?? answer.json?.cause ?? ""}`.trim();
     counts.failures[kind] = (counts.failures[kind] ?? 0) + 1;
   };
   const started = Date.now();
@@ -70,8 +70,10 @@ export async function runChurn(options: ChurnOptions) {
       });
       const json = (await response.json().catch(() => null)) as Record<string, any> | null;
       return { status: response.status, json };
-    } catch {
-      return { status: 0, json: null };
+    } catch (error) {
+      // What the client saw instead of an answer: a timeout, a reset, a closed socket.
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      return { status: 0, json: { cause } as Record<string, any> };
     }
   };
   const fates = ["release", "extend", "expire"] as const;
