@@ -6,7 +6,7 @@ import { POST as acquireRoute } from "./app/api/v1/demo/acquire/route";
 import { POST as challengeRoute } from "./app/api/v1/demo/challenge/route";
 import { POST as beaconRoute } from "./app/api/v1/events/route";
 import { loadConfig } from "./lib/config";
-import { AcquisitionHistory } from "./lib/admin/history";
+import { AcquisitionHistory } from "./lib/store/history";
 import { flushEvents } from "./lib/events/publish";
 import { EDGE_HEADER, PEER_HEADER } from "./lib/http/client-ip";
 import { type RouteHandler, serveRouteHandler } from "./lib/http/node-adapter";
@@ -208,7 +208,7 @@ setTimeout(() => {
 const shutdown = (signal: string) => {
   if (stopping) return;
   stopping = true;
-  const streams = shutdownWatchers();
+  const streams = shutdownWatchers(webContext());
   log.info({ signal, sseStreams: streams }, "stopping: no new connections, finishing in-flight requests");
   let finishing = false;
   const finish = async (code: number) => {

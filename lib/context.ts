@@ -32,7 +32,41 @@ export interface Ctx {
   bus(): Promise<NatsConnection>;
   /** This deployment's stream and subject names. */
   busNames: BusNames;
+  /**
+   * A service this context keeps for its process, made on first use (`make`) under its name and the
+   * same object ever after: one per context, so a second context (a test's other deployment) never
+   * shares a cache, a buffer or a hub with the first. Module state on globalThis is kept only for
+   * the web's context itself (lib/http/web-context.ts), which route bundles that each evaluate a
+   * module of their own must find.
+   */
+  service<T>(name: ServiceName, make: () => T): T;
+  /** The service of that name if one was made, without making it (a shutdown's flush). */
+  existing<T>(name: ServiceName): T | undefined;
   close(): Promise<void>;
+}
+
+/** The services a context keeps (`Ctx.service`), each named by the module that makes it. */
+export type ServiceName =
+  | "events" // lib/events/publish.ts: the funnel events' buffer and its timer
+  | "key-cache" // lib/keys/authenticate.ts: the API keys' mirror, read from Redis
+  | "key-usage" // lib/keys/usage.ts: the keys used since the last write of last_used_at
+  | "watch-hub" // lib/pool/watch.ts: this process's status streams and their subscriber
+  | "secrets" // lib/secrets.ts: keys derived from the root secret
+  | "gate-secrets" // lib/gate/challenge.ts: the browser check's HMAC secrets
+  | "embed-assets"; // lib/embed/asset.ts: the built widget bundles
+
+/** The slots behind `Ctx.service` and `Ctx.existing`, for a context (or a unit test's partial one). */
+export function serviceSlots(): Pick<Ctx, "service" | "existing"> {
+  const made = new Map<ServiceName, unknown>();
+  return {
+    service<T>(name: ServiceName, make: () => T): T {
+      if (!made.has(name)) made.set(name, make());
+      return made.get(name) as T;
+    },
+    existing<T>(name: ServiceName): T | undefined {
+      return made.get(name) as T | undefined;
+    },
+  };
 }
 
 export function createContext(config: Config, service: string): Ctx {
@@ -84,6 +118,7 @@ export function createContext(config: Config, service: string): Ctx {
       accessLog: resolve(config.PROXY_ACCESS_LOG),
     }),
     busNames: busNames(config.VALKEY_PREFIX, config.EVENTS_STREAM_MAX_BYTES),
+    ...serviceSlots(),
     bus() {
       bus ??= connectBus(config.NATS_URL).catch((error) => {
         bus = undefined; // try again on next use

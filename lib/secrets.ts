@@ -30,13 +30,9 @@ function derive(secret: string, purpose: KeyPurpose): Promise<Buffer> {
   });
 }
 
-// Route bundles may evaluate this module more than once in a process: the cache lives on globalThis.
-const holder = globalThis as unknown as { __tinSecrets?: Map<KeyPurpose, Promise<Buffer>> };
-
-/** A key for one purpose, derived (HKDF-SHA256) from the root secret; loaded once per process. */
+/** A key for one purpose, derived (HKDF-SHA256) from the root secret; loaded once per context. */
 export function derivedKey(ctx: Ctx, purpose: KeyPurpose): Promise<Buffer> {
-  holder.__tinSecrets ??= new Map();
-  const cache = holder.__tinSecrets;
+  const cache = ctx.service("secrets", () => new Map<KeyPurpose, Promise<Buffer>>());
   let key = cache.get(purpose);
   if (!key) {
     key = loadRootSecret(ctx)

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { and, count, eq, like, sql, sum } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { busNames, connectBus } from "../lib/bus/nats";
+import { busNames, connectBus, ensureStreams } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
 import { emitEvent, flushEvents } from "../lib/events/publish";
@@ -206,6 +206,29 @@ describe("funnel events", () => {
     await waitFor("both visits", async () => (await ctx.db.select().from(events).where(eq(events.app, app))).length === 2, 20_000, 250);
     await proc.stop();
     running.delete(proc);
+  });
+
+  it("each context publishes to its own deployment's stream, whichever context emitted first", async () => {
+    const other = createContext(loadConfig({ ...process.env, ...TEST_ENV, VALKEY_PREFIX: "tintest-otherbus:", LOG_LEVEL: "silent" }), "test-events-other");
+    const nc = await other.bus();
+    const jsm = await jetstreamManager(nc);
+    const streams = [other.busNames.jobs, other.busNames.dead, other.busNames.events];
+    for (const stream of streams) await jsm.streams.delete(stream.name).catch(() => false); // an earlier run's
+    await ensureStreams(nc, other.busNames, { ackWaitMs: 30_000, maxDeliver: 3 });
+    try {
+      const [mine, theirs] = [`own-${randomUUID().slice(0, 8)}`, `other-${randomUUID().slice(0, 8)}`];
+      // Both within one flush interval: one buffer for both would publish the second with the first's names.
+      emitEvent(ctx, { type: "impression", app: mine });
+      emitEvent(other, { type: "impression", app: theirs });
+      await Promise.all([flushEvents(ctx), flushEvents(other)]);
+      const last = await jsm.streams.getMessage(other.busNames.events.name, { last_by_subj: `${other.busNames.eventsSubjectRoot}.batch` });
+      expect(last, "a batch on the other deployment's stream").toBeTruthy();
+      expect((last!.json() as { events: { app: string }[] }).events.map((event) => event.app)).toEqual([theirs]);
+      expect((await jsm.streams.info(other.busNames.events.name)).state.messages).toBe(1);
+    } finally {
+      for (const stream of streams) await jsm.streams.delete(stream.name).catch(() => false);
+      await other.close();
+    }
   });
 });
 

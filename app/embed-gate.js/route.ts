@@ -1,8 +1,9 @@
+import { webContext } from "@/lib/http/web-context";
 import { embedAsset, embedResponse, GATE_BUNDLE } from "@/lib/embed/asset";
 
 export const dynamic = "force-dynamic";
 
 /** The proof-of-work solver, which the widget loads only for apps whose gate asks for it. */
 export async function GET(request: Request): Promise<Response> {
-  return embedResponse(await embedAsset(GATE_BUNDLE), request.headers.get("if-none-match"), false);
+  return embedResponse(await embedAsset(webContext(), GATE_BUNDLE), request.headers.get("if-none-match"), false);
 }

@@ -1,8 +1,9 @@
+import { webContext } from "@/lib/http/web-context";
 import { embedAsset, embedResponse } from "@/lib/embed/asset";
 
 export const dynamic = "force-dynamic";
 
 /** The embeddable widget (short cache; the admin snippet uses the immutable hashed URL instead). */
 export async function GET(request: Request): Promise<Response> {
-  return embedResponse(await embedAsset(), request.headers.get("if-none-match"), false);
+  return embedResponse(await embedAsset(webContext()), request.headers.get("if-none-match"), false);
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type { Config } from "../config";
 import { publicUrl } from "../public-url";
+import type { Ctx } from "../context";
 
 /** Where `npm run build` bundles the widget (esbuild, from embed/). */
 export const EMBED_BUNDLE = ".next/embed/embed.js";
@@ -16,12 +16,9 @@ export interface EmbedAsset {
   integrity: string;
 }
 
-const holder = globalThis as unknown as { __tinEmbed?: Map<string, Promise<EmbedAsset>> };
-
-/** A built bundle of the widget (the widget itself unless named), read once per process. */
-export function embedAsset(bundle: string = EMBED_BUNDLE): Promise<EmbedAsset> {
-  holder.__tinEmbed ??= new Map();
-  const cache = holder.__tinEmbed;
+/** A built bundle of the widget (the widget itself unless named), read once per context. */
+export function embedAsset(ctx: Ctx, bundle: string = EMBED_BUNDLE): Promise<EmbedAsset> {
+  const cache = ctx.service("embed-assets", () => new Map<string, Promise<EmbedAsset>>());
   let asset = cache.get(bundle);
   if (!asset) {
     asset = readFile(bundle)
@@ -55,9 +52,9 @@ export function embedResponse(asset: EmbedAsset, ifNoneMatch: string | null, imm
 }
 
 /** The tag an owner pastes for a publishable key: the hashed URL with its integrity hash. */
-export async function embedSnippet(config: Pick<Config, "PUBLIC_URL">, key: string, app: string): Promise<string> {
-  const asset = await embedAsset();
-  const src = publicUrl(config, `/embed/${asset.hash}.js`);
+export async function embedSnippet(ctx: Ctx, key: string, app: string): Promise<string> {
+  const asset = await embedAsset(ctx);
+  const src = publicUrl(ctx.config, `/embed/${asset.hash}.js`);
   const attr = (value: string) => value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
   return `<script src="${src}" integrity="${asset.integrity}" crossorigin="anonymous" data-key="${attr(key)}" data-app="${attr(app)}" async></script>`;
 }

@@ -33,15 +33,16 @@ export interface EmitInput {
 
 /** Visitor keys computed today, by client key: one HMAC per client and day, not per event. */
 const VISITOR_CACHE = 10_000;
-let today: { day: number; key: Buffer; visitors: Map<string, string> } | undefined;
+type VisitorDay = { day: number; key: Buffer; visitors: Map<string, string> };
 
 /** The visitor key: HMAC of the client's address (IPv6 by its IPV6_PREFIX_LENGTH prefix) under a key that changes every UTC day. */
-async function visitorOf(ctx: Ctx, ip: string, atMs: number): Promise<string> {
+async function visitorOf(ctx: Ctx, cache: { today?: VisitorDay }, ip: string, atMs: number): Promise<string> {
   const day = Math.floor(atMs / 86_400_000);
-  if (today?.day !== day) {
+  if (cache.today?.day !== day) {
     const key = createHmac("sha256", await derivedKey(ctx, "visitor")).update(String(day)).digest();
-    today = { day, key, visitors: new Map() };
+    cache.today = { day, key, visitors: new Map() };
   }
+  const today = cache.today;
   const client = clientKey(ip, ctx.config.IPV6_PREFIX_LENGTH);
   let visitor = today.visitors.get(client);
   if (!visitor) {
@@ -62,8 +63,13 @@ async function visitorOf(ctx: Ctx, ip: string, atMs: number): Promise<string> {
 class EventPublisher {
   private buffer: Pending[] = [];
   private timer?: NodeJS.Timeout;
+  /** Today's visitor keys, under this context's secret. */
+  private readonly visitors: { today?: VisitorDay } = {};
 
-  emit(ctx: Ctx, input: EmitInput): void {
+  /** Publishes to its own context's streams, whichever context's code emits next. */
+  constructor(private readonly ctx: Ctx) {}
+
+  emit(input: EmitInput): void {
     if (this.buffer.length >= BUFFER_MAX) {
       metrics.eventsDropped.inc({ reason: "buffer_full" });
       return;
@@ -80,11 +86,12 @@ class EventPublisher {
       },
       clientIp: input.clientIp ?? null,
     });
-    this.timer ??= setTimeout(() => void this.flush(ctx), FLUSH_MS);
+    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
     this.timer.unref?.();
   }
 
-  async flush(ctx: Ctx): Promise<void> {
+  async flush(): Promise<void> {
+    const ctx = this.ctx;
     this.timer = undefined;
     const batch = this.buffer.splice(0);
     if (!batch.length) return;
@@ -95,7 +102,7 @@ class EventPublisher {
       ]);
       const js = jetstream(nc, { timeout: PUBLISH_TIMEOUT_MS });
       const full: AnalyticsEvent[] = await Promise.all(
-        batch.map(async ({ event, clientIp }) => ({ ...event, visitor: clientIp ? await visitorOf(ctx, clientIp, event.atMs) : null })),
+        batch.map(async ({ event, clientIp }) => ({ ...event, visitor: clientIp ? await visitorOf(ctx, this.visitors, clientIp, event.atMs) : null })),
       );
       const chunks: AnalyticsEvent[][] = [];
       for (let start = 0; start < full.length; start += PER_MESSAGE) chunks.push(full.slice(start, start + PER_MESSAGE));
@@ -114,16 +121,13 @@ class EventPublisher {
   }
 }
 
-const holder = globalThis as unknown as { __tinEvents?: EventPublisher };
-const publisher = () => (holder.__tinEvents ??= new EventPublisher());
-
 /** Records one funnel step; never throws, never waits. */
 export function emitEvent(ctx: Ctx, input: EmitInput): void {
   if (ctx.config.ANALYTICS_EVENTS === "off") return;
-  publisher().emit(ctx, input);
+  ctx.service("events", () => new EventPublisher(ctx)).emit(input);
 }
 
 /** Publishes what is buffered now (at shutdown). */
-export function flushEvents(ctx: Ctx): Promise<void> {
-  return publisher().flush(ctx);
+export async function flushEvents(ctx: Ctx): Promise<void> {
+  await ctx.existing<EventPublisher>("events")?.flush();
 }

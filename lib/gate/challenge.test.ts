@@ -1,13 +1,14 @@
 import { solveChallenge, verifySolution } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
 import { describe, expect, it } from "vitest";
-import type { Ctx } from "../context";
+import { type Ctx, serviceSlots } from "../context";
 import { derivedKey } from "../secrets";
 import { checkAnswer, issueChallenge } from "./challenge";
 import { callerClass, challengeRequired } from "./policy";
 
 /** Enough of a context for the gate: the deployment's secret and the challenge lifetime. */
-const ctxWith = (ttlMs: number) => ({ config: { AUTH_SECRET: "s".repeat(40), CHALLENGE_TTL: ttlMs } }) as unknown as Ctx;
+const ctxWith = (ttlMs: number) =>
+  ({ config: { AUTH_SECRET: "s".repeat(40), CHALLENGE_TTL: ttlMs }, ...serviceSlots() }) as unknown as Ctx;
 
 async function answerTo(ctx: Ctx, app: string): Promise<string> {
   const challenge = await issueChallenge(ctx, app, 2_000);

@@ -41,20 +41,19 @@ const Payload = z.object({
   solution: z.object({ counter: z.number(), derivedKey: z.string() }).loose(),
 });
 
-const holder = globalThis as unknown as {
-  __tinGateSecrets?: Promise<{ hmacSignatureSecret: string; hmacKeySignatureSecret: string }>;
-};
-
-/** The two HMAC secrets of the gate, as altcha-lib takes them (hex strings), derived once per process. */
+/** The two HMAC secrets of the gate, as altcha-lib takes them (hex strings), derived once per context. */
 function secrets(ctx: Ctx) {
-  holder.__tinGateSecrets ??= Promise.all([derivedKey(ctx, "challenge"), derivedKey(ctx, "challenge-key")])
+  const slot = ctx.service("gate-secrets", () => ({ secrets: undefined as Promise<GateSecrets> | undefined }));
+  slot.secrets ??= Promise.all([derivedKey(ctx, "challenge"), derivedKey(ctx, "challenge-key")])
     .then(([challenge, key]) => ({ hmacSignatureSecret: challenge.toString("hex"), hmacKeySignatureSecret: key.toString("hex") }))
     .catch((error) => {
-      holder.__tinGateSecrets = undefined;
+      slot.secrets = undefined; // derived again on next use
       throw error;
     });
-  return holder.__tinGateSecrets;
+  return slot.secrets;
 }
+
+type GateSecrets = { hmacSignatureSecret: string; hmacKeySignatureSecret: string };
 
 /** A signed challenge for one app, valid CHALLENGE_TTL; solving it takes `difficulty` hashes at most. */
 export async function issueChallenge(ctx: Ctx, app: string, difficulty: number): Promise<Challenge> {

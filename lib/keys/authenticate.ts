@@ -79,8 +79,7 @@ class KeyCache {
   }
 }
 
-const holder = globalThis as unknown as { __tinKeyCache?: KeyCache };
-const cache = () => (holder.__tinKeyCache ??= new KeyCache());
+const cache = (ctx: Ctx) => ctx.service("key-cache", () => new KeyCache());
 
 /**
  * A client on this machine while no key exists (API_KEY unset, none made): every scope, so a fresh
@@ -111,7 +110,7 @@ export async function authenticate(
   url: URL,
   client: Client,
 ): Promise<Actor> {
-  const snapshot = await cache().get(ctx);
+  const snapshot = await cache(ctx).get(ctx);
   const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
   const fromQuery = url.searchParams.get("key");
   const presented =
@@ -146,7 +145,7 @@ export async function authenticate(
  */
 export async function openApiPossible(ctx: Ctx): Promise<boolean> {
   if (ctx.config.API_KEY) return false;
-  const snapshot = await cache().get(ctx);
+  const snapshot = await cache(ctx).get(ctx);
   return snapshot.byHash.size === 0 && snapshot.marker?.count === 0;
 }
 
@@ -156,7 +155,7 @@ export async function openApiPossible(ctx: Ctx): Promise<boolean> {
  */
 export async function publishableKeyAllows(ctx: Ctx, key: string, app: string): Promise<boolean> {
   if (!key.startsWith(KEY_PREFIX.publishable)) return false;
-  const record = (await cache().get(ctx)).byHash.get(hashKey(key));
+  const record = (await cache(ctx).get(ctx)).byHash.get(hashKey(key));
   return record?.kind === "publishable" && mayUseApp(record, app);
 }
 
@@ -168,13 +167,13 @@ export function presentsKey(request: { headers: { get(name: string): string | nu
 /** A visitor of our own launch page, who holds no key. */
 export const LAUNCH_ACTOR: Actor = { kind: "launch", keyId: null, label: "launch page", scopes: new Set(), apps: null, origins: [] };
 
-export function invalidateKeyCache(): void {
-  cache().invalidate();
+export function invalidateKeyCache(ctx: Ctx): void {
+  cache(ctx).invalidate();
 }
 
 /** Origins any active publishable key allows: they get CORS headers, on errors too. */
 export async function corsOrigins(ctx: Ctx): Promise<Set<string>> {
-  return (await cache().get(ctx)).origins;
+  return (await cache(ctx).get(ctx)).origins;
 }
 
 /**

@@ -27,7 +27,7 @@ export async function createKey(ctx: Ctx, input: KeyCreateInput, caller: Caller)
   });
   const row = (await findKeyRow(ctx.db, id))!;
   await mirrorKey(ctx, row);
-  invalidateKeyCache();
+  invalidateKeyCache(ctx);
   const { id: _id, created_at: _at, last_used_at: _used, revoked_at: _revoked, ...summary } = keyView(row);
   await recordAudit(ctx, caller, { action: "key.create", targetKind: "key", target: id, summary: { after: summary } });
   return { ...keyView(row), key };

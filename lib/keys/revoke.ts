@@ -13,7 +13,7 @@ export async function revokeKey(ctx: Ctx, id: string, caller: Caller) {
   if (!row || row.revokedAt || !keyWithin(caller, row)) throw notFound("key");
   await revokeKeyRow(ctx.db, id);
   await unmirrorKey(ctx, row.hash);
-  invalidateKeyCache();
+  invalidateKeyCache(ctx);
   await recordAudit(ctx, caller, { action: "key.revoke", targetKind: "key", target: id, summary: { name: row.name, prefix: row.prefix } });
   return { id, status: "revoked" as const, message: `key revoked; it stops working within ${Math.ceil(ctx.config.KEY_CACHE_TTL / 1000)} s` };
 }

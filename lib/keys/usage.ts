@@ -26,13 +26,10 @@ class KeyUsage {
   }
 }
 
-const holder = globalThis as unknown as { __tinKeyUsage?: KeyUsage };
-const usage = () => (holder.__tinKeyUsage ??= new KeyUsage());
-
 export function noteKeyUse(ctx: Ctx, keyId: string): void {
-  usage().note(ctx, keyId);
+  ctx.service("key-usage", () => new KeyUsage()).note(ctx, keyId);
 }
 
-export function flushKeyUse(ctx: Ctx): Promise<void> {
-  return usage().flush(ctx);
+export async function flushKeyUse(ctx: Ctx): Promise<void> {
+  await ctx.existing<KeyUsage>("key-usage")?.flush(ctx);
 }

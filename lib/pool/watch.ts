@@ -239,17 +239,14 @@ class WatchHub {
   }
 }
 
-const holder = globalThis as unknown as { __tinWatchHub?: WatchHub };
-
-/** Closes every status stream of this process with `event: shutdown`; returns how many there were. */
-export function shutdownWatchers(): number {
-  return holder.__tinWatchHub?.shutdown() ?? 0;
+/** Closes every status stream of this context with `event: shutdown`; returns how many there were. */
+export function shutdownWatchers(ctx: Ctx): number {
+  return ctx.existing<WatchHub>("watch-hub")?.shutdown() ?? 0;
 }
 
 /** Opens a countdown stream for an assigned instance; 404 before any byte is sent when there is none. */
 export async function watch(ctx: Ctx, id: string, actor: Actor, clientIp: string): Promise<ReadableStream<Uint8Array>> {
-  holder.__tinWatchHub ??= new WatchHub(ctx);
-  const hub = holder.__tinWatchHub;
+  const hub = ctx.service("watch-hub", () => new WatchHub(ctx));
   const instance = await getInstance(ctx, id, actor);
   return hub.open(id, await hub.claim(clientIp), Date.parse(instance.expires_at));
 }
