@@ -77,6 +77,21 @@ describe(".env", () => {
     }
   });
 
+  it("is read for the process's own environment only, never for one a caller (a test) passes", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tin-env-"));
+    const cwd = process.cwd();
+    try {
+      writeFileSync(join(dir, ".env"), "PORT=9000\nPUBLIC_URL=http://developer.example:9000\n");
+      process.chdir(dir);
+      expect(loadConfig({}).PORT).toBe(8080);
+      expect(loadConfig({}).PUBLIC_URL).toBe("http://localhost:8080");
+      expect(loadConfig().PORT).toBe(Number(process.env.PORT ?? 9000));
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("keeps quoted values with # and lets the environment win", () => {
     const dir = mkdtempSync(join(tmpdir(), "tin-env-"));
     try {

@@ -225,8 +225,13 @@ function crossChecks(config: Config): string[] {
   return problems;
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const merged = { ...readDotEnv(".env"), ...env };
+/**
+ * The configuration of this process: its environment over `.env` in the working directory. Given
+ * an environment (a test's, a bench's), exactly that one: no `.env`, so a developer's own settings
+ * never reach a unit test.
+ */
+export function loadConfig(env?: Record<string, string | undefined>): Config {
+  const merged = env ?? { ...readDotEnv(".env"), ...process.env };
   const parsed = Config.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
