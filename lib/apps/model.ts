@@ -84,7 +84,6 @@ export function appView(spec: AppSpec, row?: Pick<AppRow, "createdAt" | "updated
     updated_at: row?.updatedAt.toISOString(),
   };
 }
-export type AppView = ReturnType<typeof appView>;
 
 /** An app's settings as the audit log keeps them: env values may be secrets, so only their names. */
 export function auditView(spec: AppSpec): Record<string, unknown> {

@@ -51,7 +51,7 @@ export async function consumeCleanupJobs(ctx: Ctx, log: Logger, handle: (job: Cl
   let ended = false;
   const loop = (async () => {
     for await (const message of messages) {
-      const task = process(message).finally(() => running.delete(task));
+      const task = handleMessage(message).finally(() => running.delete(task));
       running.add(task);
       if (running.size >= IN_FLIGHT) await Promise.race(running);
     }
@@ -59,7 +59,7 @@ export async function consumeCleanupJobs(ctx: Ctx, log: Logger, handle: (job: Cl
     ended = true;
   });
 
-  async function process(message: JsMsg): Promise<void> {
+  async function handleMessage(message: JsMsg): Promise<void> {
     const job = parseJson(CleanupJob, message.string());
     const attempt = message.info.deliveryCount;
     if (!job) {

@@ -136,10 +136,10 @@ async function sessionActor(ctx: Ctx, request: RequestView, role: "viewer" | "ad
     throw new AppError("FORBIDDEN", "cross-site request refused");
   }
   // Loaded on use: the hot path's bundle never needs next-auth.
-  const { currentAdmin } = await import("../admin/session");
+  const { currentAdmin, mayWrite } = await import("../admin/session");
   const user = await currentAdmin(ctx);
   if (!user) throw new AppError("UNAUTHORIZED", "sign in first");
-  if (role === "admin" && user.role !== "admin") throw new AppError("FORBIDDEN", "your role may only look, not change");
+  if (role === "admin" && !mayWrite(user)) throw new AppError("FORBIDDEN", "your role may only look, not change");
   return { kind: "user", keyId: null, label: user.email, scopes: "all", apps: null, origins: [] };
 }
 

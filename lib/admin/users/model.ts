@@ -37,4 +37,3 @@ export function userView(row: AdminUserRow) {
     last_login_at: row.lastLoginAt?.toISOString() ?? null,
   };
 }
-export type UserView = ReturnType<typeof userView>;

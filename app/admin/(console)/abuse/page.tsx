@@ -3,6 +3,7 @@ import { BlocksPanel, TrailPanel } from "@/components/admin/abuse-panel";
 import { listBlocks } from "@/lib/abuse/blocks";
 import { listApps } from "@/lib/apps/list";
 import { requireUser } from "../../_lib/guard";
+import { mayWrite } from "@/lib/admin/session";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Abuse · Try It Now" };
@@ -23,8 +24,8 @@ export default async function AbusePage({
           Who held which demo, and the addresses that may not start any. Drain caps and the browser check are app settings.
         </p>
       </header>
-      <BlocksPanel blocks={blocks} apps={apps.map((app) => app.slug)} canWrite={user.role === "admin"} />
-      {user.role === "admin" ? (
+      <BlocksPanel blocks={blocks} apps={apps.map((app) => app.slug)} canWrite={mayWrite(user)} />
+      {mayWrite(user) ? (
         <TrailPanel initial={{ instance: one("instance"), ip: one("ip"), app: one("app") }} />
       ) : (
         <section aria-labelledby="trail-title" className="space-y-2">

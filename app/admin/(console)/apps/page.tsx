@@ -6,6 +6,7 @@ import { EmptyState, Table, TBody, Td, Th, THead } from "@/components/ui/table";
 import { listApps } from "@/lib/apps/list";
 import { poolStats } from "@/lib/pool/stats";
 import { requireUser } from "../../_lib/guard";
+import { mayWrite } from "@/lib/admin/session";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Apps · Try It Now" };
@@ -21,7 +22,7 @@ export default async function AppsPage() {
           <h1 className="text-2xl font-semibold text-slate-900">Apps</h1>
           <p className="text-sm text-slate-600">Each app keeps a warm pool of containers for its visitors.</p>
         </div>
-        {user.role === "admin" && (
+        {mayWrite(user) && (
           <Link href="/admin/apps/new" className={buttonClass("primary")}>
             New app
           </Link>
@@ -29,7 +30,7 @@ export default async function AppsPage() {
       </header>
       {apps.length === 0 ? (
         <EmptyState title="No apps yet — create one">
-          {user.role === "admin" ? (
+          {mayWrite(user) ? (
             <Link href="/admin/apps/new" className="font-medium text-indigo-700 underline">
               Create your first app
             </Link>

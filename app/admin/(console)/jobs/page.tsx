@@ -3,6 +3,7 @@ import { DeadLetters } from "@/components/admin/dead-letters";
 import { listDeadLetters } from "@/lib/bus/dead-letters";
 import { AppError } from "@/lib/errors";
 import { requireUser } from "../../_lib/guard";
+import { mayWrite } from "@/lib/admin/session";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Jobs · Try It Now" };
@@ -22,7 +23,7 @@ export default async function JobsPage() {
         </p>
       </header>
       {listing ? (
-        <DeadLetters rows={listing.dead} canWrite={user.role === "admin"} />
+        <DeadLetters rows={listing.dead} canWrite={mayWrite(user)} />
       ) : (
         <p role="alert" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800">
           The job bus (NATS) is not reachable right now; dead letters cannot be listed.

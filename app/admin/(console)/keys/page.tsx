@@ -4,6 +4,7 @@ import { listApps } from "@/lib/apps/list";
 import { listKeys } from "@/lib/keys/list";
 import { SCOPES } from "@/lib/keys/model";
 import { requireUser } from "../../_lib/guard";
+import { mayWrite } from "@/lib/admin/session";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "API keys · Try It Now" };
@@ -20,7 +21,7 @@ export default async function KeysPage() {
           their prefix.
         </p>
       </header>
-      <KeysPanel keys={keys} apps={apps.map((app) => app.slug)} scopes={SCOPES} canWrite={user.role === "admin"} />
+      <KeysPanel keys={keys} apps={apps.map((app) => app.slug)} scopes={SCOPES} canWrite={mayWrite(user)} />
     </div>
   );
 }

@@ -12,6 +12,7 @@ import { AppError } from "@/lib/errors";
 import { poolStats } from "@/lib/pool/stats";
 import { launchPageUrl } from "@/lib/public-url";
 import { requireUser } from "../../../_lib/guard";
+import { mayWrite } from "@/lib/admin/session";
 
 export const dynamic = "force-dynamic";
 
@@ -29,7 +30,7 @@ export default async function AppPage({ params }: Props) {
     throw error;
   });
   const pool = (await poolStats(ctx, caller)).apps.find((entry) => entry.app === slug);
-  const canWrite = user.role === "admin";
+  const canWrite = mayWrite(user);
   const launch = launchPageUrl(ctx.config, slug);
   return (
     <div className="max-w-5xl space-y-8">
