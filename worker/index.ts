@@ -16,7 +16,7 @@ import { metrics } from "../lib/metrics";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
 import { newRecordId } from "../lib/ids";
-import { recordPoolLevels } from "../lib/admin/history";
+import { recordPoolLevels } from "../lib/store/history";
 import { publishMetricsSnapshot, removeMetricsSnapshot } from "../lib/metrics-merge";
 import { readPoolLevels } from "../lib/store/pool-levels";
 import { expireDue } from "../lib/upkeep/expire";

@@ -2,7 +2,7 @@ import { EVERY_APP } from "../audit/model";
 import type { Ctx } from "../context";
 import { healthReport } from "../health";
 import { poolStats } from "../pool/stats";
-import { readFailures, readHistory } from "./history";
+import { readFailures, readHistory } from "../store/history";
 
 /** Everything the dashboard's overview shows, from the same verbs as the API (stats, health). */
 export async function overview(ctx: Ctx) {

@@ -1,8 +1,13 @@
+/**
+ * The dashboard's history in Redis (ARCHITECTURE.md, "Admin dashboard"): pool levels a minute (the
+ * workers), acquisitions by outcome a minute (the web processes), the last failures the workers
+ * handled (a capped list). Written by worker and web, read by lib/admin/overview.ts.
+ */
 import type { Ctx } from "../context";
 import { metrics } from "../metrics";
-import { FailureEntry, parseJson } from "../store/messages";
-import { as, execPipeline } from "../store/pipeline";
-import type { PoolLevels } from "../store/pool-levels";
+import { FailureEntry, parseJson } from "./messages";
+import { as, execPipeline } from "./pipeline";
+import type { PoolLevels } from "./pool-levels";
 
 const MINUTE_MS = 60_000;
 /** History is kept a day (and an hour of slack); the overview shows the last hour. */

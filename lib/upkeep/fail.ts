@@ -1,4 +1,4 @@
-import { recordFailure } from "../admin/history";
+import { recordFailure } from "../store/history";
 import type { Ctx } from "../context";
 import { emitEvent } from "../events/publish";
 import { metrics } from "../metrics";

@@ -1,4 +1,4 @@
-import { recordFailure } from "../admin/history";
+import { recordFailure } from "../store/history";
 import type { Ctx } from "../context";
 import { metrics } from "../metrics";
 import { removeRecord } from "../pool/remove";

@@ -1,6 +1,6 @@
 import type { AppSpec } from "../app-spec";
 import type { Ctx } from "../context";
-import { recordFailure } from "../admin/history";
+import { recordFailure } from "../store/history";
 import { readPoolLevels } from "../store/pool-levels";
 import { provision } from "./provision";
 import { backoffMs, warmTarget } from "./sizing";
