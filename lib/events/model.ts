@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Every step of the funnel (ARCHITECTURE.md, "Events"); the analytics views read them from MariaDB. */
+/** Every step of the funnel (ARCHITECTURE.md, "Funnel analytics"); the analytics views read them from MariaDB. */
 export const EVENT_TYPES = [
   "impression",
   "click",

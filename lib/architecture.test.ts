@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+/** The folders whose comments cite ARCHITECTURE.md (its "Folders" table). */
+const ROOTS = ["lib", "app", "components", "embed", "worker", "scripts", "bench", "tests", "e2e", "deploy", "server.ts"];
+const SOURCE = /\.(ts|tsx|mjs|sh|service)$/;
+
+function sources(path: string): string[] {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) return [];
+  if (!stat.isDirectory()) return SOURCE.test(path) ? [path] : [];
+  return readdirSync(path).flatMap((entry) => (entry === "node_modules" ? [] : sources(join(path, entry))));
+}
+
+/** Its sections (`## …`, `### …`) and the named entries of its lists (`- **…**`). */
+function sectionsOf(text: string): Set<string> {
+  const headings = [...text.matchAll(/^#{2,4} (.+)$/gm)].map((match) => match[1].trim());
+  const entries = [...text.matchAll(/^- \*\*([^*]+?)\.?\*\*/gm)].map((match) => match[1].trim());
+  return new Set([...headings, ...entries]);
+}
+
+describe("ARCHITECTURE.md", () => {
+  it("has every section a comment of the code cites by name", () => {
+    const sections = sectionsOf(readFileSync("ARCHITECTURE.md", "utf8"));
+    const missing: string[] = [];
+    let cited = 0;
+    for (const file of ROOTS.flatMap(sources)) {
+      for (const match of readFileSync(file, "utf8").matchAll(/ARCHITECTURE\.md[,:]? ?\(?"([^"]+)"/g)) {
+        cited += 1;
+        if (!sections.has(match[1])) missing.push(`${file}: "${match[1]}"`);
+      }
+    }
+    expect(cited).toBeGreaterThan(50);
+    expect(missing).toEqual([]);
+  });
+});
