@@ -2,6 +2,7 @@ import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { z } from "zod";
 import type { Ctx } from "../context";
+import { busWithin } from "./nats";
 import type { Logger } from "../log";
 import { metrics } from "../metrics";
 import { parseJson } from "../store/messages";
@@ -24,10 +25,7 @@ const IN_FLIGHT = 8;
  * request id in a header). Bounded by `timeoutMs`: the caller decides what a failure means.
  */
 export async function publishCleanup(ctx: Ctx, job: CleanupJob, timeoutMs = 2000): Promise<void> {
-  const nc = await Promise.race([
-    ctx.bus(),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`NATS not reachable within ${timeoutMs} ms`)), timeoutMs)),
-  ]);
+  const nc = await busWithin(() => ctx.bus(), timeoutMs);
   const h = headers();
   if (job.request_id) h.set("X-Request-ID", job.request_id);
   await jetstream(nc, { timeout: timeoutMs }).publish(ctx.busNames.cleanupSubject, JSON.stringify(job), { msgID: job.id, headers: h });

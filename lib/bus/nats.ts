@@ -35,6 +35,22 @@ export function busNames(prefix: string, eventsMaxBytes = 512 * MIB) {
 }
 export type BusNames = ReturnType<typeof busNames>;
 
+/**
+ * The context's NATS connection, or a failure after `timeoutMs`: a publisher on a request's way
+ * (a cleanup job, a batch of events) never waits for NATS longer than it can afford.
+ */
+export async function busWithin(bus: () => Promise<NatsConnection>, timeoutMs: number): Promise<NatsConnection> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`NATS not reachable within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([bus(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function connectBus(url: string): Promise<NatsConnection> {
   return connect({ servers: url, timeout: 2000, maxReconnectAttempts: -1, name: "tryitnow" });
 }

@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { jetstream } from "@nats-io/jetstream";
+import { busWithin } from "../bus/nats";
 import type { Ctx } from "../context";
 import { metrics } from "../metrics";
 import { clientKey } from "../net/address";
@@ -96,10 +97,7 @@ class EventPublisher {
     const batch = this.buffer.splice(0);
     if (!batch.length) return;
     try {
-      const nc = await Promise.race([
-        ctx.bus(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("NATS not reachable")), PUBLISH_TIMEOUT_MS)),
-      ]);
+      const nc = await busWithin(() => ctx.bus(), PUBLISH_TIMEOUT_MS);
       const js = jetstream(nc, { timeout: PUBLISH_TIMEOUT_MS });
       const full: AnalyticsEvent[] = await Promise.all(
         batch.map(async ({ event, clientIp }) => ({ ...event, visitor: clientIp ? await visitorOf(ctx, this.visitors, clientIp, event.atMs) : null })),
