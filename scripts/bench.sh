@@ -5,9 +5,9 @@ source "$(dirname "$0")/lib.sh"
 
 prepare chromium
 trap stop_started_now EXIT
+build_next
 prepare_database bench BENCH_DATABASE_URL
 build_image hello tryitnow/hello:latest
-build_next
 
 step "bench: acquire hot path (autocannon; floor = bare node server, same script, same Redis)"
 node --import tsx bench/acquire.ts

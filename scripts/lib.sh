@@ -298,14 +298,14 @@ stop_started_now() {
 # ---------------------------------------------------------------- project steps
 migrate() {
   step "migrating database $TIN_DB_NAME"
-  node_modules/.bin/tsx scripts/migrate.ts
+  node .next/tin-migrate.mjs
 }
 
 # ensure_admin: a first start gets a dashboard admin (its password printed once and kept in
 # .data/admin-password), or the one ADMIN_EMAIL / ADMIN_PASSWORD name.
 ensure_admin() {
   step "dashboard users"
-  node_modules/.bin/tsx scripts/admin.ts ensure
+  node .next/tin-admin.mjs ensure
 }
 
 # build_image NAME TAG: builds examples/NAME locally (nothing is pulled); skipped when unchanged.
@@ -329,10 +329,10 @@ build_image() {
 }
 
 build_next() {
-  if [ -f .next/tin-server.mjs ] && [ -z "$(find app components lib embed public server.ts next.config.ts package.json -newer .next/tin-server.mjs 2>/dev/null | head -1)" ]; then
+  if [ -f .next/tin-server.mjs ] && [ -z "$(find app components lib embed public worker drizzle server.ts scripts/migrate.ts scripts/admin.ts next.config.ts package.json -newer .next/tin-server.mjs 2>/dev/null | head -1)" ]; then
     info "web build is up to date"; return
   fi
-  step "building the web app (next build + server bundle)"
+  step "building the web app and the bundles (next build; web, worker, migrate and admin bundles)"
   npm run --silent build >"$LOGS/next-build.log" 2>&1 || { tail -40 "$LOGS/next-build.log"; fail "build failed"; }
   info "built (log: $LOGS/next-build.log)"
 }
@@ -350,10 +350,11 @@ prepare() {
 prepare_stack() {
   prepare
   start_caddy "$TIN_CADDY_ADMIN" caddy
+  # Everything runs from the build (.next/): the migrations and the admin step too.
+  build_next
   migrate
   ensure_admin
   build_image hello tryitnow/hello:latest
-  build_next
 }
 
 # prepare_database SUFFIX: a database of its own (<name>_SUFFIX) for tests or benchmarks, migrated;

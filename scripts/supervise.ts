@@ -52,7 +52,7 @@ for (let index = 1; index <= config.WORKER_PROCESSES; index += 1) {
     name: `worker-${index}`,
     kind: "worker",
     command: custom ? "/bin/sh" : process.execPath,
-    args: custom ? ["-c", custom] : ["--import", "tsx", "worker/index.ts"],
+    args: custom ? ["-c", custom] : [".next/tin-worker.mjs"],
     env: {},
     logFile: logs && join(logs, "worker.log"),
   });

@@ -7,12 +7,12 @@ source "$(dirname "$0")/lib.sh"
 prepare chromium
 trap stop_started_now EXIT
 
+build_next
 prepare_database test TEST_DATABASE_URL
 prepare_database open OPEN_DATABASE_URL
 prepare_database supervise SUPERVISE_DATABASE_URL
 build_image hello tryitnow/hello:latest
 build_image hello-alt tryitnow/hello-alt:latest
-build_next
 
 status=0
 rm -rf "$DATA/test-results" && mkdir -p "$DATA/test-results"
