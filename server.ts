@@ -6,7 +6,6 @@ import { POST as acquireRoute } from "./app/api/v1/demo/acquire/route";
 import { POST as challengeRoute } from "./app/api/v1/demo/challenge/route";
 import { POST as beaconRoute } from "./app/api/v1/events/route";
 import { loadConfig } from "./lib/config";
-import { AcquisitionHistory } from "./lib/store/history";
 import { flushEvents } from "./lib/events/publish";
 import { EDGE_HEADER, PEER_HEADER } from "./lib/http/client-ip";
 import { type RouteHandler, serveRouteHandler } from "./lib/http/node-adapter";
@@ -14,12 +13,13 @@ import { errorResponse, requestIdOf } from "./lib/http/route";
 import { routeKey } from "./lib/http/routes";
 import { baseSecurityHeaders, newNonce, pageContentSecurityPolicy } from "./lib/http/security-headers";
 import { webContext } from "./lib/http/web-context";
-import { derivedKey } from "./lib/secrets";
+import { FRONT_FORWARDED_HEADER, FRONT_PEER_HEADER, webListeners } from "./lib/http/web-listeners";
 import { openApiPossible } from "./lib/keys/authenticate";
 import { flushKeyUse } from "./lib/keys/usage";
 import { createLogger } from "./lib/log";
 import { shutdownWatchers } from "./lib/pool/watch";
-import { FRONT_FORWARDED_HEADER, FRONT_PEER_HEADER, webListeners } from "./lib/http/web-listeners";
+import { derivedKey } from "./lib/secrets";
+import { AcquisitionHistory } from "./lib/store/history";
 import { announceWebProcess, WEB_PROCESS_ID } from "./lib/web-process";
 
 /**
@@ -49,7 +49,9 @@ const handle = app.getRequestHandler();
  * same route handlers, served directly. Every other request (and these too, when reached through
  * Next.js) behaves the same.
  */
-const FAST_ROUTES = new Map<string, RouteHandler>([acquireRoute, challengeRoute, beaconRoute].map((route) => [routeKey(route.route), route]));
+const FAST_ROUTES = new Map<string, RouteHandler>(
+  [acquireRoute, challengeRoute, beaconRoute].map((route) => [routeKey(route.route), route]),
+);
 
 /**
  * Paths whose route handlers write their own request log line (withRoute); the rest — pages, static
@@ -77,7 +79,9 @@ let inFlight = 0;
 await app.prepare();
 // The keys acquire signs with come from the deployment's secret (MariaDB when AUTH_SECRET is unset):
 // loaded now, so a later MariaDB outage does not reach the acquire path (ARCHITECTURE.md, "Restarts").
-derivedKey(webContext(), "instance-token").catch((error: Error) => log.warn({ err: error.message }, "secret not loaded yet; the first acquire loads it"));
+derivedKey(webContext(), "instance-token").catch((error: Error) =>
+  log.warn({ err: error.message }, "secret not loaded yet; the first acquire loads it"),
+);
 const serve = (edge: "direct" | "proxy" | "front") => (req: IncomingMessage, res: ServerResponse) => {
   const started = performance.now();
   if (edge === "front") {
@@ -95,7 +99,9 @@ const serve = (edge: "direct" | "proxy" | "front") => (req: IncomingMessage, res
   const path = req.url?.split("?")[0] ?? "/";
   // The proxy's health check of this process (several web processes): alive and not stopping. Not logged.
   if (path === LIVE_PATH) {
-    res.writeHead(stopping ? 503 : 200, { "content-type": "text/plain", "cache-control": "no-store" }).end(stopping ? "stopping\n" : "ok\n");
+    res
+      .writeHead(stopping ? 503 : 200, { "content-type": "text/plain", "cache-control": "no-store" })
+      .end(stopping ? "stopping\n" : "ok\n");
     return;
   }
   // One request id for the whole request: route handlers read this header, every response echoes it.
@@ -125,7 +131,10 @@ const serve = (edge: "direct" | "proxy" | "front") => (req: IncomingMessage, res
     res.once("finish", () => {
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
       const outcome = res.statusCode < 400 ? "ok" : res.statusCode === 404 ? "NOT_FOUND" : "error";
-      log.info({ requestId, method: req.method, route: "page", path: path.slice(0, 200), status: res.statusCode, durationMs, outcome }, "request");
+      log.info(
+        { requestId, method: req.method, route: "page", path: path.slice(0, 200), status: res.statusCode, durationMs, outcome },
+        "request",
+      );
     });
   }
   if (!valid) {
@@ -161,7 +170,8 @@ const leaveDeployment = announceWebProcess(webContext());
 
 // The dashboard's acquisitions per minute: this process's counter gains, flushed off the request path.
 const history = new AcquisitionHistory();
-const flushHistory = () => history.flush(webContext()).catch((error: Error) => log.warn({ err: error.message }, "history flush failed"));
+const flushHistory = () =>
+  history.flush(webContext()).catch((error: Error) => log.warn({ err: error.message }, "history flush failed"));
 setInterval(flushHistory, 5000).unref();
 if (listeners.tcp) {
   server.listen(port, host, () => {
@@ -169,7 +179,11 @@ if (listeners.tcp) {
     listenOnSocket(proxyServer, listeners.proxy, "web listening for the proxy");
   });
 } else {
-  listenOnSocket(server, listeners.front, `web ${config.WEB_INDEX} of ${config.WEB_PROCESSES} listening for HOST:PORT through the proxy`);
+  listenOnSocket(
+    server,
+    listeners.front,
+    `web ${config.WEB_INDEX} of ${config.WEB_PROCESSES} listening for HOST:PORT through the proxy`,
+  );
   listenOnSocket(proxyServer, listeners.proxy, `web ${config.WEB_INDEX} of ${config.WEB_PROCESSES} listening for the proxy`);
 }
 
@@ -249,6 +263,8 @@ const shutdown = (signal: string) => {
   }, SHUTDOWN_DEADLINE_MS).unref();
 };
 // A rejection nobody awaited is logged; it never ends the process (ARCHITECTURE.md, "Restarts").
-process.on("unhandledRejection", (reason) => log.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection"));
+process.on("unhandledRejection", (reason) =>
+  log.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection"),
+);
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

@@ -55,13 +55,40 @@ async function main() {
   await resetAndFill(1);
   const probe = await acquireScript.run(
     redis,
-    { ready: keys.ready, expiry: keys.expiry, cfg: keys.cfg, hourCounter: keys.rateLimit("probe", "h"), dayCounter: keys.rateLimit("probe", "d"), bucket: keys.bucket, keyBucket: keys.keyBucket("none"), spent: keys.answer("none"), blocks: keys.blocks },
-    { nowMs: Date.now(), clientIp: "1", defaultHourly: 0, defaultDaily: 0, hourResetMs: 1, dayResetMs: 1, instPrefix: keys.instPrefix, launchOnly: 0, defaultLifetimeMs: 14_400_000, caller: "server", answer: "", keyRate: 0, blockCandidates: "" },
+    {
+      ready: keys.ready,
+      expiry: keys.expiry,
+      cfg: keys.cfg,
+      hourCounter: keys.rateLimit("probe", "h"),
+      dayCounter: keys.rateLimit("probe", "d"),
+      bucket: keys.bucket,
+      keyBucket: keys.keyBucket("none"),
+      spent: keys.answer("none"),
+      blocks: keys.blocks,
+    },
+    {
+      nowMs: Date.now(),
+      clientIp: "1",
+      defaultHourly: 0,
+      defaultDaily: 0,
+      hourResetMs: 1,
+      dayResetMs: 1,
+      instPrefix: keys.instPrefix,
+      launchOnly: 0,
+      defaultLifetimeMs: 14_400_000,
+      caller: "server",
+      answer: "",
+      keyRate: 0,
+      blockCandidates: "",
+    },
   );
   if (probe.status !== "OK") throw new Error(`acquire script answered ${probe.status}`);
 
   const web = spawnLogged("web", process.execPath, [".next/tin-server.mjs"]);
-  const quiet = spawnLogged("web-events-off", process.execPath, [".next/tin-server.mjs"], { PORT: "18093", ANALYTICS_EVENTS: "off" });
+  const quiet = spawnLogged("web-events-off", process.execPath, [".next/tin-server.mjs"], {
+    PORT: "18093",
+    ANALYTICS_EVENTS: "off",
+  });
   const floor = spawnLogged("floor", process.execPath, ["--import", "tsx", "bench/floor-server.ts"]);
   // The events stream exists (as a worker makes it), so the web with events on really publishes them.
   const nc = await connectBus(config.NATS_URL);
@@ -86,7 +113,11 @@ async function main() {
   const setAppendOnly = async (value: "yes" | "no") => {
     await redis.config("SET", "appendonly", value);
     // Turning it on rewrites the file in the background: wait, so no run pays for that rewrite.
-    await waitFor("the append-only rewrite", async () => !/aof_rewrite_in_progress:1/.test(await redis.info("persistence")), 60_000);
+    await waitFor(
+      "the append-only rewrite",
+      async () => !/aof_rewrite_in_progress:1/.test(await redis.info("persistence")),
+      60_000,
+    );
   };
   for (const connections of [1, 10, 50]) {
     const plan: (readonly [string, string, string])[] = [["floor (bare node + same script)", FLOOR, "floor"]];
@@ -106,14 +137,28 @@ async function main() {
       await resetAndFill(FILL, rate);
       const figure = await load(url, connections, SECONDS);
       // A run that measured refusals measured nothing: the bench stops rather than print it.
-      if (figure.non2xx || figure.errors) throw new Error(`${target} at c${connections}: ${figure.non2xx} non-2xx answers, ${figure.errors} errors`);
-      rows.push({ target, connections, requests: figure.requests, "req/s": figure.rps, "mean ms": figure.mean, "p50 ms": figure.p50, "p99 ms": figure.p99, non2xx: figure.non2xx, errors: figure.errors });
+      if (figure.non2xx || figure.errors)
+        throw new Error(`${target} at c${connections}: ${figure.non2xx} non-2xx answers, ${figure.errors} errors`);
+      rows.push({
+        target,
+        connections,
+        requests: figure.requests,
+        "req/s": figure.rps,
+        "mean ms": figure.mean,
+        "p50 ms": figure.p50,
+        "p99 ms": figure.p99,
+        non2xx: figure.non2xx,
+        errors: figure.errors,
+      });
       figures.push({ target: kind, connections, ...figure });
       if (kind === "web") await purgeEvents(); // the stream does not grow over the run
     }
   }
   const median = (kind: string, c: number) => {
-    const values = figures.filter((f) => f.target === kind && f.connections === c).map((f) => f.rps as number).sort((a, b) => a - b);
+    const values = figures
+      .filter((f) => f.target === kind && f.connections === c)
+      .map((f) => f.rps as number)
+      .sort((a, b) => a - b);
     return values[Math.floor(values.length / 2)];
   };
   const ratio = (c: number, over = "floor") => Math.round((median("web", c) / median(over, c)) * 1000) / 10;
@@ -121,9 +166,17 @@ async function main() {
     note: "ready list filled via reserve/ready scripts; no containers; LOG_LEVEL=info; web with API_KEY (key checked, token signed); Redis appendonly yes + appendfsync everysec unless the row says no",
     results: figures,
     web_over_floor_pct: { c1: ratio(1), c10: ratio(10), c50: ratio(50) },
-    events_on_over_off_pct: { c1: ratio(1, "web-events-off"), c10: ratio(10, "web-events-off"), c50: ratio(50, "web-events-off") },
+    events_on_over_off_pct: {
+      c1: ratio(1, "web-events-off"),
+      c10: ratio(10, "web-events-off"),
+      c50: ratio(50, "web-events-off"),
+    },
     aof_on_over_off_pct: { c1: ratio(1, "web-aof-off"), c10: ratio(10, "web-aof-off"), c50: ratio(50, "web-aof-off") },
-    cap_on_over_off_pct: { c1: Math.round((median("web-capped", 1) / median("web", 1)) * 1000) / 10, c10: Math.round((median("web-capped", 10) / median("web", 10)) * 1000) / 10, c50: Math.round((median("web-capped", 50) / median("web", 50)) * 1000) / 10 },
+    cap_on_over_off_pct: {
+      c1: Math.round((median("web-capped", 1) / median("web", 1)) * 1000) / 10,
+      c10: Math.round((median("web-capped", 10) / median("web", 10)) * 1000) / 10,
+      c50: Math.round((median("web-capped", 50) / median("web", 50)) * 1000) / 10,
+    },
     redis_appendonly_at_start: aofAtStart,
   });
   await redis.config("SET", "appendonly", aofAtStart);

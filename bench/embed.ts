@@ -25,7 +25,12 @@ const caller = cliCaller("npm run bench");
 
 const stats = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return { n: sorted.length, "p50 ms": Math.round(percentile(sorted, 50)), "p95 ms": Math.round(percentile(sorted, 95)), "max ms": Math.round(sorted[sorted.length - 1]) };
+  return {
+    n: sorted.length,
+    "p50 ms": Math.round(percentile(sorted, 50)),
+    "p95 ms": Math.round(percentile(sorted, 95)),
+    "max ms": Math.round(sorted[sorted.length - 1]),
+  };
 };
 
 async function ready(): Promise<number> {
@@ -50,7 +55,11 @@ async function main() {
   });
   try {
     await waitFor("web", async () => (await fetch(`${WEB}/health`)).status === 200);
-    await createApp(ctx, { slug: APP, image: "tryitnow/hello:latest", pool_target: 4, pool_min: 0, pool_max: 40, launch_page: true }, caller);
+    await createApp(
+      ctx,
+      { slug: APP, image: "tryitnow/hello:latest", pool_target: 4, pool_min: 0, pool_max: 40, launch_page: true },
+      caller,
+    );
     await waitFor("4 ready", async () => (await ready()) >= 4, 60_000);
 
     const context = await browser.newContext();
@@ -74,7 +83,9 @@ async function main() {
       await button.waitFor();
       // The visitor reads the page while the browser check runs (the app's gate is on by default):
       // the click comes once it is done, and how long it took is a figure of its own.
-      await page.waitForFunction(() => performance.getEntriesByName("tryitnow:checked").length > 0, undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => performance.getEntriesByName("tryitnow:checked").length > 0, undefined, {
+        timeout: 30_000,
+      });
       checking.push(await page.evaluate(() => performance.getEntriesByName("tryitnow:checked")[0].startTime));
       const started = performance.now();
       const [tab] = await Promise.all([context.waitForEvent("page"), button.click()]);
@@ -82,10 +93,16 @@ async function main() {
       clickToPage.push(performance.now() - started);
       const [share, request, opening] = await page.evaluate(() => {
         const marks = window as unknown as { t0: number; t1: number };
-        const entry = performance.getEntriesByType("resource").find((e) => e.name.endsWith("/api/v1/demo/acquire")) as PerformanceResourceTiming;
+        const entry = performance
+          .getEntriesByType("resource")
+          .find((e) => e.name.endsWith("/api/v1/demo/acquire")) as PerformanceResourceTiming;
         const [tab] = performance.getEntriesByName("tryitnow:tab");
         const [click] = performance.getEntriesByName("tryitnow:click");
-        return [marks.t1 - marks.t0, entry ? entry.responseEnd - entry.startTime : Number.NaN, tab && click ? tab.startTime - click.startTime : Number.NaN];
+        return [
+          marks.t1 - marks.t0,
+          entry ? entry.responseEnd - entry.startTime : Number.NaN,
+          tab && click ? tab.startTime - click.startTime : Number.NaN,
+        ];
       });
       clickToUrl.push(share);
       acquireRequest.push(request);
@@ -130,7 +147,9 @@ async function main() {
   } finally {
     await browser.close();
     await removeApp(ctx, APP, caller).catch(() => undefined);
-    await waitFor("drained", async () => (await ctx.runtime.list()).every((container) => container.app !== APP), 30_000).catch(() => undefined);
+    await waitFor("drained", async () => (await ctx.runtime.list()).every((container) => container.app !== APP), 30_000).catch(
+      () => undefined,
+    );
     await worker.stop();
     await web.stop();
     await caddy.stop();

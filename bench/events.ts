@@ -34,8 +34,14 @@ function syntheticEvents(total: number): AnalyticsEvent[] {
   const list: AnalyticsEvent[] = [];
   const now = Date.now();
   while (list.length < total) {
-    const base = { app: INGEST_APP, request_id: randomUUID(), visitor: "v".repeat(32), atMs: now - Math.floor(Math.random() * 7_200_000) };
-    for (let i = 0; i < 6; i += 1) list.push({ ...base, id: randomUUID(), type: "impression", instance: null, data: { page: "/pricing?utm_source=bench" } });
+    const base = {
+      app: INGEST_APP,
+      request_id: randomUUID(),
+      visitor: "v".repeat(32),
+      atMs: now - Math.floor(Math.random() * 7_200_000),
+    };
+    for (let i = 0; i < 6; i += 1)
+      list.push({ ...base, id: randomUUID(), type: "impression", instance: null, data: { page: "/pricing?utm_source=bench" } });
     list.push({ ...base, id: randomUUID(), type: "click", instance: null, data: { page: "/pricing" } });
     const instance = newInstanceId();
     list.push({ ...base, id: randomUUID(), type: "acquired", instance, data: {} });
@@ -63,12 +69,24 @@ async function ingest(): Promise<Record<string, string | number>[]> {
   // Baseline: the same rows, plain multi-row INSERTs of 1,000 into a copy of the table.
   await ctx.db.execute(sql`DROP TABLE IF EXISTS events_plain`);
   await ctx.db.execute(sql`CREATE TABLE events_plain LIKE events`);
-  const rows = list.map((e) => ({ id: e.id, type: e.type, app: e.app, instance: e.instance, at: new Date(e.atMs), requestId: e.request_id, visitor: e.visitor, data: e.data }));
+  const rows = list.map((e) => ({
+    id: e.id,
+    type: e.type,
+    app: e.app,
+    instance: e.instance,
+    at: new Date(e.atMs),
+    requestId: e.request_id,
+    visitor: e.visitor,
+    data: e.data,
+  }));
   let started = performance.now();
   for (let start = 0; start < rows.length; start += 1000) {
     const chunk = rows.slice(start, start + 1000);
     const values = sql.join(
-      chunk.map((r) => sql`(${r.id}, ${r.type}, ${r.app}, ${r.instance}, ${r.at}, ${r.requestId}, ${r.visitor}, ${JSON.stringify(r.data)})`),
+      chunk.map(
+        (r) =>
+          sql`(${r.id}, ${r.type}, ${r.app}, ${r.instance}, ${r.at}, ${r.requestId}, ${r.visitor}, ${JSON.stringify(r.data)})`,
+      ),
       sql`, `,
     );
     await ctx.db.execute(sql`INSERT INTO events_plain (id, type, app, instance, at, request_id, visitor, data) VALUES ${values}`);
@@ -90,13 +108,26 @@ async function ingest(): Promise<Record<string, string | number>[]> {
   const writerSeconds = (performance.now() - started) / 1000;
   stopped = true;
   await writer;
-  const [rolled] = await ctx.db.select({ n: sql<string>`SUM(${eventRollups.count})` }).from(eventRollups).where(eq(eventRollups.app, INGEST_APP));
+  const [rolled] = await ctx.db
+    .select({ n: sql<string>`SUM(${eventRollups.count})` })
+    .from(eventRollups)
+    .where(eq(eventRollups.app, INGEST_APP));
   if (Number(rolled.n) !== TOTAL) throw new Error(`rollups count ${rolled.n}, not ${TOTAL}`);
   await clearIngest();
   await jsm.streams.purge(names.events.name);
   return [
-    { path: "plain multi-row INSERT (1,000 rows each), no bus", events: TOTAL, seconds: round(plainSeconds), "events/s": Math.round(TOTAL / plainSeconds) },
-    { path: "JetStream → writer (INSERT IGNORE, rollups, sessions, ack)", events: TOTAL, seconds: round(writerSeconds), "events/s": Math.round(TOTAL / writerSeconds) },
+    {
+      path: "plain multi-row INSERT (1,000 rows each), no bus",
+      events: TOTAL,
+      seconds: round(plainSeconds),
+      "events/s": Math.round(TOTAL / plainSeconds),
+    },
+    {
+      path: "JetStream → writer (INSERT IGNORE, rollups, sessions, ack)",
+      events: TOTAL,
+      seconds: round(writerSeconds),
+      "events/s": Math.round(TOTAL / writerSeconds),
+    },
   ];
 }
 
@@ -123,12 +154,23 @@ async function beacons(): Promise<Record<string, string | number>[]> {
   const web = spawnLogged("web-beacons", process.execPath, [".next/tin-server.mjs"], { BEACON_RATE_PER_MINUTE: "0" });
   await waitFor("web", async () => (await fetch(`${WEB}/health`)).status === 200);
   const call = (path: string, body: unknown) =>
-    fetch(`${WEB}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": config.API_KEY }, body: JSON.stringify(body) });
+    fetch(`${WEB}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": config.API_KEY },
+      body: JSON.stringify(body),
+    });
   const app = `beacons-${randomUUID().slice(0, 6)}`;
   await call("/api/v1/apps", { slug: app, image: "tryitnow/hello:latest", pool_target: 0, pool_min: 0 });
-  const key = await (await call("/api/v1/keys", { name: "bench beacons", kind: "publishable", apps: [app], allowed_origins: [SITE] })).json();
+  const key = await (
+    await call("/api/v1/keys", { name: "bench beacons", kind: "publishable", apps: [app], allowed_origins: [SITE] })
+  ).json();
   const floor = await startFloor(app);
-  const body = JSON.stringify({ type: "impression", app, page: `${SITE}/pricing?utm_source=bench`, referrer: "https://news.example/" });
+  const body = JSON.stringify({
+    type: "impression",
+    app,
+    page: `${SITE}/pricing?utm_source=bench`,
+    referrer: "https://news.example/",
+  });
   const headers = { "content-type": "text/plain;charset=UTF-8", origin: SITE, "user-agent": PERSON };
   const rows: Record<string, string | number>[] = [];
   for (const connections of [10, 50]) {

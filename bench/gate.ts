@@ -7,8 +7,8 @@
  * and issued and verified in-process, per second.
  */
 import { createHash } from "node:crypto";
-import autocannon from "autocannon";
 import type { Challenge } from "altcha-lib";
+import autocannon from "autocannon";
 import { createContext } from "../lib/context";
 import { checkAnswer, issueChallenge } from "../lib/gate/challenge";
 import { MIRROR_MARKER } from "../lib/keys/mirror";

@@ -8,9 +8,9 @@
  *   concurrency. The rules may cost at most 10 % (ARCHITECTURE.md, "Egress").
  */
 import Docker from "dockerode";
+import { type AppSpec, initialSpec } from "../lib/app-spec";
 import { createApp } from "../lib/apps/create";
 import { mirrorApp } from "../lib/apps/mirror";
-import { type AppSpec, initialSpec } from "../lib/app-spec";
 import { removeApp } from "../lib/apps/remove";
 import { cliCaller } from "../lib/audit/model";
 import { createContext } from "../lib/context";

@@ -61,7 +61,10 @@ function processes(): Map<string, number> {
     if (pid) found.set(name, pid);
   }
   // The deployment's own Caddy (started by supervisedStack with its bootstrap file).
-  const caddy = spawnSync("pgrep", ["-f", `${stack.data}/caddy/bootstrap.json`], { encoding: "utf8" }).stdout.trim().split("\n").pop();
+  const caddy = spawnSync("pgrep", ["-f", `${stack.data}/caddy/bootstrap.json`], { encoding: "utf8" })
+    .stdout.trim()
+    .split("\n")
+    .pop();
   if (caddy) found.set("caddy", Number(caddy));
   for (const service of ["redis-server", "mariadbd", "nats-server", "dockerd"]) {
     try {
@@ -143,7 +146,9 @@ function slopePerHour(points: { t: number; y: number }[]): number {
  * such swings of a 20-minute run as growth (six series, every one flat over the full run).
  */
 function growth(points: { t: number; y: number }[]) {
-  const quarters = [0, 1, 2, 3].map((q) => points.slice(Math.floor((q * points.length) / 4), Math.floor(((q + 1) * points.length) / 4)));
+  const quarters = [0, 1, 2, 3].map((q) =>
+    points.slice(Math.floor((q * points.length) / 4), Math.floor(((q + 1) * points.length) / 4)),
+  );
   const means = quarters.map((part) => part.reduce((sum, p) => sum + p.y, 0) / Math.max(1, part.length));
   const later = quarters.slice(1).flatMap((part, i) => part.map((p) => (p.y - means[i + 1]) ** 2));
   const spread = Math.sqrt(later.reduce((sum, d) => sum + d, 0) / Math.max(1, later.length));
@@ -151,7 +156,12 @@ function growth(points: { t: number; y: number }[]) {
   const hours = points.length > 1 ? (quarters[3][0]?.t - quarters[1][0]?.t) / 3_600_000 : 0;
   const rise = means[3] - means[1];
   const grows =
-    points.length >= 8 && means[2] > means[1] && means[3] > means[2] && rise > 2 * spread && hours > 0 && rise / hours > 0.1 * level;
+    points.length >= 8 &&
+    means[2] > means[1] &&
+    means[3] > means[2] &&
+    rise > 2 * spread &&
+    hours > 0 &&
+    rise / hours > 0.1 * level;
   return { means, spread, grows };
 }
 

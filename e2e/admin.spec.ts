@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { type Browser, expect, type Page, test } from "@playwright/test";
-import { statusThroughProxy } from "./proxy";
 import { adminCli } from "../tests/setup/stack";
+import { statusThroughProxy } from "./proxy";
 
 /**
  * The dashboard as its owners use it, in Debian's Chromium against the real stack: sign-in, roles,
@@ -56,16 +56,24 @@ test("a viewer sees everything, and a mutation posted directly gets 403 and chan
   await expect(page.getByRole("button", { name: "Save changes" })).toHaveCount(0);
   const before = (await (await request.get("/api/v1/apps/default")).json()).pool_target;
 
-  const created = await page.request.post("/admin/api/apps", { data: { slug: "viewer-made", image: "tryitnow/hello:latest" }, headers: { Origin: BASE } });
+  const created = await page.request.post("/admin/api/apps", {
+    data: { slug: "viewer-made", image: "tryitnow/hello:latest" },
+    headers: { Origin: BASE },
+  });
   expect(created.status()).toBe(403);
-  const patched = await page.request.patch("/admin/api/apps/default", { data: { pool_target: before + 5 }, headers: { Origin: BASE } });
+  const patched = await page.request.patch("/admin/api/apps/default", {
+    data: { pool_target: before + 5 },
+    headers: { Origin: BASE },
+  });
   expect(patched.status()).toBe(403);
   expect((await patched.json()).code).toBe("FORBIDDEN");
   expect((await request.get("/api/v1/apps/viewer-made")).status()).toBe(404);
   expect((await (await request.get("/api/v1/apps/default")).json()).pool_target).toBe(before);
 
   // No session at all: 401. And the admin session is no API key: /api/v1 does not accept it.
-  expect((await request.post("/admin/api/apps", { data: { slug: "anon", image: "x" }, headers: { Origin: BASE } })).status()).toBe(401);
+  expect(
+    (await request.post("/admin/api/apps", { data: { slug: "anon", image: "x" }, headers: { Origin: BASE } })).status(),
+  ).toBe(401);
   await context.close();
 });
 
@@ -98,9 +106,20 @@ test("creating an app fills its pool and the overview shows it live; raising the
   await context.close();
 });
 
-test("env values are never shown again: masked for a viewer and an admin, kept on save, replaced or deleted by the admin", async ({ browser, request }) => {
+test("env values are never shown again: masked for a viewer and an admin, kept on save, replaced or deleted by the admin", async ({
+  browser,
+  request,
+}) => {
   const slug = `env-${randomBytes(3).toString("hex")}`;
-  const made = await request.post("/api/v1/apps", { data: { slug, image: "tryitnow/hello:latest", pool_target: 0, pool_min: 0, env: { DB_PASSWORD: "hunter2-secret", REGION: "eu-west" } } });
+  const made = await request.post("/api/v1/apps", {
+    data: {
+      slug,
+      image: "tryitnow/hello:latest",
+      pool_target: 0,
+      pool_min: 0,
+      env: { DB_PASSWORD: "hunter2-secret", REGION: "eu-west" },
+    },
+  });
   expect(made.status()).toBe(201);
   const viewer = await signedIn(browser, VIEWER);
   await viewer.page.goto(`/admin/apps/${slug}`);
@@ -131,14 +150,28 @@ test("env values are never shown again: masked for a viewer and an admin, kept o
   await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
   await expect(env).toHaveValue("DB_PASSWORD=********\nFEATURE=********");
   await context.close();
-  expect((await (await request.get(`/api/v1/apps/${slug}`)).json()).env).toEqual({ DB_PASSWORD: "********", FEATURE: "********" });
+  expect((await (await request.get(`/api/v1/apps/${slug}`)).json()).env).toEqual({
+    DB_PASSWORD: "********",
+    FEATURE: "********",
+  });
   await request.delete(`/api/v1/apps/${slug}`);
 });
 
-test("the app page says what an instance may reach; an admin picks the outbound network from the keyboard", async ({ browser, request }) => {
+test("the app page says what an instance may reach; an admin picks the outbound network from the keyboard", async ({
+  browser,
+  request,
+}) => {
   const slug = `net-${randomBytes(3).toString("hex")}`;
   const made = await request.post("/api/v1/apps", {
-    data: { slug, image: "tryitnow/hello:latest", pool_target: 0, pool_min: 0, egress: "allow", egress_allow: ["203.0.113.0/24:443"], api_access: false },
+    data: {
+      slug,
+      image: "tryitnow/hello:latest",
+      pool_target: 0,
+      pool_min: 0,
+      egress: "allow",
+      egress_allow: ["203.0.113.0/24:443"],
+      api_access: false,
+    },
   });
   expect(made.status()).toBe(201);
   const { context, page } = await signedIn(browser, ADMIN);
@@ -228,7 +261,10 @@ test("a key is shown once and then only its prefix; revoking it makes the API re
   const key = (await page.getByTestId("new-key-value").textContent()) ?? "";
 
   const acquire = (apiKey: string) =>
-    request.post("/api/v1/demo/acquire", { data: { app: SLUG }, headers: { "X-API-Key": apiKey, Origin: "http://shop.example" } });
+    request.post("/api/v1/demo/acquire", {
+      data: { app: SLUG },
+      headers: { "X-API-Key": apiKey, Origin: "http://shop.example" },
+    });
   // The key is good: what the app asks of its visitors next is the browser check (tests/drain.test.ts).
   const accepted = await acquire(key);
   expect(accepted.status()).toBe(403);
@@ -252,7 +288,10 @@ test("a key is shown once and then only its prefix; revoking it makes the API re
   await context.close();
 });
 
-test("an admin blocks an address from the keyboard, reads who held a demo, and unblocks; a viewer reads no addresses", async ({ browser, request }) => {
+test("an admin blocks an address from the keyboard, reads who held a demo, and unblocks; a viewer reads no addresses", async ({
+  browser,
+  request,
+}) => {
   // Blocks an interrupted earlier run left behind go first (the API is open here: no key yet).
   const left = ((await (await request.get("/api/v1/blocks")).json()) as { blocks: { id: string }[] }).blocks;
   for (const block of left) await request.delete(`/api/v1/blocks/${block.id}`);
@@ -282,11 +321,14 @@ test("an admin blocks an address from the keyboard, reads who held a demo, and u
   expect(got.status()).toBe(200);
   const { id } = (await got.json()) as { id: string };
   await expect
-    .poll(async () => {
-      await page.goto(`/admin/abuse?instance=${id}`);
-      await page.waitForLoadState("networkidle"); // the search it starts by itself
-      return page.getByRole("table", { name: "Abuse trail" }).getByRole("row").count();
-    }, { timeout: 20_000 })
+    .poll(
+      async () => {
+        await page.goto(`/admin/abuse?instance=${id}`);
+        await page.waitForLoadState("networkidle"); // the search it starts by itself
+        return page.getByRole("table", { name: "Abuse trail" }).getByRole("row").count();
+      },
+      { timeout: 20_000 },
+    )
     .toBe(2);
   await expect(page.getByRole("table", { name: "Abuse trail" })).toContainText("127.0.0.1");
   await expect(page.getByRole("table", { name: "Abuse trail" })).toContainText("running");
@@ -339,7 +381,15 @@ test("the audit log lists what was done, and filters by target", async ({ browse
   const { context, page } = await signedIn(browser, ADMIN);
   await page.goto("/admin/audit");
   const log = page.getByRole("table", { name: "Audit log" });
-  for (const action of ["app.create", "app.update", "instance.extend", "instance.terminate", "key.create", "key.revoke", "user.create"]) {
+  for (const action of [
+    "app.create",
+    "app.update",
+    "instance.extend",
+    "instance.terminate",
+    "key.create",
+    "key.revoke",
+    "user.create",
+  ]) {
     await expect(log.getByText(action, { exact: true }).first()).toBeVisible();
   }
   await expect(log).toContainText(ADMIN.email);
@@ -354,7 +404,13 @@ test("the audit log lists what was done, and filters by target", async ({ browse
 
 test("the overview says when a drain cap turned demos away", async ({ browser, request }) => {
   const slug = `cap-${randomBytes(3).toString("hex")}`;
-  expect((await request.post("/api/v1/apps", { data: { slug, image: "tryitnow/hello:latest", pool_target: 2, pool_min: 0, acquire_rate: 1 } })).status()).toBe(201);
+  expect(
+    (
+      await request.post("/api/v1/apps", {
+        data: { slug, image: "tryitnow/hello:latest", pool_target: 2, pool_min: 0, acquire_rate: 1 },
+      })
+    ).status(),
+  ).toBe(201);
   const acquire = () => request.post("/api/v1/demo/acquire", { data: { app: slug } });
   await expect(async () => expect((await acquire()).status()).toBe(200)).toPass({ timeout: 60_000 });
   const capped = await acquire();
@@ -374,7 +430,9 @@ test("the overview says when a drain cap turned demos away", async ({ browser, r
 test("the overview's banner says why the health is degraded, and goes when the cause does", async ({ browser, request }) => {
   // A long slug: the reason wraps on a phone.
   const slug = `broken-image-long-name-${randomBytes(3).toString("hex")}`;
-  const created = await request.post("/api/v1/apps", { data: { slug, image: "tryitnow/no-such-image:latest", pool_target: 1, pool_min: 0, pool_max: 2 } });
+  const created = await request.post("/api/v1/apps", {
+    data: { slug, image: "tryitnow/no-such-image:latest", pool_target: 1, pool_min: 0, pool_max: 2 },
+  });
   expect(created.status()).toBe(201);
   const { context, page } = await signedIn(browser, ADMIN);
   await page.goto("/admin");
@@ -416,7 +474,9 @@ test("every dashboard page at 1280 and 375 px wide (screenshots in the run's out
       await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
       await page.screenshot({ path: `${SHOTS}/${name}-${width}.png`, fullPage: true });
       // Nothing may be wider than the screen (tables scroll inside their own box).
-      expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${width} px`).toBeLessThanOrEqual(width);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${width} px`).toBeLessThanOrEqual(
+        width,
+      );
     }
     await context.close();
   }

@@ -53,7 +53,9 @@ test.beforeAll(async ({ request }) => {
   server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://host");
     const analytics = url.searchParams.get("analytics") === "off" ? 'data-analytics="off"' : "";
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(`<!doctype html><html><head><title>Landing</title></head>
+    res
+      .writeHead(200, { "content-type": "text/html; charset=utf-8" })
+      .end(`<!doctype html><html><head><title>Landing</title></head>
 <body><h1>Our product</h1><p>Try it: <script src="${WEB}/embed.js" data-key="${publishable}" data-app="${SLUG}" ${analytics} async></script></p></body></html>`);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -68,10 +70,19 @@ test.beforeAll(async ({ request }) => {
     scopes: ["demo", "apps:read", "apps:write", "keys:write", "events:write", "analytics:read"],
   });
   secret = made.json.key;
-  const key = await api(request, "POST", "/api/v1/keys", { name: "landing", kind: "publishable", apps: [SLUG], allowed_origins: [`http://site.localhost:${port}`] });
+  const key = await api(request, "POST", "/api/v1/keys", {
+    name: "landing",
+    kind: "publishable",
+    apps: [SLUG],
+    allowed_origins: [`http://site.localhost:${port}`],
+  });
   publishable = key.json.key;
   await expect
-    .poll(async () => (await api(request, "GET", "/api/v1/pool/stats")).json?.apps?.find((a: { app: string }) => a.app === SLUG)?.ready ?? 0, { timeout: 60_000 })
+    .poll(
+      async () =>
+        (await api(request, "GET", "/api/v1/pool/stats")).json?.apps?.find((a: { app: string }) => a.app === SLUG)?.ready ?? 0,
+      { timeout: 60_000 },
+    )
     .toBe(4);
 });
 
@@ -86,7 +97,10 @@ test.afterAll(async ({ request }) => {
   await waitForOpenApi(request);
 });
 
-test("a scripted visit of the funnel gives exact numbers in the API, on the Analytics page and in its CSV", async ({ browser, request }) => {
+test("a scripted visit of the funnel gives exact numbers in the API, on the Analytics page and in its CSV", async ({
+  browser,
+  request,
+}) => {
   // 4 page views that see the button (a fifth has analytics off); 3 of them press it, each gets a
   // demo in a new tab, opened through Caddy.
   const views = [];
@@ -101,7 +115,11 @@ test("a scripted visit of the funnel gives exact numbers in the API, on the Anal
   }
   // A crawler's beacon is answered and not counted.
   const bot = await request.post(`${WEB}/api/v1/events?key=${publishable}`, {
-    headers: { "content-type": "text/plain", origin: `http://site.localhost:${port}`, "user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)" },
+    headers: {
+      "content-type": "text/plain",
+      origin: `http://site.localhost:${port}`,
+      "user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    },
     data: JSON.stringify({ type: "impression", app: SLUG, page: site() }),
   });
   expect(bot.status()).toBe(204);
@@ -114,18 +132,28 @@ test("a scripted visit of the funnel gives exact numbers in the API, on the Anal
 
   // One demo extended twice (one instance that extended); two converted, one of them twice with the
   // same label and once more with another, the other after it was released.
-  for (let i = 0; i < 2; i += 1) expect((await api(request, "POST", `/api/v1/demo/${ids[0]}/extend`, { minutes: 5 })).status).toBe(200);
-  for (let i = 0; i < 2; i += 1) expect((await api(request, "POST", `/api/v1/demo/${ids[0]}/convert`, { label: "signup" })).status).toBe(202);
-  expect((await api(request, "POST", `/api/v1/demo/${ids[0]}/convert`, { label: "paid", value: 49, currency: "EUR" })).status).toBe(202);
+  for (let i = 0; i < 2; i += 1)
+    expect((await api(request, "POST", `/api/v1/demo/${ids[0]}/extend`, { minutes: 5 })).status).toBe(200);
+  for (let i = 0; i < 2; i += 1)
+    expect((await api(request, "POST", `/api/v1/demo/${ids[0]}/convert`, { label: "signup" })).status).toBe(202);
+  expect(
+    (await api(request, "POST", `/api/v1/demo/${ids[0]}/convert`, { label: "paid", value: 49, currency: "EUR" })).status,
+  ).toBe(202);
   expect((await api(request, "DELETE", `/api/v1/demo/${ids[1]}`)).status).toBe(200);
-  await expect.poll(async () => (await api(request, "POST", `/api/v1/demo/${ids[1]}/convert`, {})).status, { timeout: 15_000 }).toBe(202);
+  await expect
+    .poll(async () => (await api(request, "POST", `/api/v1/demo/${ids[1]}/convert`, {})).status, { timeout: 15_000 })
+    .toBe(202);
 
   const expected = { impression: 4, click: 3, acquired: 4, visited: 3, extended: 1, converted: 2 };
   const from = new Date(Date.now() - 3_600_000).toISOString();
   const to = new Date(Date.now() + 3_600_000).toISOString();
   const read = async () => (await api(request, "GET", `/api/v1/analytics/funnel?app=${SLUG}&from=${from}&to=${to}`)).json;
   await expect
-    .poll(async () => Object.fromEntries(((await read())?.steps ?? []).map((s: { name: string; count: number }) => [s.name, s.count])), { timeout: 30_000 })
+    .poll(
+      async () =>
+        Object.fromEntries(((await read())?.steps ?? []).map((s: { name: string; count: number }) => [s.name, s.count])),
+      { timeout: 30_000 },
+    )
     .toEqual(expected);
   const funnel = await read();
   expect(funnel.steps.map((s: { name: string }) => s.name)).toEqual(Object.keys(expected));

@@ -4,8 +4,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
 import { extendOnceVisited } from "./extend";
-import { statusThroughProxy } from "./proxy";
 import { waitForOpenApi } from "./open-api";
+import { statusThroughProxy } from "./proxy";
 
 /**
  * The embeddable button on somebody else's site: a page served by this test from its own origin,
@@ -52,7 +52,8 @@ async function readyCount(request: APIRequestContext, app: string): Promise<numb
 }
 
 const SHOTS = ".data/test-results/screenshots";
-const shot = (target: Page, name: string) => target.screenshot({ path: `${SHOTS}/embed-${name}-${target.viewportSize()?.width}.png`, fullPage: true });
+const shot = (target: Page, name: string) =>
+  target.screenshot({ path: `${SHOTS}/embed-${name}-${target.viewportSize()?.width}.png`, fullPage: true });
 
 const shop = (query = "") => `http://shop.localhost:${port}/${query ? `?${query}` : ""}`;
 
@@ -74,7 +75,9 @@ test.beforeAll(async ({ request }) => {
       res.writeHead(200, { "content-type": "text/css" }).end(HOSTILE_CSS);
       return;
     }
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": CSP }).end(page(url.searchParams));
+    res
+      .writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": CSP })
+      .end(page(url.searchParams));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
@@ -87,7 +90,13 @@ test.beforeAll(async ({ request }) => {
   // A hard proof of work (seconds of hashing), so its busy state can be seen.
   await api(request, "POST", "/api/v1/apps", { slug: apps.gated, pool_target: 1, gate_difficulty: 6_000_000, ...fields });
   await api(request, "POST", "/api/v1/apps", { slug: apps.empty, pool_target: 0, ...fields });
-  await api(request, "POST", "/api/v1/apps", { slug: apps.stingy, pool_target: 1, max_extensions: 1, extend_minutes: 5, ...fields });
+  await api(request, "POST", "/api/v1/apps", {
+    slug: apps.stingy,
+    pool_target: 1,
+    max_extensions: 1,
+    extend_minutes: 5,
+    ...fields,
+  });
   await api(request, "POST", "/api/v1/apps", {
     slug: apps.launch,
     pool_target: 1,
@@ -96,7 +105,11 @@ test.beforeAll(async ({ request }) => {
     description: "A demo anyone may start from its page.",
     ...fields,
   });
-  const made = await api(request, "POST", "/api/v1/keys", { name: "e2e embed admin", kind: "secret", scopes: ["demo", "apps:write", "apps:read", "keys:write"] });
+  const made = await api(request, "POST", "/api/v1/keys", {
+    name: "e2e embed admin",
+    kind: "secret",
+    scopes: ["demo", "apps:write", "apps:read", "keys:write"],
+  });
   secret = made.json.key;
   const site = await api(request, "POST", "/api/v1/keys", {
     name: "shop site",
@@ -114,13 +127,21 @@ test.afterAll(async ({ request }) => {
   server?.close();
   // Leave the API open for the other browser tests: revoke every key made here (the admin key last).
   const { json } = await api(request, "GET", "/api/v1/keys");
-  const mine = (json?.keys ?? []).filter((key: { revoked_at: string | null; name: string }) => !key.revoked_at && key.name !== "e2e embed admin");
+  const mine = (json?.keys ?? []).filter(
+    (key: { revoked_at: string | null; name: string }) => !key.revoked_at && key.name !== "e2e embed admin",
+  );
   for (const key of mine) await api(request, "DELETE", `/api/v1/keys/${key.id}`);
-  const own = (json?.keys ?? []).find((key: { name: string; revoked_at: string | null }) => key.name === "e2e embed admin" && !key.revoked_at);
+  const own = (json?.keys ?? []).find(
+    (key: { name: string; revoked_at: string | null }) => key.name === "e2e embed admin" && !key.revoked_at,
+  );
   if (own) await api(request, "DELETE", `/api/v1/keys/${own.id}`);
 });
 
-test("on a hostile page with a strict CSP: open in a tab, count down, extend, survive a reload, end", async ({ page, context, request }) => {
+test("on a hostile page with a strict CSP: open in a tab, count down, extend, survive a reload, end", async ({
+  page,
+  context,
+  request,
+}) => {
   const violations = collectCspViolations(page);
   await page.goto(shop());
   const button = page.getByRole("button", { name: "Try it now" });
@@ -158,13 +179,19 @@ test("on a hostile page with a strict CSP: open in a tab, count down, extend, su
   expect(violations).toEqual([]);
 });
 
-test("when the status stream is refused (the per-address cap), the countdown follows the server by polling", async ({ page, request }) => {
+test("when the status stream is refused (the per-address cap), the countdown follows the server by polling", async ({
+  page,
+  request,
+}) => {
   // Fill this address's stream slots (SSE_MAX_PER_IP=4 in the test stack) with streams of another demo.
   const other = await api(request, "POST", "/api/v1/demo/acquire", { app: apps.second });
   expect(other.status).toBe(200);
   const streams = new AbortController();
   const open = () =>
-    fetch(`http://127.0.0.1:18080/api/v1/demo/${other.json.id}/status`, { headers: { "X-API-Key": secret }, signal: streams.signal }).then((r) => r.status);
+    fetch(`http://127.0.0.1:18080/api/v1/demo/${other.json.id}/status`, {
+      headers: { "X-API-Key": secret },
+      signal: streams.signal,
+    }).then((r) => r.status);
   try {
     expect(await Promise.all([open(), open(), open(), open()])).toEqual([200, 200, 200, 200]);
     expect(await open()).toBe(429);
@@ -210,7 +237,11 @@ test("two buttons for two apps on one page each get their own instance; modal mo
   const events: string[] = [];
   await page.exposeFunction("recordEvent", (name: string) => events.push(name));
   await page.goto(shop(`apps=${apps.main},${apps.second}&open=modal`));
-  await page.evaluate(() => document.addEventListener("tryitnow:acquired", (e) => (window as unknown as { recordEvent(n: string): void }).recordEvent((e as CustomEvent).detail.app)));
+  await page.evaluate(() =>
+    document.addEventListener("tryitnow:acquired", (e) =>
+      (window as unknown as { recordEvent(n: string): void }).recordEvent((e as CustomEvent).detail.app),
+    ),
+  );
   const buttons = page.getByRole("button", { name: "Try it now" });
   await expect(buttons).toHaveCount(2);
   await buttons.nth(0).click();
@@ -228,7 +259,11 @@ test("two buttons for two apps on one page each get their own instance; modal mo
   expect(events.sort()).toEqual([apps.main, apps.second].sort());
 });
 
-test("the browser check runs while the page is read, on the page's thread, and is loaded only for apps that ask", async ({ page, context, browser }) => {
+test("the browser check runs while the page is read, on the page's thread, and is loaded only for apps that ask", async ({
+  page,
+  context,
+  browser,
+}) => {
   const loaded: string[] = [];
   const bodies: Record<string, unknown>[] = [];
   page.on("request", (req) => {
@@ -272,17 +307,24 @@ test("the browser check runs while the page is read, on the page's thread, and i
   await narrow.close();
 });
 
-test("when the browser check cannot run (its script is blocked), the visitor gets plain words and no demo", async ({ browser, request }) => {
+test("when the browser check cannot run (its script is blocked), the visitor gets plain words and no demo", async ({
+  browser,
+  request,
+}) => {
   for (const width of [1280, 375]) {
     const visitor = await browser.newContext({ viewport: { width, height: 700 } });
     await visitor.route("**/embed-gate.js", (route) => route.abort());
     const page = await visitor.newPage();
     await page.goto(shop(`apps=${apps.gated}`));
-    const before = (await api(request, "GET", "/api/v1/pool/stats")).json.apps.find((a: { app: string }) => a.app === apps.gated).assigned;
+    const before = (await api(request, "GET", "/api/v1/pool/stats")).json.apps.find(
+      (a: { app: string }) => a.app === apps.gated,
+    ).assigned;
     await Promise.all([visitor.waitForEvent("page"), page.getByRole("button", { name: "Try it now" }).click()]);
     await expect(page.getByText("The browser check did not pass. Please reload the page and try again.")).toBeVisible();
     await shot(page, "check-failed");
-    const after = (await api(request, "GET", "/api/v1/pool/stats")).json.apps.find((a: { app: string }) => a.app === apps.gated).assigned;
+    const after = (await api(request, "GET", "/api/v1/pool/stats")).json.apps.find(
+      (a: { app: string }) => a.app === apps.gated,
+    ).assigned;
     expect(after).toBe(before);
     await visitor.close();
   }

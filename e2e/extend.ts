@@ -14,7 +14,9 @@ export async function extendOnceVisited(page: Page, name: string): Promise<void>
           const holder = window as unknown as { __tinExtend?: Promise<string> };
           holder.__tinExtend = new Promise((resolve) => {
             document.addEventListener("tryitnow:extended", () => resolve("extended"), { once: true });
-            document.addEventListener("tryitnow:error", (event) => resolve(String((event as CustomEvent).detail.code)), { once: true });
+            document.addEventListener("tryitnow:error", (event) => resolve(String((event as CustomEvent).detail.code)), {
+              once: true,
+            });
           });
         });
         await page.getByRole("button", { name }).click();

@@ -11,7 +11,8 @@ export default async function globalSetup() {
   const worker = startWorker("worker-e2e", env);
   await waitFor(
     "the open API (the worker's first key sync)",
-    async () => ((await (await fetch(`http://127.0.0.1:${TEST_PORT}/health`)).json()) as { open_api?: boolean }).open_api === true,
+    async () =>
+      ((await (await fetch(`http://127.0.0.1:${TEST_PORT}/health`)).json()) as { open_api?: boolean }).open_api === true,
     30_000,
     200,
   );

@@ -6,6 +6,8 @@ import { type APIRequestContext, expect } from "@playwright/test";
  */
 export async function waitForOpenApi(request: APIRequestContext): Promise<void> {
   await expect
-    .poll(async () => ((await (await request.get("http://localhost:18080/health")).json()) as { open_api?: boolean }).open_api, { timeout: 15_000 })
+    .poll(async () => ((await (await request.get("http://localhost:18080/health")).json()) as { open_api?: boolean }).open_api, {
+      timeout: 15_000,
+    })
     .toBe(true);
 }

@@ -27,18 +27,37 @@ function violations(page: Page): string[] {
 test("a page of another origin cannot frame the dashboard or the launch page; an instance it can", async ({ page, request }) => {
   // An instance as the control: the same framing page loads it, so a refused frame is the policy's doing.
   const made = await request.post("/api/v1/apps", {
-    data: { slug: `frame-${randomBytes(3).toString("hex")}`, image: "tryitnow/hello:latest", pool_target: 1, pool_min: 0, launch_page: true },
+    data: {
+      slug: `frame-${randomBytes(3).toString("hex")}`,
+      image: "tryitnow/hello:latest",
+      pool_target: 1,
+      pool_min: 0,
+      launch_page: true,
+    },
   });
   expect(made.status()).toBe(201);
   const { slug } = await made.json();
-  await expect.poll(async () => (await (await request.get("/api/v1/pool/stats")).json()).apps.find((a: { app: string }) => a.app === slug)?.ready ?? 0, { timeout: 60_000 }).toBe(1);
+  await expect
+    .poll(
+      async () =>
+        (await (await request.get("/api/v1/pool/stats")).json()).apps.find((a: { app: string }) => a.app === slug)?.ready ?? 0,
+      { timeout: 60_000 },
+    )
+    .toBe(1);
   const instance = await (await request.post("/api/v1/demo/acquire", { data: { app: slug } })).json();
 
-  const targets = { signIn: `${BASE}/admin/sign-in`, admin: `${BASE}/admin`, launch: `${BASE}/try/${slug}`, instance: instance.url as string };
+  const targets = {
+    signIn: `${BASE}/admin/sign-in`,
+    admin: `${BASE}/admin`,
+    launch: `${BASE}/try/${slug}`,
+    instance: instance.url as string,
+  };
   // The attacker's page, served by a real server of its own origin on loopback (a page the browser
   // did not fetch from an address would be "public", and Chromium's local-network checks, not our
   // policy, would then block every frame).
-  const html = `<!doctype html><h1>prize</h1>${Object.entries(targets).map(([name, url]) => `<iframe name="${name}" src="${url}"></iframe>`).join("")}`;
+  const html = `<!doctype html><h1>prize</h1>${Object.entries(targets)
+    .map(([name, url]) => `<iframe name="${name}" src="${url}"></iframe>`)
+    .join("")}`;
   const evil = http.createServer((_, res) => res.writeHead(200, { "content-type": "text/html" }).end(html));
   await new Promise<void>((resolve) => evil.listen(EVIL_PORT, "127.0.0.1", resolve));
   const refused: string[] = [];
@@ -66,7 +85,13 @@ test("a page of another origin cannot frame the dashboard or the launch page; an
 test("the dashboard and the launch page carry their headers and run without a policy violation", async ({ page, request }) => {
   adminCli(["add", ADMIN.email, "--role", "admin", "--password-stdin"], { input: ADMIN.password });
   const made = await request.post("/api/v1/apps", {
-    data: { slug: `csp-${randomBytes(3).toString("hex")}`, image: "tryitnow/hello:latest", pool_target: 0, pool_min: 0, launch_page: true },
+    data: {
+      slug: `csp-${randomBytes(3).toString("hex")}`,
+      image: "tryitnow/hello:latest",
+      pool_target: 0,
+      pool_min: 0,
+      launch_page: true,
+    },
   });
   expect(made.status()).toBe(201);
   const { slug } = await made.json();
@@ -83,7 +108,8 @@ test("the dashboard and the launch page carry their headers and run without a po
     expect(headers["strict-transport-security"], path).toBeUndefined();
   }
   // A nonce is fresh per response.
-  const nonce = async () => /'nonce-([^']+)'/.exec((await request.get("/admin/sign-in")).headers()["content-security-policy"])?.[1];
+  const nonce = async () =>
+    /'nonce-([^']+)'/.exec((await request.get("/admin/sign-in")).headers()["content-security-policy"])?.[1];
   expect(await nonce()).not.toBe(await nonce());
 
   // Signing in and moving through the dashboard runs its scripts (React hydrates under the policy).

@@ -13,10 +13,13 @@ async function createReadyApp(request: APIRequestContext, prefix: string): Promi
   });
   expect(created.status()).toBe(201);
   await expect
-    .poll(async () => {
-      const stats = await (await request.get("/api/v1/pool/stats")).json();
-      return stats.apps.find((a: { app: string }) => a.app === slug)?.ready ?? 0;
-    }, { timeout: 60_000 })
+    .poll(
+      async () => {
+        const stats = await (await request.get("/api/v1/pool/stats")).json();
+        return stats.apps.find((a: { app: string }) => a.app === slug)?.ready ?? 0;
+      },
+      { timeout: 60_000 },
+    )
     .toBeGreaterThanOrEqual(2);
   return slug;
 }
@@ -63,7 +66,10 @@ test("the launch page: press the button, open the app, watch the countdown, end 
 });
 
 // Last in this file: the first key closes the open API, as it would on a fresh install.
-test("with a publishable key, the launch page starts, follows and ends a demo from its allowed origin", async ({ page, request }) => {
+test("with a publishable key, the launch page starts, follows and ends a demo from its allowed origin", async ({
+  page,
+  request,
+}) => {
   const slug = await createReadyApp(request, "keyed");
   const made = await request.post("/api/v1/keys", {
     data: { name: "launch page", kind: "publishable", apps: [slug], allowed_origins: ["http://localhost:18080"] },

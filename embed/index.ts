@@ -22,7 +22,7 @@ function texts(locale: string | undefined): Texts {
   try {
     return { ...TEXTS, ...(JSON.parse(locale) as Partial<Texts>) };
   } catch {
-    console.error("Try It Now: data-locale must be JSON, e.g. {\"try\":\"Essayer\"}");
+    console.error('Try It Now: data-locale must be JSON, e.g. {"try":"Essayer"}');
     return TEXTS;
   }
 }
@@ -45,7 +45,9 @@ function boot(script: HTMLScriptElement): void {
   const base = new URL(script.src).origin;
   const key = script.dataset.key ?? "";
   if (key.startsWith("tin_sk_")) {
-    console.error("Try It Now: this tag carries a secret key (tin_sk_…), which must never be in a web page. Nothing is shown; use a publishable key (tin_pk_…).");
+    console.error(
+      "Try It Now: this tag carries a secret key (tin_sk_…), which must never be in a web page. Nothing is shown; use a publishable key (tin_pk_…).",
+    );
     return;
   }
   if (!key && base !== location.origin) {

@@ -73,7 +73,12 @@ function report(o: Options, kind: "impression" | "click"): void {
   }
   const utm = new URLSearchParams([...new URLSearchParams(location.search)].filter(([name]) => name.startsWith("utm_")));
   const query = String(utm);
-  const body = { type: kind, app: o.app, page: location.origin + location.pathname + (query ? `?${query}` : ""), referrer: document.referrer || undefined };
+  const body = {
+    type: kind,
+    app: o.app,
+    page: location.origin + location.pathname + (query ? `?${query}` : ""),
+    referrer: document.referrer || undefined,
+  };
   try {
     navigator.sendBeacon(`${o.base}/api/v1/events${o.key ? `?key=${encodeURIComponent(o.key)}` : ""}`, JSON.stringify(body));
   } catch {
@@ -185,7 +190,9 @@ export class Widget {
 
   /** The acquire, with the proof when one was asked for. */
   private acquire(): Promise<Response> {
-    return this.answer.then((altcha) => this.call("POST", "/demo/acquire", altcha ? { app: this.o.app, altcha } : { app: this.o.app }));
+    return this.answer.then((altcha) =>
+      this.call("POST", "/demo/acquire", altcha ? { app: this.o.app, altcha } : { app: this.o.app }),
+    );
   }
 
   private emit(type: string, detail: Record<string, unknown>): void {
@@ -224,7 +231,14 @@ export class Widget {
 
   private message(text: string, again = true): void {
     const panel = el("div", { class: "p", part: "panel", role: "status" }, el("p", {}, text));
-    if (again) panel.append(el("div", { class: "row" }, this.button(this.o.texts.retry, () => void this.start(), true)));
+    if (again)
+      panel.append(
+        el(
+          "div",
+          { class: "row" },
+          this.button(this.o.texts.retry, () => void this.start(), true),
+        ),
+      );
     this.show(panel);
   }
 
@@ -241,7 +255,12 @@ export class Widget {
     const tab = this.o.open === "tab" ? window.open("", "_blank") : null;
     performance.mark("tryitnow:tab");
     if (tab) tab.document.title = this.o.texts.starting;
-    const busy = el("button", { type: "button", part: "button", disabled: "" }, el("span", { class: "spin", "aria-hidden": "true" }), checking ? this.o.texts.checking : this.o.texts.starting);
+    const busy = el(
+      "button",
+      { type: "button", part: "button", disabled: "" },
+      el("span", { class: "spin", "aria-hidden": "true" }),
+      checking ? this.o.texts.checking : this.o.texts.starting,
+    );
     this.show(busy);
     void this.answer.then(() => {
       busy.lastChild!.textContent = this.o.texts.starting;
@@ -254,7 +273,9 @@ export class Widget {
         pending = null;
       } catch {
         tab?.close();
-        console.error(`Try It Now: could not reach ${this.o.base} — the network failed, or this page's origin is not among the key's allowed origins.`);
+        console.error(
+          `Try It Now: could not reach ${this.o.base} — the network failed, or this page's origin is not among the key's allowed origins.`,
+        );
         this.emit("error", { code: "NETWORK" });
         return this.message(this.o.texts.refused);
       }
@@ -324,7 +345,11 @@ export class Widget {
     const s = this.session!;
     const t = this.o.texts;
     const ttl = el("span", { class: "ttl", "data-testid": "ttl" });
-    const open = el("a", { class: "b", part: "button", href: s.url, target: "_blank", rel: "noopener", "data-testid": "instance-url" }, t.open);
+    const open = el(
+      "a",
+      { class: "b", part: "button", href: s.url, target: "_blank", rel: "noopener", "data-testid": "instance-url" },
+      t.open,
+    );
     if (this.o.open === "modal") {
       open.addEventListener("click", (event) => {
         event.preventDefault();
@@ -346,7 +371,8 @@ export class Widget {
     const tick = () => {
       const left = s.expiresAt - Date.now();
       for (const node of this.root.querySelectorAll("[data-testid=ttl]")) node.textContent = mmss(left);
-      const reason = s.extensions >= s.maxExtensions ? t.noMoreExt : s.expiresAt + s.extendMinutes * 60_000 > s.maxExpiresAt ? t.longest : "";
+      const reason =
+        s.extensions >= s.maxExtensions ? t.noMoreExt : s.expiresAt + s.extendMinutes * 60_000 > s.maxExpiresAt ? t.longest : "";
       for (const button of this.root.querySelectorAll<HTMLButtonElement>("[data-extend]")) button.disabled = Boolean(reason);
       extend.disabled = Boolean(reason);
       note.textContent = reason || this.hint;
@@ -443,7 +469,12 @@ export class Widget {
       "div",
       { class: "p", part: "panel", role: "alertdialog", "aria-label": t.end },
       el("p", {}, t.endAsk),
-      el("div", { class: "row" }, this.button(t.endYes, () => void this.end()), keep),
+      el(
+        "div",
+        { class: "row" },
+        this.button(t.endYes, () => void this.end()),
+        keep,
+      ),
     );
     this.show(panel);
     keep.focus();
@@ -500,10 +531,14 @@ export class Widget {
     const s = this.session;
     if (!s || this.overlay) return;
     const t = this.o.texts;
-    const close = this.button(t.close, () => {
-      this.overlay?.remove();
-      this.overlay = null;
-    }, true);
+    const close = this.button(
+      t.close,
+      () => {
+        this.overlay?.remove();
+        this.overlay = null;
+      },
+      true,
+    );
     const extend = this.button(fill(t.extend, { n: s.extendMinutes }), () => void this.extend(extend), true);
     extend.setAttribute("data-extend", "");
     const overlay = el(
@@ -514,10 +549,14 @@ export class Widget {
         {},
         el("span", { class: "ttl", "data-testid": "ttl" }, mmss(s.expiresAt - Date.now())),
         extend,
-        this.button(t.end, () => {
-          close.click();
-          this.confirmEnd();
-        }, true),
+        this.button(
+          t.end,
+          () => {
+            close.click();
+            this.confirmEnd();
+          },
+          true,
+        ),
         close,
       ),
       el("iframe", { src: s.url, title: t.running, allow: "clipboard-write" }),

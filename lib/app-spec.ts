@@ -48,7 +48,10 @@ const EnvMap = z
   .refine((env) => Object.keys(env).length <= 100, "at most 100 env variables")
   .refine((env) => !Object.keys(env).some((k) => k.startsWith("TRYIT_")), "TRYIT_* variables are set by the pool");
 
-const Path = z.string().max(500).regex(/^\/[^\s]*$/, "a path starting with /");
+const Path = z
+  .string()
+  .max(500)
+  .regex(/^\/[^\s]*$/, "a path starting with /");
 
 /** `/var/www/html/wp-content:64` → the path and its size in MB; null when malformed. */
 export function parseWritablePath(entry: string): { path: string; sizeMb: number } | null {
@@ -121,7 +124,11 @@ export const APP_FIELDS = {
     label: "Image",
     help: "A Docker image on this host (nothing is pulled), e.g. tryitnow/hello:latest.",
     input: "text",
-    schema: z.string().min(1).max(500).regex(/^[a-zA-Z0-9][a-zA-Z0-9._\-/:@]*$/, "a Docker image reference"),
+    schema: z
+      .string()
+      .min(1)
+      .max(500)
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9._\-/:@]*$/, "a Docker image reference"),
     column: varchar("image", { length: 500 }).notNull(),
     env: "CONTAINER_IMAGE",
     initial: (config) => config.CONTAINER_IMAGE,
@@ -249,7 +256,13 @@ export const APP_FIELDS = {
     label: "Call to action link",
     help: "Where the call to action leads (https://…).",
     input: "text",
-    schema: z.union([z.literal(""), z.string().max(500).regex(/^https?:\/\/[^\s"<>]+$/, "an http(s) URL")]),
+    schema: z.union([
+      z.literal(""),
+      z
+        .string()
+        .max(500)
+        .regex(/^https?:\/\/[^\s"<>]+$/, "an http(s) URL"),
+    ]),
     column: varchar("cta_url", { length: 500 }).notNull().default(""),
     initial: () => "",
   }),
@@ -325,9 +338,14 @@ export const APP_FIELDS = {
     input: "lines",
     advanced: true,
     schema: z
-      .array(z.string().refine((entry) => parseWritablePath(entry) !== null, "write /path:size-in-MB, e.g. /tmp:16 (1 to 4096 MB)"))
+      .array(
+        z.string().refine((entry) => parseWritablePath(entry) !== null, "write /path:size-in-MB, e.g. /tmp:16 (1 to 4096 MB)"),
+      )
       .max(20)
-      .refine((entries) => new Set(entries.map((entry) => parseWritablePath(entry)?.path)).size === entries.length, "each path once"),
+      .refine(
+        (entries) => new Set(entries.map((entry) => parseWritablePath(entry)?.path)).size === entries.length,
+        "each path once",
+      ),
     column: json("writable_paths").$type<string[]>().notNull().default(["/tmp:16"]),
     initial: (): string[] => ["/tmp:16"],
   }),

@@ -21,7 +21,13 @@ describe("loadConfig", () => {
     expect(loadConfig({}).PUBLIC_URL).toBe("http://localhost:8080");
     expect(loadConfig({ PUBLIC_URL: "https://Demo.Example.com/" }).PUBLIC_URL).toBe("https://demo.example.com");
     expect(loadConfig({ PUBLIC_URL: "http://127.0.0.1:3000" }).PUBLIC_URL).toBe("http://127.0.0.1:3000");
-    for (const bad of ["demo.example.com", "ftp://x.example", "https://x.example/app", "https://x.example/?a=1", "https://u:p@x.example"]) {
+    for (const bad of [
+      "demo.example.com",
+      "ftp://x.example",
+      "https://x.example/app",
+      "https://x.example/?a=1",
+      "https://u:p@x.example",
+    ]) {
       expect(() => loadConfig({ PUBLIC_URL: bad }), bad).toThrow(/PUBLIC_URL/);
     }
   });
@@ -33,7 +39,13 @@ describe("loadConfig", () => {
   });
 
   it("takes TLS on the proxy only when it is consistent: both files, https URLs, a plain-HTTP port for the containers", () => {
-    const tls = { PROXY_TLS_CERT: "certs/site.pem", PROXY_TLS_KEY: "certs/site.key", PUBLIC_SCHEME: "https", PROXY_HTTP_PORT: "80", PROXY_PORT: "443" };
+    const tls = {
+      PROXY_TLS_CERT: "certs/site.pem",
+      PROXY_TLS_KEY: "certs/site.key",
+      PUBLIC_SCHEME: "https",
+      PROXY_HTTP_PORT: "80",
+      PROXY_PORT: "443",
+    };
     const config = loadConfig({ ...tls, PUBLIC_URL: "https://demo.example.com" });
     expect(config.PROXY_TLS_CERT).toBe(resolve("certs/site.pem")); // Caddy reads it from its own working directory
     expect(config.PROXY_TLS_KEY).toBe(resolve("certs/site.key"));
@@ -67,7 +79,12 @@ describe(".env", () => {
     const dir = mkdtempSync(join(tmpdir(), "tin-env-"));
     try {
       copyFileSync(".env.example", join(dir, ".env"));
-      const result = spawnSync(resolve("node_modules/.bin/tsx"), [resolve("scripts/env.ts")], { cwd: dir, encoding: "utf8", timeout: 30_000, env: { PATH: process.env.PATH, NODE_ENV: "production" } });
+      const result = spawnSync(resolve("node_modules/.bin/tsx"), [resolve("scripts/env.ts")], {
+        cwd: dir,
+        encoding: "utf8",
+        timeout: 30_000,
+        env: { PATH: process.env.PATH, NODE_ENV: "production" },
+      });
       expect(result.stderr).toBe("");
       expect(result.status).toBe(0);
       expect(result.stdout).toContain("TIN_PORT='8080'");

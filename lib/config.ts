@@ -42,7 +42,13 @@ const origin = (fallback: string) =>
         ctx.addIssue({ code: "custom", message: `"${value}" is not a URL (e.g. https://demo.example.com)` });
         return z.NEVER;
       }
-      if ((url.protocol !== "http:" && url.protocol !== "https:") || url.pathname !== "/" || url.search || url.hash || url.username) {
+      if (
+        (url.protocol !== "http:" && url.protocol !== "https:") ||
+        url.pathname !== "/" ||
+        url.search ||
+        url.hash ||
+        url.username
+      ) {
         ctx.addIssue({ code: "custom", message: `"${value}" must be an http(s) origin without path, query or credentials` });
         return z.NEVER;
       }
@@ -108,7 +114,10 @@ export const Config = z.object({
    * Web processes the supervisor runs (ARCHITECTURE.md, "Supervision"). Above 1, the bundled proxy
    * serves HOST:PORT too and each process listens on sockets of its own (`WEB_INDEX`).
    */
-  WEB_PROCESSES: z.preprocess((value) => (value === "" ? undefined : value), z.coerce.number().int().min(1).max(64).default(availableParallelism())),
+  WEB_PROCESSES: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.coerce.number().int().min(1).max(64).default(availableParallelism()),
+  ),
   /** Which of the supervisor's web processes this is (1…WEB_PROCESSES); 0: a web started on its own, on HOST:PORT. */
   WEB_INDEX: int(0),
   /** Worker processes the supervisor runs. */
@@ -124,7 +133,10 @@ export const Config = z.object({
   VALKEY_ADDR: z.string().default("127.0.0.1:6379"),
   VALKEY_PASSWORD: z.string().default(""),
   VALKEY_DB: int(0),
-  VALKEY_PREFIX: z.string().regex(/^[a-z0-9_.:-]{1,32}$/i).default("tin:"),
+  VALKEY_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_.:-]{1,32}$/i)
+    .default("tin:"),
   DATABASE_URL: z.string().default("mysql://tryitnow:tryitnow@127.0.0.1:3306/tryitnow"),
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
   CADDY_ADMIN_URL: z.string().default("http://127.0.0.1:2019"),
@@ -192,7 +204,11 @@ export const Config = z.object({
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(7).default(90),
   ABUSE_TRAIL_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   /** The funnel events' stream on NATS keeps at most this many bytes, dropping the oldest (a flood cannot fill the disk). */
-  EVENTS_STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(512 * 1024 * 1024),
+  EVENTS_STREAM_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(512 * 1024 * 1024),
   SSE_MAX_DURATION: duration("1h"),
   SSE_HEARTBEAT: duration("15s"),
 });
@@ -211,17 +227,21 @@ export function readDotEnv(path: string): Record<string, string> {
 /** Settings that are wrong together, each as `NAME: why`. */
 function crossChecks(config: Config): string[] {
   const problems: string[] = [];
-  if (config.WEB_INDEX > config.WEB_PROCESSES) problems.push(`WEB_INDEX: ${config.WEB_INDEX} is above WEB_PROCESSES (${config.WEB_PROCESSES})`);
+  if (config.WEB_INDEX > config.WEB_PROCESSES)
+    problems.push(`WEB_INDEX: ${config.WEB_INDEX} is above WEB_PROCESSES (${config.WEB_PROCESSES})`);
   if (Boolean(config.PROXY_TLS_CERT) !== Boolean(config.PROXY_TLS_KEY))
     problems.push(`${config.PROXY_TLS_CERT ? "PROXY_TLS_KEY" : "PROXY_TLS_CERT"}: PROXY_TLS_CERT and PROXY_TLS_KEY go together`);
   if (!config.PROXY_TLS_CERT) return problems;
-  if (config.PUBLIC_SCHEME !== "https") problems.push("PUBLIC_SCHEME: the proxy serves TLS (PROXY_TLS_CERT), so the instances' URLs are https");
+  if (config.PUBLIC_SCHEME !== "https")
+    problems.push("PUBLIC_SCHEME: the proxy serves TLS (PROXY_TLS_CERT), so the instances' URLs are https");
   const publicUrl = new URL(config.PUBLIC_URL);
   if (publicUrl.protocol === "http:" && Number(publicUrl.port || 80) === config.PROXY_PORT)
     problems.push("PUBLIC_URL: it points at the proxy, which serves TLS (PROXY_TLS_CERT): https://…");
   if (config.PROXY_HTTP_PORT === config.PROXY_PORT) problems.push("PROXY_HTTP_PORT: must differ from PROXY_PORT");
   if (!config.PROXY_HTTP_PORT && !config.CONTAINER_API_URL)
-    problems.push("PROXY_HTTP_PORT: with TLS the containers reach the API on a plain-HTTP port of the proxy (e.g. 80), or set CONTAINER_API_URL");
+    problems.push(
+      "PROXY_HTTP_PORT: with TLS the containers reach the API on a plain-HTTP port of the proxy (e.g. 80), or set CONTAINER_API_URL",
+    );
   return problems;
 }
 
@@ -245,6 +265,8 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     config.PROXY_TLS_CERT = resolve(/*turbopackIgnore: true*/ config.PROXY_TLS_CERT);
     config.PROXY_TLS_KEY = resolve(/*turbopackIgnore: true*/ config.PROXY_TLS_KEY);
   }
-  config.WEB_PROXY_SOCKET = resolve(/*turbopackIgnore: true*/ config.WEB_PROXY_SOCKET || `.data/run/sockets/web-${config.PORT}.sock`);
+  config.WEB_PROXY_SOCKET = resolve(
+    /*turbopackIgnore: true*/ config.WEB_PROXY_SOCKET || `.data/run/sockets/web-${config.PORT}.sock`,
+  );
   return config;
 }

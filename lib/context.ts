@@ -1,15 +1,15 @@
 import { resolve } from "node:path";
-import { StateLog } from "./dependency";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusNames, busNames, connectBus } from "./bus/nats";
 import type { Config } from "./config";
 import { createDb, type Db } from "./db/client";
+import { StateLog } from "./dependency";
 import { EgressFirewall, hostResolvers } from "./egress/firewall";
-import { createLogger, type Logger } from "./log";
 import { webUpstreams } from "./http/web-listeners";
+import { createLogger, type Logger } from "./log";
 import { CaddyRoutes } from "./proxy/caddy";
-import { containerApiPort, publicHostOnProxy } from "./public-url";
 import type { RouteTable } from "./proxy/types";
+import { containerApiPort, publicHostOnProxy } from "./public-url";
 import { DockerRuntime } from "./runtime/docker";
 import type { ContainerRuntime } from "./runtime/types";
 import { type RedisKeys, redisKeys } from "./store/keys";
@@ -110,7 +110,9 @@ export function createContext(config: Config, service: string): Ctx {
       adminUrl: config.CADDY_ADMIN_URL,
       baseDomain: config.BASE_DOMAIN,
       proxyPort: config.PROXY_PORT,
-      tls: config.PROXY_TLS_CERT ? { certificate: config.PROXY_TLS_CERT, key: config.PROXY_TLS_KEY, httpPort: config.PROXY_HTTP_PORT } : null,
+      tls: config.PROXY_TLS_CERT
+        ? { certificate: config.PROXY_TLS_CERT, key: config.PROXY_TLS_KEY, httpPort: config.PROXY_HTTP_PORT }
+        : null,
       // The web's own listeners for the proxy (server.ts): requests through them are never local clients.
       webUpstreams: webUpstreams(config).proxy,
       front: webUpstreams(config).front,
@@ -138,6 +140,8 @@ export function createContext(config: Config, service: string): Ctx {
 function withoutRuntime(): ContainerRuntime {
   return new Proxy({} as ContainerRuntime, {
     get: (_target, name) =>
-      name === "then" ? undefined : () => Promise.reject(new Error(`the web process has no container runtime (called ${String(name)})`)),
+      name === "then"
+        ? undefined
+        : () => Promise.reject(new Error(`the web process has no container runtime (called ${String(name)})`)),
   });
 }

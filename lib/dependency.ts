@@ -15,7 +15,8 @@ export class DependencyError extends Error {
   }
 }
 
-const REDIS_OUTAGE = /^(Connection is closed\.?|Command timed out|Reached the max retries per request limit.*|Stream isn't writeable.*)$/;
+const REDIS_OUTAGE =
+  /^(Connection is closed\.?|Command timed out|Reached the max retries per request limit.*|Stream isn't writeable.*)$/;
 const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOENT", "EHOSTUNREACH", "ENOTCONN"]);
 
 /**
@@ -29,7 +30,8 @@ export function outageOf(error: unknown): Dependency | null {
     const candidate = current as { name?: string; message?: string; fatal?: boolean; code?: string; address?: string };
     if (candidate.name === "MaxRetriesPerRequestError" || REDIS_OUTAGE.test(candidate.message ?? "")) return "redis";
     // mysql2 marks errors that broke the connection as fatal; a refused pool connection has the socket's code.
-    if (candidate.fatal === true || candidate.code?.startsWith("PROTOCOL_") || candidate.code === "ER_SERVER_SHUTDOWN") return "mariadb";
+    if (candidate.fatal === true || candidate.code?.startsWith("PROTOCOL_") || candidate.code === "ER_SERVER_SHUTDOWN")
+      return "mariadb";
     if (candidate.code && SOCKET_CODES.has(candidate.code) && candidate.address?.includes("docker.sock")) return "docker";
   }
   return null;

@@ -11,5 +11,7 @@ describe("parseDurationMs", () => {
     ["1.5h", 5_400_000],
   ])("%s → %d ms", (input, expected) => expect(parseDurationMs(input)).toBe(expected));
 
-  it.each(["", "abc", "10 minutes", "-5s", "1y"])("rejects %j", (input) => expect(() => parseDurationMs(input)).toThrow(/invalid duration/));
+  it.each(["", "abc", "10 minutes", "-5s", "1y"])("rejects %j", (input) =>
+    expect(() => parseDurationMs(input)).toThrow(/invalid duration/),
+  );
 });

@@ -52,5 +52,7 @@ export const notFound = (what = "instance") => new AppError("NOT_FOUND", `${what
 /** A 400 naming every field zod refused: `details` lists `{path, message}`, the message joins them. */
 export function invalidInput(issues: readonly { path: readonly PropertyKey[]; message: string }[]): AppError {
   const details = issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
-  return new AppError("INVALID_REQUEST", details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; "), { details });
+  return new AppError("INVALID_REQUEST", details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; "), {
+    details,
+  });
 }

@@ -1,8 +1,8 @@
 import { busHealth } from "./bus/nats";
 import type { Ctx } from "./context";
 import { openApiPossible } from "./keys/authenticate";
-import { execPipeline } from "./store/pipeline";
 import { GivenUp, parseJson, WorkerHeartbeat } from "./store/messages";
+import { execPipeline } from "./store/pipeline";
 
 type Check = { ok: boolean; latency_ms: number; error?: string };
 

@@ -1,5 +1,5 @@
-import { EVERY_APP } from "./audit/model";
 import client from "prom-client";
+import { EVERY_APP } from "./audit/model";
 import type { Ctx } from "./context";
 import { metrics } from "./metrics";
 import { poolStats } from "./pool/stats";

@@ -11,8 +11,7 @@ function counter(name: string, help: string, labelNames: string[] = []) {
 }
 function histogram(name: string, help: string, labelNames: string[], buckets: number[]) {
   return (
-    (registry.getSingleMetric(name) as client.Histogram<string>) ??
-    new client.Histogram({ name, help, labelNames, buckets })
+    (registry.getSingleMetric(name) as client.Histogram<string>) ?? new client.Histogram({ name, help, labelNames, buckets })
   );
 }
 /**
@@ -25,10 +24,11 @@ function gauge(name: string, help: string, labelNames: string[], aggregator: cli
 
 export const metrics = {
   registry,
-  acquisitions: counter("tin_acquisitions_total", "Acquire attempts by app and result (ok, exhausted, capped, challenge, blocked, rate_limited, paused, unknown_app).", [
-    "app",
-    "result",
-  ]),
+  acquisitions: counter(
+    "tin_acquisitions_total",
+    "Acquire attempts by app and result (ok, exhausted, capped, challenge, blocked, rate_limited, paused, unknown_app).",
+    ["app", "result"],
+  ),
   acquireDuration: histogram(
     "tin_acquire_duration_seconds",
     "Time of the acquire verb (one Redis round trip).",
@@ -45,12 +45,26 @@ export const metrics = {
   provisionFailures: counter("tin_provision_failures_total", "Provisions that failed (create, health or route).", ["app"]),
   released: counter("tin_instances_released_total", "Instances released by their visitor.", ["app"]),
   expired: counter("tin_instances_expired_total", "Instances whose TTL passed and were reaped.", ["app"]),
-  failed: counter("tin_instances_failed_total", "Instances whose container was OOM-killed or died, by reason.", ["app", "reason"]),
-  reconcileDuration: histogram("tin_reconcile_duration_seconds", "Time of one reconcile pass.", [], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5]),
+  failed: counter("tin_instances_failed_total", "Instances whose container was OOM-killed or died, by reason.", [
+    "app",
+    "reason",
+  ]),
+  reconcileDuration: histogram(
+    "tin_reconcile_duration_seconds",
+    "Time of one reconcile pass.",
+    [],
+    [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+  ),
   jobs: counter("tin_jobs_total", "Jobs handled by the workers, by kind and outcome (ok, retry, dead).", ["kind", "outcome"]),
-  eventsDropped: counter("tin_events_dropped_total", "Analytics events lost because the bus could not take them, by reason.", ["reason"]),
+  eventsDropped: counter("tin_events_dropped_total", "Analytics events lost because the bus could not take them, by reason.", [
+    "reason",
+  ]),
   eventsWritten: counter("tin_events_written_total", "Analytics events written to MariaDB by the workers.", []),
-  visitsRead: counter("tin_visits_read_total", "Requests to instances read from the proxy's access log and credited to sessions.", []),
+  visitsRead: counter(
+    "tin_visits_read_total",
+    "Requests to instances read from the proxy's access log and credited to sessions.",
+    [],
+  ),
   beacons: counter("tin_beacons_total", "Embed beacons by outcome (counted, bot, limited).", ["outcome"]),
   jobsPending: gauge("tin_jobs_pending", "Jobs waiting or in hand on the bus, by kind.", ["kind"], "max"),
   cleanups: counter("tin_cleanups_total", "Instances whose container and route were removed, by outcome.", ["outcome"]),

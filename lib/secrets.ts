@@ -20,13 +20,16 @@ async function loadRootSecret(ctx: Ctx): Promise<string> {
     .values({ name: SETTING, value: randomBytes(32).toString("base64url") })
     .onDuplicateKeyUpdate({ set: { name: sql`name` } });
   const [row] = await ctx.db.select().from(settings).where(eq(settings.name, SETTING)).limit(1);
-  if (typeof row?.value !== "string" || row.value.length < 32) throw new Error("the generated AUTH_SECRET in MariaDB is missing or too short");
+  if (typeof row?.value !== "string" || row.value.length < 32)
+    throw new Error("the generated AUTH_SECRET in MariaDB is missing or too short");
   return row.value;
 }
 
 function derive(secret: string, purpose: KeyPurpose): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    hkdf("sha256", secret, "tryitnow", `tryitnow ${purpose} v1`, 32, (error, key) => (error ? reject(error) : resolve(Buffer.from(key))));
+    hkdf("sha256", secret, "tryitnow", `tryitnow ${purpose} v1`, 32, (error, key) =>
+      error ? reject(error) : resolve(Buffer.from(key)),
+    );
   });
 }
 

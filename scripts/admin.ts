@@ -7,9 +7,9 @@
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { ensureFirstAdmin } from "../lib/admin/users/ensure-first";
 import { randomPassword } from "../lib/admin/password";
 import { createAdminUser } from "../lib/admin/users/create";
+import { ensureFirstAdmin } from "../lib/admin/users/ensure-first";
 import { Email, Role } from "../lib/admin/users/model";
 import { updateAdminUser } from "../lib/admin/users/update";
 import { cliCaller } from "../lib/audit/model";
@@ -24,7 +24,9 @@ const option = (name: string) => {
   const index = rest.indexOf(name);
   return index >= 0 ? rest[index + 1] : undefined;
 };
-const positional = rest.filter((arg, index) => !arg.startsWith("--") && !["--role", "--password-file"].includes(rest[index - 1] ?? ""));
+const positional = rest.filter(
+  (arg, index) => !arg.startsWith("--") && !["--role", "--password-file"].includes(rest[index - 1] ?? ""),
+);
 /** Where a first start's random password is kept for the owner (tests point it elsewhere). */
 const PASSWORD_FILE = option("--password-file") ?? ".data/admin-password";
 
@@ -49,8 +51,10 @@ async function main(): Promise<void> {
         console.log(`    │   email:    ${outcome.email}`);
         console.log(`    │   password: ${outcome.password}`);
         console.log("    └──────────────────────────────────────────────────────────────────\n");
-      } else if (outcome.kind === "created-from-env") console.log(`    dashboard admin ${outcome.email} created from ADMIN_EMAIL / ADMIN_PASSWORD`);
-      else if (outcome.kind === "password-from-env") console.log(`    dashboard admin ${outcome.email}: password set from the changed ADMIN_PASSWORD`);
+      } else if (outcome.kind === "created-from-env")
+        console.log(`    dashboard admin ${outcome.email} created from ADMIN_EMAIL / ADMIN_PASSWORD`);
+      else if (outcome.kind === "password-from-env")
+        console.log(`    dashboard admin ${outcome.email}: password set from the changed ADMIN_PASSWORD`);
       else console.log("    dashboard users: present");
       return;
     }
@@ -72,7 +76,9 @@ async function main(): Promise<void> {
       return;
     }
     default:
-      console.error("usage: npm run admin -- ensure | add <email> [--role viewer|admin] [--password-stdin] | passwd <email> [--password-stdin]");
+      console.error(
+        "usage: npm run admin -- ensure | add <email> [--role viewer|admin] [--password-stdin] | passwd <email> [--password-stdin]",
+      );
       process.exitCode = 2;
   }
 }

@@ -85,6 +85,8 @@ const supervisor = new Supervisor(specs, {
   },
 });
 for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => stop(signal));
-process.on("SIGHUP", () => (values["exit-on-give-up"] ? stop("SIGHUP") : log.info("SIGHUP ignored: the supervisor runs detached")));
+process.on("SIGHUP", () =>
+  values["exit-on-give-up"] ? stop("SIGHUP") : log.info("SIGHUP ignored: the supervisor runs detached"),
+);
 log.info({ web: webs, workers: config.WORKER_PROCESSES, logs }, "supervising");
 supervisor.start();

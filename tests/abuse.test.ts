@@ -4,11 +4,11 @@
  * address (`X-Forwarded-For`), as visitors behind the bundled proxy do.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pruneTrail } from "../lib/abuse/trail";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
-import { pruneTrail } from "../lib/abuse/trail";
-import { type Proc, startWeb, startWorker, TEST_API_KEY, TEST_ENV, testDbQuery, webAnswers } from "./setup/stack";
 import { api, createApp, removeApps, waitFor, waitReady } from "./helpers";
+import { type Proc, startWeb, startWorker, TEST_API_KEY, TEST_ENV, testDbQuery, webAnswers } from "./setup/stack";
 
 const PORT = 18089;
 let worker: Proc;

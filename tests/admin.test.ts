@@ -5,13 +5,13 @@ import { eq } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { ACCOUNT_FREE_FAILURES, accountDelayMs, signIn } from "../lib/admin/sign-in";
 import { updateAdminUser } from "../lib/admin/users/update";
+import { AuditQuery, listAudit } from "../lib/audit/list";
 import { cliCaller } from "../lib/audit/model";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
 import { findAdminUserByEmail } from "../lib/db/admin-users";
-import { derivedKey } from "../lib/secrets";
 import { settings } from "../lib/db/schema";
-import { AuditQuery, listAudit } from "../lib/audit/list";
+import { derivedKey } from "../lib/secrets";
 import { api } from "./helpers";
 import { adminCli, TEST_ENV } from "./setup/stack";
 
@@ -60,8 +60,12 @@ describe("the first admin", () => {
     const first = (await findAdminUserByEmail(ctx.db, admins[0]))!;
     const second = (await findAdminUserByEmail(ctx.db, admins[1]))!;
     await updateAdminUser(ctx, first.id, { role: "viewer" }, cliCaller("test"));
-    await expect(updateAdminUser(ctx, second.id, { disabled: true }, cliCaller("test"))).rejects.toMatchObject({ code: "CONFLICT" });
-    await expect(updateAdminUser(ctx, second.id, { role: "viewer" }, cliCaller("test"))).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(updateAdminUser(ctx, second.id, { disabled: true }, cliCaller("test"))).rejects.toMatchObject({
+      code: "CONFLICT",
+    });
+    await expect(updateAdminUser(ctx, second.id, { role: "viewer" }, cliCaller("test"))).rejects.toMatchObject({
+      code: "CONFLICT",
+    });
     expect((await findAdminUserByEmail(ctx.db, admins[1]))?.role).toBe("admin");
     await updateAdminUser(ctx, first.id, { role: "admin" }, cliCaller("test"));
   });
@@ -76,13 +80,17 @@ describe("sign-in", () => {
     expect(wrong).toMatchObject({ ok: false, code: "UNAUTHORIZED", message: "wrong email or password" });
     const row = (await findAdminUserByEmail(ctx.db, "limited@example.com"))!;
     await updateAdminUser(ctx, row.id, { disabled: true }, cliCaller("test"));
-    expect(await attempt("limited@example.com", "right-password-1", "198.51.100.30")).toMatchObject({ ok: false, message: "wrong email or password" });
+    expect(await attempt("limited@example.com", "right-password-1", "198.51.100.30")).toMatchObject({
+      ok: false,
+      message: "wrong email or password",
+    });
     await updateAdminUser(ctx, row.id, { disabled: false }, cliCaller("test"));
   });
 
   it("10 attempts per email and address in 15 minutes; the 11th waits, another address is not locked out", async () => {
     const ip = "203.0.113.40";
-    for (let index = 0; index < 10; index += 1) expect((await attempt("limited@example.com", `wrong-${index}`, ip)).code).toBe("UNAUTHORIZED");
+    for (let index = 0; index < 10; index += 1)
+      expect((await attempt("limited@example.com", `wrong-${index}`, ip)).code).toBe("UNAUTHORIZED");
     const limited = await attempt("limited@example.com", "right-password-1", ip);
     expect(limited).toMatchObject({ ok: false, code: "RATE_LIMITED" });
     expect(limited.ok ? "" : limited.message).toMatch(/^too many attempts, try again in 15 minutes$/);
@@ -125,13 +133,19 @@ describe("failed sign-ins of one account, from any address", () => {
 describe("the audit log", () => {
   it("records API mutations with the key that made them and the request id, never a secret", async () => {
     const slug = `audited-${Date.now().toString(36)}`;
-    const created = await api("/api/v1/apps", { method: "POST", json: { slug, image: "tryitnow/hello:latest", pool_target: 0, pool_max: 10, env: { TOKEN: "s3cret-value" } } });
+    const created = await api("/api/v1/apps", {
+      method: "POST",
+      json: { slug, image: "tryitnow/hello:latest", pool_target: 0, pool_max: 10, env: { TOKEN: "s3cret-value" } },
+    });
     expect(created.status).toBe(201);
     await api(`/api/v1/apps/${slug}`, { method: "PATCH", json: { pool_max: 7 } });
     await api(`/api/v1/apps/${slug}`, { method: "DELETE" });
     const { entries } = await listAudit(ctx, AuditQuery.parse({ target_kind: "app", target: slug }));
     expect(entries.map((entry) => entry.action)).toEqual(["app.delete", "app.update", "app.create"]);
-    expect(entries[2]).toMatchObject({ actor: { kind: "env", label: "API_KEY" }, request_id: created.headers.get("x-request-id") });
+    expect(entries[2]).toMatchObject({
+      actor: { kind: "env", label: "API_KEY" },
+      request_id: created.headers.get("x-request-id"),
+    });
     expect(entries[1].summary).toEqual({ before: { pool_max: 10 }, after: { pool_max: 7 } });
     expect(JSON.stringify(entries)).not.toContain("s3cret-value");
     expect(JSON.stringify(entries[2].summary)).toContain("TOKEN");

@@ -8,8 +8,8 @@ import { eventRollups, events, instanceSessions } from "../lib/db/schema";
 import { pruneEvents } from "../lib/events/retention";
 import { VisitsReader } from "../lib/events/visits";
 import { newInstanceId } from "../lib/ids";
-import { type Proc, startWeb, startWorker, TEST_ENV, waitFor, webAnswers } from "./setup/stack";
 import { acquire, api, createApp, removeApps, uniqueSlug, waitReady } from "./helpers";
+import { type Proc, startWeb, startWorker, TEST_ENV, waitFor, webAnswers } from "./setup/stack";
 
 /** Funnel analytics against the real stack: conversions, the embed's beacons, visits from Caddy's log, retention, the funnel API. */
 const ctx = createContext(loadConfig({ ...process.env, ...TEST_ENV, LOG_LEVEL: "silent" }), "test-analytics");
@@ -26,7 +26,10 @@ beforeAll(async () => {
   running.add(worker);
   slug = await createApp("analytics", { pool_target: 2 });
   apps.push(slug);
-  const key = await api("/api/v1/keys", { method: "POST", json: { name: "analytics site", kind: "publishable", apps: [slug], allowed_origins: [SITE] } });
+  const key = await api("/api/v1/keys", {
+    method: "POST",
+    json: { name: "analytics site", kind: "publishable", apps: [slug], allowed_origins: [SITE] },
+  });
   expect(key.status).toBe(201);
   publishable = key.json.key;
   keyIds.push(key.json.id);
@@ -110,12 +113,28 @@ describe("beacons", () => {
   it("keep only the page's path and utm_* parameters and the referrer's origin; bots are answered and not counted", async () => {
     const page = `${SITE}/pricing/${Date.now()}?utm_source=mail&utm_campaign=fall&email=someone%40example.com#top`;
     expect((await beacon({ type: "impression", app: slug, page, referrer: "https://news.example/story?id=7" })).status).toBe(204);
-    expect((await beacon({ type: "click", app: slug, page: `${SITE}/robots-only` }, { ua: "Googlebot/2.1 (+http://www.google.com/bot.html)" })).status).toBe(204);
-    expect((await beacon({ type: "click", app: slug, page: `${SITE}/headless-only` }, { ua: "Mozilla/5.0 HeadlessChrome/120.0.0.0" })).status).toBe(204);
+    expect(
+      (
+        await beacon(
+          { type: "click", app: slug, page: `${SITE}/robots-only` },
+          { ua: "Googlebot/2.1 (+http://www.google.com/bot.html)" },
+        )
+      ).status,
+    ).toBe(204);
+    expect(
+      (await beacon({ type: "click", app: slug, page: `${SITE}/headless-only` }, { ua: "Mozilla/5.0 HeadlessChrome/120.0.0.0" }))
+        .status,
+    ).toBe(204);
     expect((await beacon({ type: "click", app: slug, page })).status).toBe(204);
-    await waitFor("the impression and the click", async () => (await rowsOf(slug, "impression")).length === 1 && (await rowsOf(slug, "click")).length === 1);
+    await waitFor(
+      "the impression and the click",
+      async () => (await rowsOf(slug, "impression")).length === 1 && (await rowsOf(slug, "click")).length === 1,
+    );
     const [impression] = await rowsOf(slug, "impression");
-    expect(impression.data).toEqual({ page: `${new URL(page).pathname}?utm_source=mail&utm_campaign=fall`, referrer: "https://news.example" });
+    expect(impression.data).toEqual({
+      page: `${new URL(page).pathname}?utm_source=mail&utm_campaign=fall`,
+      referrer: "https://news.example",
+    });
     expect(impression.visitor).toMatch(/^[\w-]{32}$/);
     // The bots' clicks never arrive, however long one waits for the writer.
     await new Promise((r) => setTimeout(r, 1500));
@@ -168,10 +187,15 @@ describe("beacons", () => {
 describe("visits from the proxy's access log", () => {
   const dir = resolve(".data/test-visits");
   const file = `${dir}/access.log`;
-  const visitsCtx = createContext(loadConfig({ ...process.env, ...TEST_ENV, VALKEY_PREFIX: "tintest-visits:", LOG_LEVEL: "silent" }), "test-visits");
+  const visitsCtx = createContext(
+    loadConfig({ ...process.env, ...TEST_ENV, VALKEY_PREFIX: "tintest-visits:", LOG_LEVEL: "silent" }),
+    "test-visits",
+  );
   afterAll(() => visitsCtx.close());
-  const line = (id: string, tsMs: number) => `${JSON.stringify({ ts: tsMs / 1000, request: { host: `${id}.localhost:18081`, uri: "/" }, status: 200 })}\n`;
-  const sessionOf = async (id: string) => (await ctx.db.select().from(instanceSessions).where(eq(instanceSessions.instance, id)))[0];
+  const line = (id: string, tsMs: number) =>
+    `${JSON.stringify({ ts: tsMs / 1000, request: { host: `${id}.localhost:18081`, uri: "/" }, status: 200 })}\n`;
+  const sessionOf = async (id: string) =>
+    (await ctx.db.select().from(instanceSessions).where(eq(instanceSessions.instance, id)))[0];
 
   it("credits running instances (and ended ones up to their end), follows a rotation and keeps its cursor across readers", async () => {
     rmSync(dir, { recursive: true, force: true });
@@ -182,7 +206,9 @@ describe("visits from the proxy's access log", () => {
     await visitsCtx.redis.set(visitsCtx.keys.loc(a), app);
     await visitsCtx.redis.set(visitsCtx.keys.loc(b), app);
     const t0 = Date.now() - 60_000;
-    await ctx.db.insert(instanceSessions).values({ instance: ended, app, assignedAt: new Date(t0 - 10_000), endedAt: new Date(t0 + 5_000), endedHow: "expired" });
+    await ctx.db
+      .insert(instanceSessions)
+      .values({ instance: ended, app, assignedAt: new Date(t0 - 10_000), endedAt: new Date(t0 + 5_000), endedHow: "expired" });
     writeFileSync(
       file,
       line(a, t0) +
@@ -203,7 +229,9 @@ describe("visits from the proxy's access log", () => {
     // An instance that ended before the read, its session row not written yet: its requests wait, and
     // count once the row arrives.
     expect(await sessionOf(late)).toBeUndefined();
-    await ctx.db.insert(instanceSessions).values({ instance: late, app, assignedAt: new Date(t0 - 1000), endedAt: new Date(t0 + 2000), endedHow: "released" });
+    await ctx.db
+      .insert(instanceSessions)
+      .values({ instance: late, app, assignedAt: new Date(t0 - 1000), endedAt: new Date(t0 + 2000), endedHow: "released" });
     expect(await first.tick()).toBe(0);
     expect((await sessionOf(late)).requests).toBe(1);
 
@@ -230,13 +258,28 @@ describe("retention and the funnel API", () => {
     const app = uniqueSlug("retention");
     const old = new Date(Date.now() - 100 * 86_400_000);
     const recent = new Date(Date.now() - 86_400_000);
-    const row = (id: string, at: Date) => ({ id, type: "impression", app, instance: null, at, requestId: null, visitor: null, data: {} });
+    const row = (id: string, at: Date) => ({
+      id,
+      type: "impression",
+      app,
+      instance: null,
+      at,
+      requestId: null,
+      visitor: null,
+      data: {},
+    });
     await ctx.db.insert(events).values([row(`old-${app}`, old), row(`new-${app}`, recent)]);
     await ctx.db.insert(instanceSessions).values([
       { instance: newInstanceId(), app, assignedAt: old, endedAt: old },
       { instance: newInstanceId(), app, assignedAt: old, endedAt: recent },
     ]);
-    await ctx.db.insert(eventRollups).values({ app, hour: new Date(Math.floor(old.getTime() / 3_600_000) * 3_600_000), type: "impression", detail: "", count: 1 });
+    await ctx.db.insert(eventRollups).values({
+      app,
+      hour: new Date(Math.floor(old.getTime() / 3_600_000) * 3_600_000),
+      type: "impression",
+      detail: "",
+      count: 1,
+    });
     const removed = await pruneEvents(ctx);
     expect(removed.events).toBeGreaterThanOrEqual(1);
     expect((await ctx.db.select().from(events).where(eq(events.app, app))).map((e) => e.id)).toEqual([`new-${app}`]);
@@ -251,14 +294,25 @@ describe("retention and the funnel API", () => {
     const reader = await newKey({ kind: "secret", scopes: ["analytics:read"] });
     const ok = await api(`/api/v1/analytics/funnel?app=${slug}`, { key: reader });
     expect(ok.status).toBe(200);
-    expect(ok.json.steps.map((s: { name: string }) => s.name)).toEqual(["impression", "click", "acquired", "visited", "extended", "converted"]);
+    expect(ok.json.steps.map((s: { name: string }) => s.name)).toEqual([
+      "impression",
+      "click",
+      "acquired",
+      "visited",
+      "extended",
+      "converted",
+    ]);
     expect(Object.keys(ok.json.rejected)).toEqual(["exhausted", "capped", "challenge", "blocked", "rate_limited", "paused"]);
     expect(ok.json.sessions).toHaveProperty("median_seconds");
     expect(ok.json.first_visit).toHaveProperty("median_seconds");
-    expect((await api(`/api/v1/analytics/funnel?app=${slug}`, { key: await newKey({ kind: "secret", scopes: ["demo"] }) })).status).toBe(403);
+    expect(
+      (await api(`/api/v1/analytics/funnel?app=${slug}`, { key: await newKey({ kind: "secret", scopes: ["demo"] }) })).status,
+    ).toBe(403);
     expect((await api("/api/v1/analytics/funnel?app=no-such-app", { key: reader })).status).toBe(404);
     expect((await api(`/api/v1/analytics/funnel?app=${slug}&from=yesterday`, { key: reader })).status).toBe(400);
-    const backwards = await api(`/api/v1/analytics/funnel?app=${slug}&from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`, { key: reader });
+    const backwards = await api(`/api/v1/analytics/funnel?app=${slug}&from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`, {
+      key: reader,
+    });
     expect(backwards.status).toBe(400);
     expect(backwards.json.error).toContain("from must be before to");
     expect((await api("/api/v1/analytics/funnel", { key: reader })).status).toBe(400);

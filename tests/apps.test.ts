@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Proc, startWorker } from "./setup/stack";
 import { acquire, api, appStats, containersOf, createApp, removeApps, uniqueSlug, waitFor, waitReady } from "./helpers";
+import { type Proc, startWorker } from "./setup/stack";
 
 let worker: Proc;
 const apps: string[] = [];

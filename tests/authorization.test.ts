@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busNames, connectBus } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { MAX_CONVERSION_LABELS } from "../lib/events/convert";
-import { docker, type Proc, startProcess, startWorker, TEST_PREFIX, TEST_PROXY_PORT } from "./setup/stack";
 import { acquire, api, containersOf, createApp, execIn, getWithHost, removeApps, waitFor, waitReady } from "./helpers";
+import { docker, type Proc, startProcess, startWorker, TEST_PREFIX, TEST_PROXY_PORT } from "./setup/stack";
 
 let worker: Proc;
 const apps: string[] = [];
@@ -35,7 +35,11 @@ describe("a key restricted to its apps", () => {
   it("reads, changes and deletes only its apps; another app is the same 404 as none", async () => {
     const { key } = await makeKey({ name: "shop a", kind: "secret", scopes: ["apps:read", "apps:write"], apps: [mine] });
     expect((await api(`/api/v1/apps/${mine}`, { key })).status).toBe(200);
-    for (const [method, json] of [["GET", undefined], ["PATCH", { pool_target: 1 }], ["DELETE", undefined]] as const) {
+    for (const [method, json] of [
+      ["GET", undefined],
+      ["PATCH", { pool_target: 1 }],
+      ["DELETE", undefined],
+    ] as const) {
       const other = await api(`/api/v1/apps/${theirs}`, { method, key, json });
       const none = await api("/api/v1/apps/no-such-app-x", { method, key, json });
       expect(other.status, method).toBe(404);
@@ -50,11 +54,19 @@ describe("a key restricted to its apps", () => {
   it("creates only apps in its list (403 outside it)", async () => {
     const outsider = `${mine}-x`;
     const { key } = await makeKey({ name: "creator", kind: "secret", scopes: ["apps:write"], apps: [mine, outsider] });
-    const refused = await api("/api/v1/apps", { method: "POST", key, json: { slug: "elsewhere-x", image: "tryitnow/hello:latest", pool_target: 0 } });
+    const refused = await api("/api/v1/apps", {
+      method: "POST",
+      key,
+      json: { slug: "elsewhere-x", image: "tryitnow/hello:latest", pool_target: 0 },
+    });
     expect(refused.status).toBe(403);
     expect(refused.json.code).toBe("FORBIDDEN");
     expect((await api("/api/v1/apps/elsewhere-x")).status).toBe(404);
-    const made = await api("/api/v1/apps", { method: "POST", key, json: { slug: outsider, image: "tryitnow/hello:latest", pool_target: 0, pool_min: 0 } });
+    const made = await api("/api/v1/apps", {
+      method: "POST",
+      key,
+      json: { slug: outsider, image: "tryitnow/hello:latest", pool_target: 0, pool_min: 0 },
+    });
     expect(made.status, made.text).toBe(201);
     apps.push(outsider);
   });
@@ -81,12 +93,23 @@ describe("a key restricted to its apps", () => {
       expect(refused.status, body.name).toBe(403);
       expect(refused.json.code).toBe("FORBIDDEN");
     }
-    const metrics = await api("/api/v1/keys", { method: "POST", json: { name: "m", kind: "secret", scopes: ["metrics"], apps: [mine] } });
+    const metrics = await api("/api/v1/keys", {
+      method: "POST",
+      json: { name: "m", kind: "secret", scopes: ["metrics"], apps: [mine] },
+    });
     expect(metrics.status).toBe(400);
     expect(metrics.json.details).toEqual([expect.objectContaining({ path: "scopes" })]);
-    const narrower = await api("/api/v1/keys", { method: "POST", key, json: { name: "narrow", kind: "secret", scopes: ["demo"], apps: [mine] } });
+    const narrower = await api("/api/v1/keys", {
+      method: "POST",
+      key,
+      json: { name: "narrow", kind: "secret", scopes: ["demo"], apps: [mine] },
+    });
     expect(narrower.status, narrower.text).toBe(201);
-    const site = await api("/api/v1/keys", { method: "POST", key, json: { name: "site", kind: "publishable", apps: [mine], allowed_origins: ["https://shop.example"] } });
+    const site = await api("/api/v1/keys", {
+      method: "POST",
+      key,
+      json: { name: "site", kind: "publishable", apps: [mine], allowed_origins: ["https://shop.example"] },
+    });
     expect(site.status, site.text).toBe(201);
   });
 
@@ -120,7 +143,12 @@ describe("a key restricted to its apps", () => {
     const nc = await connectBus(loadConfig().NATS_URL);
     const js = jetstream(nc);
     const letter = (app: string) =>
-      JSON.stringify({ job: { id: `dl${app}`.slice(0, 20), app, reason: "released", request_id: null }, error: "injected (test)", attempts: 3, failed_at: new Date().toISOString() });
+      JSON.stringify({
+        job: { id: `dl${app}`.slice(0, 20), app, reason: "released", request_id: null },
+        error: "injected (test)",
+        attempts: 3,
+        failed_at: new Date().toISOString(),
+      });
     // The worker made the streams; a letter of each app, as the cleanup handler writes them.
     await waitFor("the dead-letter stream", async () => (await api("/api/v1/jobs/dead")).status === 200, 20_000, 200);
     const theirsSeq = (await js.publish(names.deadCleanupSubject, letter(theirs))).seq;
@@ -140,7 +168,10 @@ describe("a key restricted to its apps", () => {
 
 describe("app env", () => {
   it("is write-only: names with masked values for every reader, merged per name by PATCH, real in the container", async () => {
-    const slug = await createApp("envy", { pool_target: 0, env: { TOKEN: "s3cret-value", KEEP: "kept-value", DROP: "dropped-value" } });
+    const slug = await createApp("envy", {
+      pool_target: 0,
+      env: { TOKEN: "s3cret-value", KEEP: "kept-value", DROP: "dropped-value" },
+    });
     apps.push(slug);
     const { key } = await makeKey({ name: "reader", kind: "secret", scopes: ["apps:read"], apps: [slug] });
     for (const reader of [key, undefined]) {
@@ -150,7 +181,10 @@ describe("app env", () => {
       expect((await api("/api/v1/apps", { key: reader })).text).not.toContain("s3cret-value");
     }
     // Replace one, keep one by sending the mask back, delete one, add one; the others stay as they were.
-    const patched = await api(`/api/v1/apps/${slug}`, { method: "PATCH", json: { env: { TOKEN: "new-secret", KEEP: "********", DROP: null, ADDED: "added-value" }, pool_target: 1 } });
+    const patched = await api(`/api/v1/apps/${slug}`, {
+      method: "PATCH",
+      json: { env: { TOKEN: "new-secret", KEEP: "********", DROP: null, ADDED: "added-value" }, pool_target: 1 },
+    });
     expect(patched.status, patched.text).toBe(200);
     expect(patched.json.env).toEqual({ TOKEN: "********", KEEP: "********", ADDED: "********" });
     expect((await api(`/api/v1/apps/${slug}`, { method: "PATCH", json: { env: { NEW: "********" } } })).status).toBe(400);
@@ -164,7 +198,10 @@ describe("app env", () => {
 describe("the launch page", () => {
   it("with a key that is not valid for the app is the same 404 as an unpublished app", async () => {
     const site = await makeKey({ name: "site", kind: "publishable", apps: [mine], allowed_origins: ["https://shop.example"] });
-    expect((await api(`/api/v1/apps/${theirs}`, { method: "PATCH", json: { name: "Their Shop", description: "their-private-pitch" } })).status).toBe(200);
+    expect(
+      (await api(`/api/v1/apps/${theirs}`, { method: "PATCH", json: { name: "Their Shop", description: "their-private-pitch" } }))
+        .status,
+    ).toBe(200);
     expect((await getWithHost(18080, "localhost:18080", `/try/${mine}?key=${site.key}`)).status).toBe(200);
     const unpublished = await getWithHost(18080, "localhost:18080", `/try/${theirs}`);
     expect(unpublished.status).toBe(404);
@@ -211,7 +248,9 @@ describe("conversions from inside the demo", () => {
     const token = env.find((entry) => entry.startsWith("TRYIT_CONVERT_TOKEN="))!.split("=")[1];
     // On the API's own port too, the token is for convert of that instance only.
     const withToken = { key: null, headers: { "X-Conversion-Token": token } };
-    expect((await api(`/api/v1/demo/${second.id}/convert`, { method: "POST", json: { label: "x" }, ...withToken })).status).toBe(404);
+    expect((await api(`/api/v1/demo/${second.id}/convert`, { method: "POST", json: { label: "x" }, ...withToken })).status).toBe(
+      404,
+    );
     expect((await api(`/api/v1/demo/${first.id}`, withToken)).status).toBe(401);
     expect((await api(`/api/v1/demo/${first.id}/extend`, { method: "POST", json: {}, ...withToken })).status).toBe(401);
     expect((await api(`/api/v1/demo/${first.id}`, { method: "DELETE", ...withToken })).status).toBe(401);
@@ -220,9 +259,12 @@ describe("conversions from inside the demo", () => {
     // "signup" is one label already; the repeat is free, then 15 more fit and the 17th is refused.
     const labels = Array.from({ length: MAX_CONVERSION_LABELS }, (_, n) => `label-${n}`);
     const answers = [];
-    for (const label of ["signup", ...labels]) answers.push((await api(`/api/v1/demo/${first.id}/convert`, { method: "POST", json: { label }, ...withToken })).status);
+    for (const label of ["signup", ...labels])
+      answers.push((await api(`/api/v1/demo/${first.id}/convert`, { method: "POST", json: { label }, ...withToken })).status);
     expect(answers.filter((status) => status === 202)).toHaveLength(MAX_CONVERSION_LABELS);
     expect(answers.at(-1)).toBe(409);
-    expect((await api(`/api/v1/demo/${first.id}/convert`, { method: "POST", json: { label: "signup" }, ...withToken })).status).toBe(202);
+    expect(
+      (await api(`/api/v1/demo/${first.id}/convert`, { method: "POST", json: { label: "signup" }, ...withToken })).status,
+    ).toBe(202);
   });
 });

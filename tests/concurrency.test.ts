@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { type Proc, startWorker } from "./setup/stack";
 import { acquire, api, appStats, containersOf, createApp, removeApps, waitReady } from "./helpers";
+import { type Proc, startWorker } from "./setup/stack";
 
 const workers: Proc[] = [];
 const apps: string[] = [];

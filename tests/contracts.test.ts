@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
-import { afterAll, describe, expect, it } from "vitest";
 import { jetstream } from "@nats-io/jetstream";
+import { afterAll, describe, expect, it } from "vitest";
 import { busNames, connectBus } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { redisKeys } from "../lib/store/keys";
-import { type Proc, startWorker, TEST_API_KEY, TEST_PORT, TEST_PREFIX, waitFor } from "./setup/stack";
 import { acquire, api, containersOf, createApp, getWithHost, redis, removeApps, waitReady } from "./helpers";
+import { type Proc, startWorker, TEST_API_KEY, TEST_PORT, TEST_PREFIX, waitFor } from "./setup/stack";
 
 const testKeys = redisKeys(TEST_PREFIX);
 const apps: string[] = [];
@@ -22,7 +22,12 @@ async function startedWorker(env: Record<string, string> = {}): Promise<Proc> {
   const log = `.data/logs/test-${name}.log`;
   const proc = startWorker(name, env);
   logs.set(proc, log);
-  await waitFor(`${name} to start`, async () => existsSync(log) && readFileSync(log, "utf8").includes('"msg":"worker started"'), 60_000, 100);
+  await waitFor(
+    `${name} to start`,
+    async () => existsSync(log) && readFileSync(log, "utf8").includes('"msg":"worker started"'),
+    60_000,
+    100,
+  );
   return proc;
 }
 const appliedChanges = (proc: Proc) => readFileSync(logs.get(proc) ?? "", "utf8").includes("changed variables applied");
@@ -46,12 +51,22 @@ describe("the app default and the environment", () => {
     // ... survive a restart with the same environment.
     await worker.stop();
     worker = await startedWorker();
-    expect(await getDefault()).toMatchObject({ name: "Renamed by the owner", pool_max: 15, health_path: "/healthz", default_ttl_seconds: 900 });
+    expect(await getDefault()).toMatchObject({
+      name: "Renamed by the owner",
+      pool_max: 15,
+      health_path: "/healthz",
+      default_ttl_seconds: 900,
+    });
 
     // A variable whose value changed is applied at the next start; the other edits stay.
     await worker.stop();
     worker = await startedWorker({ POOL_DEFAULT_TTL: "45m" });
-    expect(await getDefault()).toMatchObject({ name: "Renamed by the owner", pool_max: 15, health_path: "/healthz", default_ttl_seconds: 2700 });
+    expect(await getDefault()).toMatchObject({
+      name: "Renamed by the owner",
+      pool_max: 15,
+      health_path: "/healthz",
+      default_ttl_seconds: 2700,
+    });
     expect(await mirroredTtlMs()).toBe(2_700_000); // acquire sees it too
 
     // An API edit after that sticks again, and changing the variable back applies it once more.

@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../lib/store/keys";
-import { caddyUp, type Proc, startCaddy, startWorker, stopCaddy, TEST_PREFIX } from "./setup/stack";
 import {
   acquire,
   api,
@@ -14,6 +13,7 @@ import {
   waitFor,
   waitReady,
 } from "./helpers";
+import { caddyUp, type Proc, startCaddy, startWorker, stopCaddy, TEST_PREFIX } from "./setup/stack";
 
 const testKeys = redisKeys(TEST_PREFIX);
 

@@ -4,8 +4,8 @@
  * inside the acquire), a publishable key's own drain cap, and extensions that wait for a visit.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Proc, startWorker } from "./setup/stack";
 import { acquire, api, createApp, proofFor, removeApps, throughProxy, waitFor, waitReady } from "./helpers";
+import { type Proc, startWorker } from "./setup/stack";
 
 const ORIGIN = "http://shop.example";
 let worker: Proc;

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { streamAdmitScript } from "../lib/store/scripts";
-import { type Proc, startWeb, startWorker, TEST_API_KEY, TEST_PREFIX, webAnswers } from "./setup/stack";
 import { acquire, api, createApp, redis, removeApps, waitFor, waitReady } from "./helpers";
+import { type Proc, startWeb, startWorker, TEST_API_KEY, TEST_PREFIX, webAnswers } from "./setup/stack";
 
 let worker: Proc;
 const apps: string[] = [];

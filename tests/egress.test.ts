@@ -15,9 +15,9 @@ import { initialSpec } from "../lib/app-spec";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
 import { tableName } from "../lib/egress/policy";
+import { api, containersOf, createApp, execIn, removeApps, waitFor, waitReady } from "./helpers";
 import { makeNamespace, type Namespace } from "./setup/netns";
 import { docker, type Proc, startWorker, TEST_ENV, TEST_PROXY_PORT, testDbQuery } from "./setup/stack";
-import { api, containersOf, createApp, execIn, removeApps, waitFor, waitReady } from "./helpers";
 
 const PRIVATE = "10.254.253.2";
 const DNS = "10.254.253.3";

@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Proc, startWorker, TEST_PORT } from "./setup/stack";
 import { acquire, api, createApp, removeApps, throughProxy, waitFor, waitReady } from "./helpers";
+import { type Proc, startWorker, TEST_PORT } from "./setup/stack";
 
 const WEB = `http://127.0.0.1:${TEST_PORT}`;
 const PUBLIC_URL = `http://localhost:${TEST_PORT}`;
@@ -25,7 +25,8 @@ describe("the embed script", () => {
     expect(gzipped, `embed.js is ${gzipped} bytes gzipped`).toBeLessThanOrEqual(8 * 1024);
     // No eval, no cookies, no inline handlers.
     const text = body.toString("utf8");
-    for (const banned of ["eval(", "new Function", "document.cookie", "onclick=", "innerHTML"]) expect(text, banned).not.toContain(banned);
+    for (const banned of ["eval(", "new Function", "document.cookie", "onclick=", "innerHTML"])
+      expect(text, banned).not.toContain(banned);
 
     const etag = response.headers.get("etag") ?? "";
     expect(etag).toMatch(/^"[0-9a-f]{16}"$/);
@@ -53,14 +54,22 @@ describe("extension limits", () => {
     }
     const refused = await api(`/api/v1/demo/${instance.id}/extend`, { method: "POST", json: {} });
     expect(refused.status).toBe(400);
-    expect(refused.json).toMatchObject({ code: "MAX_TTL_EXCEEDED", details: { limit: "max_extensions", extensions: 2, max_extensions: 2 } });
+    expect(refused.json).toMatchObject({
+      code: "MAX_TTL_EXCEEDED",
+      details: { limit: "max_extensions", extensions: 2, max_extensions: 2 },
+    });
     const got = await api(`/api/v1/demo/${instance.id}`);
     expect(got.json).toMatchObject({ extensions: 2 });
     expect(Date.parse(got.json.expires_at) - Date.parse(instance.expires_at)).toBe(10 * 60_000);
   });
 
   it("never lets an instance outlive max_lifetime_seconds", async () => {
-    const slug = await createApp("life", { pool_target: 1, default_ttl_seconds: 60, max_lifetime_seconds: 120, extend_minutes: 1 });
+    const slug = await createApp("life", {
+      pool_target: 1,
+      default_ttl_seconds: 60,
+      max_lifetime_seconds: 120,
+      extend_minutes: 1,
+    });
     apps.push(slug);
     await waitReady(slug, 1);
     const { json: instance } = await acquire(slug);
@@ -72,7 +81,12 @@ describe("extension limits", () => {
 
 describe("the launch page", () => {
   it("starts apps whose launch page is on from PUBLIC_URL with no key; nothing else without one", async () => {
-    const open = await createApp("pub", { pool_target: 1, launch_page: true, cta_label: "Start your trial", cta_url: "https://example.com/signup" });
+    const open = await createApp("pub", {
+      pool_target: 1,
+      launch_page: true,
+      cta_label: "Start your trial",
+      cta_url: "https://example.com/signup",
+    });
     const closed = await createApp("priv", { pool_target: 1 });
     apps.push(open, closed);
     await waitReady(open, 1);
@@ -86,11 +100,14 @@ describe("the launch page", () => {
     expect((await keyless(`/api/v1/demo/${id}`)).status).toBe(401);
     expect((await keyless(`/api/v1/demo/${id}`, { headers: { "X-Instance-Token": token } })).status).toBe(200);
     // Extended only once opened (extend_requires_visit): first a visit through the proxy.
-    const extend = () => keyless(`/api/v1/demo/${id}/extend`, { method: "POST", json: {}, headers: { "X-Instance-Token": token } });
+    const extend = () =>
+      keyless(`/api/v1/demo/${id}/extend`, { method: "POST", json: {}, headers: { "X-Instance-Token": token } });
     expect((await extend()).json.code).toBe("NOT_VISITED");
     expect((await throughProxy(id, "/")).status).toBe(200);
     await waitFor("the extension after the visit", async () => (await extend()).status === 200, 20_000, 500);
-    expect((await keyless(`/api/v1/demo/${id}`, { method: "DELETE", headers: { "X-Instance-Token": "wrong" } })).status).toBe(401);
+    expect((await keyless(`/api/v1/demo/${id}`, { method: "DELETE", headers: { "X-Instance-Token": "wrong" } })).status).toBe(
+      401,
+    );
     expect((await keyless(`/api/v1/demo/${id}`, { method: "DELETE", headers: { "X-Instance-Token": token } })).status).toBe(200);
 
     expect((await keylessAcquire(closed, PUBLIC_URL)).status).toBe(404); // launch page off: as if it did not exist

@@ -6,11 +6,21 @@ import { afterAll, describe, expect, it } from "vitest";
 import { busNames, connectBus, ensureStreams } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
+import { eventRollups, events } from "../lib/db/schema";
 import { emitEvent, flushEvents } from "../lib/events/publish";
 import { newInstanceId } from "../lib/ids";
-import { eventRollups, events } from "../lib/db/schema";
-import { type Proc, startProcess, startWeb, startWorker, TEST_API_KEY, TEST_ENV, TEST_PREFIX, waitFor, webAnswers } from "./setup/stack";
 import { acquire, api, createApp, removeApps, waitReady } from "./helpers";
+import {
+  type Proc,
+  startProcess,
+  startWeb,
+  startWorker,
+  TEST_API_KEY,
+  TEST_ENV,
+  TEST_PREFIX,
+  waitFor,
+  webAnswers,
+} from "./setup/stack";
 
 /** Funnel events: published off the request path, written to MariaDB once each, lost only when counted. */
 const ctx = createContext(loadConfig({ ...process.env, ...TEST_ENV, LOG_LEVEL: "silent" }), "test-events");
@@ -30,7 +40,11 @@ function worker(env: Record<string, string> = {}) {
 }
 
 async function countsOf(app: string): Promise<Record<string, number>> {
-  const rows = await ctx.db.select({ type: events.type, n: count() }).from(events).where(eq(events.app, app)).groupBy(events.type);
+  const rows = await ctx.db
+    .select({ type: events.type, n: count() })
+    .from(events)
+    .where(eq(events.app, app))
+    .groupBy(events.type);
   return Object.fromEntries(rows.map((row) => [row.type, row.n]));
 }
 
@@ -61,7 +75,9 @@ describe("funnel events", () => {
       "the events in MariaDB",
       async () => {
         const counts = await countsOf(slug);
-        return counts.acquired === 2 && counts.extended === 1 && counts.released === 1 && (await refusalsOf(empty)).exhausted === 1;
+        return (
+          counts.acquired === 2 && counts.extended === 1 && counts.released === 1 && (await refusalsOf(empty)).exhausted === 1
+        );
       },
       20_000,
       250,
@@ -92,7 +108,12 @@ describe("funnel events", () => {
     const nc = await connectBus(loadConfig().NATS_URL);
     const jsm = await jetstreamManager(nc);
     const before = (await jsm.streams.info(names.events.name)).config.max_bytes;
-    await waitFor("the worker's byte limit on the stream", async () => (await jsm.streams.info(names.events.name)).config.max_bytes === limit, 20_000, 200);
+    await waitFor(
+      "the worker's byte limit on the stream",
+      async () => (await jsm.streams.info(names.events.name)).config.max_bytes === limit,
+      20_000,
+      200,
+    );
     for (const stream of [names.jobs, names.dead, names.events]) {
       const { config } = await jsm.streams.info(stream.name);
       expect(config.max_bytes, stream.name).toBeGreaterThan(0);
@@ -109,9 +130,19 @@ describe("funnel events", () => {
     const js = jetstream(nc);
     const app = `flood-${randomUUID().slice(0, 8)}`;
     const chunk = JSON.stringify({
-      events: Array.from({ length: 500 }, () => ({ id: randomUUID(), type: "rejected", app, instance: null, atMs: Date.now(), request_id: null, visitor: null, data: { reason: "exhausted" } })),
+      events: Array.from({ length: 500 }, () => ({
+        id: randomUUID(),
+        type: "rejected",
+        app,
+        instance: null,
+        atMs: Date.now(),
+        request_id: null,
+        visitor: null,
+        data: { reason: "exhausted" },
+      })),
     });
-    for (let sent = 0; sent < 3 * limit; sent += chunk.length) await js.publish(`${names.eventsSubjectRoot}.batch`, chunk, { msgID: randomUUID() });
+    for (let sent = 0; sent < 3 * limit; sent += chunk.length)
+      await js.publish(`${names.eventsSubjectRoot}.batch`, chunk, { msgID: randomUUID() });
     expect((await jsm.streams.info(names.events.name)).state.bytes).toBeLessThanOrEqual(limit);
     // What the writer got of them is counted, never stored row by row.
     await waitFor("some of the flood in the rollups", async () => ((await refusalsOf(app)).exhausted ?? 0) > 0, 30_000, 250);
@@ -133,7 +164,16 @@ describe("funnel events", () => {
       await Promise.all(
         Array.from({ length: Math.min(500, total - start) }, () => {
           const id = randomUUID();
-          const event = { id, type: "impression", app, instance: null, atMs: Date.now(), request_id: null, visitor: null, data: {} };
+          const event = {
+            id,
+            type: "impression",
+            app,
+            instance: null,
+            atMs: Date.now(),
+            request_id: null,
+            visitor: null,
+            data: {},
+          };
           return js.publish(subject, JSON.stringify(event), { msgID: id });
         }),
       );
@@ -150,7 +190,10 @@ describe("funnel events", () => {
     // Everything redelivered after the ack wait is ignored by the primary key: exactly one row each,
     // and counted once in the hourly rollups.
     expect(await rowsOf()).toBe(total);
-    const [rolled] = await ctx.db.select({ n: sql<string>`SUM(${eventRollups.count})` }).from(eventRollups).where(eq(eventRollups.app, app));
+    const [rolled] = await ctx.db
+      .select({ n: sql<string>`SUM(${eventRollups.count})` })
+      .from(eventRollups)
+      .where(eq(eventRollups.app, app));
     expect(Number(rolled.n)).toBe(total);
     await survivor.stop();
     running.delete(survivor);
@@ -158,7 +201,15 @@ describe("funnel events", () => {
 
   it("with NATS down, acquire answers as before and the lost events are counted", async () => {
     mkdirSync(".data/test-nats-events", { recursive: true });
-    const nats = startProcess("nats-events", "nats-server", ["-a", "127.0.0.1", "-p", "14223", "-js", "-sd", ".data/test-nats-events"]);
+    const nats = startProcess("nats-events", "nats-server", [
+      "-a",
+      "127.0.0.1",
+      "-p",
+      "14223",
+      "-js",
+      "-sd",
+      ".data/test-nats-events",
+    ]);
     running.add(nats);
     const env = { NATS_URL: "nats://127.0.0.1:14223" };
     const web = startWeb({ ...env, PORT: "18085" }, "web-events");
@@ -203,13 +254,21 @@ describe("funnel events", () => {
     emitEvent(ctx, { type: "visited", id: `vi-${a}`, app, instance: a });
     emitEvent(ctx, { type: "visited", id: `vi-${b}`, app, instance: b });
     await flushEvents(ctx);
-    await waitFor("both visits", async () => (await ctx.db.select().from(events).where(eq(events.app, app))).length === 2, 20_000, 250);
+    await waitFor(
+      "both visits",
+      async () => (await ctx.db.select().from(events).where(eq(events.app, app))).length === 2,
+      20_000,
+      250,
+    );
     await proc.stop();
     running.delete(proc);
   });
 
   it("each context publishes to its own deployment's stream, whichever context emitted first", async () => {
-    const other = createContext(loadConfig({ ...process.env, ...TEST_ENV, VALKEY_PREFIX: "tintest-otherbus:", LOG_LEVEL: "silent" }), "test-events-other");
+    const other = createContext(
+      loadConfig({ ...process.env, ...TEST_ENV, VALKEY_PREFIX: "tintest-otherbus:", LOG_LEVEL: "silent" }),
+      "test-events-other",
+    );
     const nc = await other.bus();
     const jsm = await jetstreamManager(nc);
     const streams = [other.busNames.jobs, other.busNames.dead, other.busNames.events];
@@ -221,7 +280,9 @@ describe("funnel events", () => {
       emitEvent(ctx, { type: "impression", app: mine });
       emitEvent(other, { type: "impression", app: theirs });
       await Promise.all([flushEvents(ctx), flushEvents(other)]);
-      const last = await jsm.streams.getMessage(other.busNames.events.name, { last_by_subj: `${other.busNames.eventsSubjectRoot}.batch` });
+      const last = await jsm.streams.getMessage(other.busNames.events.name, {
+        last_by_subj: `${other.busNames.eventsSubjectRoot}.batch`,
+      });
       expect(last, "a batch on the other deployment's stream").toBeTruthy();
       expect((last!.json() as { events: { app: string }[] }).events.map((event) => event.app)).toEqual([theirs]);
       expect((await jsm.streams.info(other.busNames.events.name)).state.messages).toBe(1);
@@ -231,4 +292,3 @@ describe("funnel events", () => {
     }
   });
 });
-

@@ -4,15 +4,26 @@
  * from loopback, through the proxy, from a network namespace (a remote machine's view), from inside
  * an instance, and with the web listening on every interface.
  */
-import http from "node:http";
+
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import http from "node:http";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../lib/config";
-import { docker, type Proc, resetDeployment, startProcess, startWeb, startWorker, testRedis, waitFor, webAnswers } from "./setup/stack";
-import { makeNamespace, type Namespace } from "./setup/netns";
 import { execIn } from "./helpers";
+import { makeNamespace, type Namespace } from "./setup/netns";
+import {
+  docker,
+  type Proc,
+  resetDeployment,
+  startProcess,
+  startWeb,
+  startWorker,
+  testRedis,
+  waitFor,
+  webAnswers,
+} from "./setup/stack";
 
 const PORT = 18090;
 const PROXY_PORT = 18091;
@@ -46,7 +57,11 @@ interface Answer {
 }
 
 /** One request on a fresh connection to a loopback port, with the Host header given. */
-function send(port: number, path: string, options: { host?: string; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+function send(
+  port: number,
+  path: string,
+  options: { host?: string; method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       {
@@ -54,7 +69,11 @@ function send(port: number, path: string, options: { host?: string; method?: str
         port,
         path,
         method: options.method ?? "GET",
-        headers: { Host: options.host ?? `127.0.0.1:${port}`, ...(options.body ? { "content-type": "application/json" } : {}), ...options.headers },
+        headers: {
+          Host: options.host ?? `127.0.0.1:${port}`,
+          ...(options.body ? { "content-type": "application/json" } : {}),
+          ...options.headers,
+        },
         timeout: 10_000,
         agent: false,
       },
@@ -73,11 +92,16 @@ function send(port: number, path: string, options: { host?: string; method?: str
 
 const json = (answer: { text: string }) => JSON.parse(answer.text);
 const direct = (path: string, options: Parameters<typeof send>[2] = {}) => send(PORT, path, options);
-const viaProxy = (path: string, options: Parameters<typeof send>[2] = {}) => send(PROXY_PORT, path, { host: `localhost:${PROXY_PORT}`, ...options });
+const viaProxy = (path: string, options: Parameters<typeof send>[2] = {}) =>
+  send(PROXY_PORT, path, { host: `localhost:${PROXY_PORT}`, ...options });
 
 /** What an attacker tries first: mint a key, read the pools, the metrics, the apps. */
 const PROBES: { method: string; path: string; body?: string }[] = [
-  { method: "POST", path: "/api/v1/keys", body: JSON.stringify({ name: "x", kind: "secret", scopes: ["apps:write", "keys:write"] }) },
+  {
+    method: "POST",
+    path: "/api/v1/keys",
+    body: JSON.stringify({ name: "x", kind: "secret", scopes: ["apps:write", "keys:write"] }),
+  },
   { method: "GET", path: "/api/v1/pool/stats" },
   { method: "GET", path: "/metrics" },
   { method: "GET", path: "/api/v1/apps" },
@@ -97,10 +121,15 @@ const startOpenWorker = () => startWorker("worker-open", ENV);
 beforeAll(async () => {
   await resetDeployment(PREFIX, databaseUrl);
   redis = testRedis();
-  caddy = startProcess("caddy-open", "bash", [
-    "-c",
-    `mkdir -p .data/test-caddy-open && echo '{"admin":{"listen":"${ADMIN}"}}' > .data/test-caddy-open/bootstrap.json && exec caddy run --config .data/test-caddy-open/bootstrap.json`,
-  ], { XDG_DATA_HOME: ".data/test-caddy-open", XDG_CONFIG_HOME: ".data/test-caddy-open" });
+  caddy = startProcess(
+    "caddy-open",
+    "bash",
+    [
+      "-c",
+      `mkdir -p .data/test-caddy-open && echo '{"admin":{"listen":"${ADMIN}"}}' > .data/test-caddy-open/bootstrap.json && exec caddy run --config .data/test-caddy-open/bootstrap.json`,
+    ],
+    { XDG_DATA_HOME: ".data/test-caddy-open", XDG_CONFIG_HOME: ".data/test-caddy-open" },
+  );
   await waitFor("the open stack's Caddy", async () => (await fetch(`http://${ADMIN}/config/`)).ok, 20_000, 100);
   worker = startOpenWorker();
   web = startWeb(ENV, "web-open");
@@ -124,10 +153,17 @@ beforeAll(async () => {
     });
     expect(created.status, created.text).toBe(201);
   }
-  await waitFor("ready instances", async () => {
-    const stats = json(await direct("/api/v1/pool/stats"));
-    return stats.apps.filter((app: { ready: number; target: number }) => app.ready >= app.target && app.target > 0).length === 2;
-  }, 60_000, 250);
+  await waitFor(
+    "ready instances",
+    async () => {
+      const stats = json(await direct("/api/v1/pool/stats"));
+      return (
+        stats.apps.filter((app: { ready: number; target: number }) => app.ready >= app.target && app.target > 0).length === 2
+      );
+    },
+    60_000,
+    250,
+  );
   ns = makeNamespace("tin-edge");
 }, 180_000);
 
@@ -157,7 +193,11 @@ describe("a keyless client on loopback", () => {
 
   it("that claims to be forwarded is still itself: X-Forwarded-For from a direct client is ignored", async () => {
     const limited = (forwardedFor: string) =>
-      direct("/api/v1/demo/acquire", { method: "POST", body: JSON.stringify({ app: slugs.limited }), headers: { "X-Forwarded-For": forwardedFor } });
+      direct("/api/v1/demo/acquire", {
+        method: "POST",
+        body: JSON.stringify({ app: slugs.limited }),
+        headers: { "X-Forwarded-For": forwardedFor },
+      });
     expect((await limited("203.0.113.50")).status).toBe(200);
     // Another claimed address, the same client: the hourly limit of 1 holds.
     expect((await limited("203.0.113.51")).status).toBe(429);
@@ -194,7 +234,13 @@ describe("the proxy", () => {
     const proxy = `http://${ns.hostAddress}:${PROXY_PORT}`;
     for (const probe of PROBES) {
       for (const host of ["anything", `localhost:${PROXY_PORT}`]) {
-        const answer = ns.request({ from: ns.clientAddresses[0], url: `${proxy}${probe.path}`, method: probe.method, headers: { Host: host, "content-type": "application/json" }, body: probe.body });
+        const answer = ns.request({
+          from: ns.clientAddresses[0],
+          url: `${proxy}${probe.path}`,
+          method: probe.method,
+          headers: { Host: host, "content-type": "application/json" },
+          body: probe.body,
+        });
         expect(answer.status, `${host} ${probe.method} ${probe.path}: ${answer.text}`).toBe(host === "anything" ? 404 : 401);
         expect(answer.text).not.toMatch(/tin_sk_|"apps":|tin_instances|process_cpu/);
       }
@@ -226,13 +272,19 @@ describe("the proxy", () => {
     // The instance released above is replaced by the worker: wait for its successor.
     const container = await waitFor(
       "a running instance of the app",
-      async () => (await docker.listContainers({ filters: { label: [`tryitnow.deployment=${PREFIX}`, `tryitnow.app=${slugs.life}`] } }))[0],
+      async () =>
+        (await docker.listContainers({ filters: { label: [`tryitnow.deployment=${PREFIX}`, `tryitnow.app=${slugs.life}`] } }))[0],
       30_000,
       250,
     );
     const gateway = (await docker.getContainer(container.Id).inspect()).NetworkSettings.Networks["tin-open-net"].Gateway;
     const fetchIn = async (host: string, path: string) =>
-      (await execIn(container.Id, `wget -q -S -O - --header 'Host: ${host}' 'http://${gateway}:${PROXY_PORT}${path}' 2>&1 | head -c 2000`)).output;
+      (
+        await execIn(
+          container.Id,
+          `wget -q -S -O - --header 'Host: ${host}' 'http://${gateway}:${PROXY_PORT}${path}' 2>&1 | head -c 2000`,
+        )
+      ).output;
     for (const probe of PROBES.filter((p) => p.method === "GET")) {
       expect(await fetchIn("anything", probe.path), probe.path).toMatch(/404 Not Found/);
       expect(await fetchIn(`localhost:${PROXY_PORT}`, probe.path), probe.path).toMatch(/401 Unauthorized/);
@@ -266,7 +318,10 @@ describe("a web listening on every interface (HOST=0.0.0.0)", () => {
   it("gives an instance not even a connection: the egress rules let it reach nothing of the host but the proxy's port", async () => {
     const [container] = await docker.listContainers({ filters: { label: [`tryitnow.deployment=${PREFIX}`] } });
     const gateway = (await docker.getContainer(container.Id).inspect()).NetworkSettings.Networks["tin-open-net"].Gateway;
-    const answer = await execIn(container.Id, `wget -q -S -O - 'http://${gateway}:${WIDE_PORT}/api/v1/pool/stats' 2>&1 | head -c 500`);
+    const answer = await execIn(
+      container.Id,
+      `wget -q -S -O - 'http://${gateway}:${WIDE_PORT}/api/v1/pool/stats' 2>&1 | head -c 500`,
+    );
     expect(answer.output).toMatch(/can't connect to remote host \([\d.]+\): No route to host/);
   });
 
@@ -280,7 +335,12 @@ describe("the key table", () => {
     const mirror = `${PREFIX}api-keys`;
     await worker.stop();
     await redis.del(mirror);
-    await waitFor("the web to see the empty mirror", async () => (await direct("/api/v1/pool/stats")).status === 503, 10_000, 200);
+    await waitFor(
+      "the web to see the empty mirror",
+      async () => (await direct("/api/v1/pool/stats")).status === 503,
+      10_000,
+      200,
+    );
     const refused = await direct("/api/v1/keys", { method: "POST", body: PROBES[0].body });
     expect(refused.status).toBe(503);
     expect(json(refused)).toMatchObject({ code: "UNAVAILABLE", details: { dependency: "key-mirror" } });
@@ -289,13 +349,21 @@ describe("the key table", () => {
     await waitFor("the open API again", async () => (await direct("/api/v1/pool/stats")).status === 200, 30_000, 200);
 
     // With a key in MariaDB, a flushed mirror is closed (503), and after the sync closed for good (401).
-    const made = await direct("/api/v1/keys", { method: "POST", body: JSON.stringify({ name: "first", kind: "secret", scopes: ["keys:write", "demo", "metrics"] }) });
+    const made = await direct("/api/v1/keys", {
+      method: "POST",
+      body: JSON.stringify({ name: "first", kind: "secret", scopes: ["keys:write", "demo", "metrics"] }),
+    });
     expect(made.status, made.text).toBe(201);
     const key = json(made).key as string;
     expect((await direct("/api/v1/pool/stats")).status).toBe(401);
     await worker.stop();
     await redis.del(mirror);
-    await waitFor("the web to see the flushed mirror", async () => (await direct("/api/v1/pool/stats")).status === 503, 10_000, 200);
+    await waitFor(
+      "the web to see the flushed mirror",
+      async () => (await direct("/api/v1/pool/stats")).status === 503,
+      10_000,
+      200,
+    );
     worker = startOpenWorker();
     await waitFor("the synced mirror", async () => (await direct("/api/v1/pool/stats")).status === 401, 30_000, 200);
     expect((await direct("/api/v1/keys", { headers: { "X-API-Key": key } })).status).toBe(200);
@@ -306,7 +374,12 @@ describe("the key table", () => {
     // Revoking the last key opens it again, for loopback only.
     const revoked = await direct(`/api/v1/keys/${json(made).id}`, { method: "DELETE", headers: { "X-API-Key": key } });
     expect(revoked.status, revoked.text).toBe(200);
-    await waitFor("the open API after the last key", async () => (await direct("/api/v1/pool/stats")).status === 200, 30_000, 200);
+    await waitFor(
+      "the open API after the last key",
+      async () => (await direct("/api/v1/pool/stats")).status === 200,
+      30_000,
+      200,
+    );
     expect((await viaProxy("/api/v1/pool/stats")).status).toBe(401);
   });
 });
@@ -319,11 +392,19 @@ describe("logs", () => {
     });
     expect(made.status, made.text).toBe(201);
     const publishable = json(made).key as string;
-    await waitFor("the key in the mirror", async () => (await viaProxy("/api/v1/demo/acquire", {
-      method: "POST",
-      headers: { "X-API-Key": publishable, Origin: "https://shop.example" },
-      body: JSON.stringify({ app: "no-such-app" }),
-    })).status === 404, 10_000, 200); // known (not 401); an app not of this key is the same 404 as none
+    await waitFor(
+      "the key in the mirror",
+      async () =>
+        (
+          await viaProxy("/api/v1/demo/acquire", {
+            method: "POST",
+            headers: { "X-API-Key": publishable, Origin: "https://shop.example" },
+            body: JSON.stringify({ app: "no-such-app" }),
+          })
+        ).status === 404,
+      10_000,
+      200,
+    ); // known (not 401); an app not of this key is the same 404 as none
     const acquired = await viaProxy("/api/v1/demo/acquire", {
       method: "POST",
       headers: { "X-API-Key": publishable, Origin: "https://shop.example" },
@@ -333,12 +414,21 @@ describe("logs", () => {
     const { id, token } = json(acquired) as { id: string; token: string };
     const headers = { "X-API-Key": publishable, "X-Instance-Token": token, Origin: "https://shop.example" };
     expect((await viaProxy(`/api/v1/demo/${id}`, { headers })).status).toBe(200);
-    expect((await direct(`/api/v1/demo/${id}?key=${publishable}&token=${token}`, { headers: { Origin: "https://shop.example" } })).status).toBe(200);
+    expect(
+      (await direct(`/api/v1/demo/${id}?key=${publishable}&token=${token}`, { headers: { Origin: "https://shop.example" } }))
+        .status,
+    ).toBe(200);
     // The status stream, as EventSource calls it: credentials in the query, through the proxy and directly.
     for (const call of [viaProxy, direct]) {
       const stream = await new Promise<string>((resolve, reject) => {
         const request = http.get(
-          { host: "127.0.0.1", port: call === viaProxy ? PROXY_PORT : PORT, path: `/api/v1/demo/${id}/status?key=${publishable}&token=${token}`, headers: { Host: call === viaProxy ? `localhost:${PROXY_PORT}` : "127.0.0.1" }, agent: false },
+          {
+            host: "127.0.0.1",
+            port: call === viaProxy ? PROXY_PORT : PORT,
+            path: `/api/v1/demo/${id}/status?key=${publishable}&token=${token}`,
+            headers: { Host: call === viaProxy ? `localhost:${PROXY_PORT}` : "127.0.0.1" },
+            agent: false,
+          },
           (response) => {
             response.setEncoding("utf8");
             let seen = "";
@@ -355,13 +445,26 @@ describe("logs", () => {
       expect(stream).toContain("event: ttl");
     }
     // The instance's own pages, reached with credentials a visitor's browser might carry.
-    const page = await send(PROXY_PORT, `/?token=${token}&key=${publishable}`, { host: `${id}.localhost:${PROXY_PORT}`, headers: { "X-Instance-Token": token, "X-API-Key": publishable, Cookie: `session=${token}`, Authorization: `Bearer ${publishable}` } });
+    const page = await send(PROXY_PORT, `/?token=${token}&key=${publishable}`, {
+      host: `${id}.localhost:${PROXY_PORT}`,
+      headers: {
+        "X-Instance-Token": token,
+        "X-API-Key": publishable,
+        Cookie: `session=${token}`,
+        Authorization: `Bearer ${publishable}`,
+      },
+    });
     expect(page.status).toBe(200);
     expect((await viaProxy(`/api/v1/nope?key=${publishable}&token=${token}`)).status).toBe(404);
 
     // Every log file under .data/: the instance's request is there, without its query; no credential anywhere.
     const accessLog = ".data/test-caddy-open/access.log";
-    await waitFor("the instance's request in Caddy's log", async () => readFileSync(accessLog, "utf8").includes(`"host":"${id}.localhost:${PROXY_PORT}"`), 10_000, 200);
+    await waitFor(
+      "the instance's request in Caddy's log",
+      async () => readFileSync(accessLog, "utf8").includes(`"host":"${id}.localhost:${PROXY_PORT}"`),
+      10_000,
+      200,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the loggers' buffers
     const files = logFiles(".data");
     expect(files).toContain(accessLog);
@@ -371,7 +474,10 @@ describe("logs", () => {
       expect(text.includes(publishable), `publishable key in ${file}`).toBe(false);
       expect(text.includes(token), `instance token in ${file}`).toBe(false);
     }
-    const lines = readFileSync(accessLog, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { request: { host: string; uri: string } });
+    const lines = readFileSync(accessLog, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { request: { host: string; uri: string } });
     const visits = lines.filter((l) => l.request.host === `${id}.localhost:${PROXY_PORT}`).map((l) => l.request.uri);
     expect(visits).toContain("/");
     for (const l of lines) expect(l.request.uri, "no query in the access log").not.toContain("?");

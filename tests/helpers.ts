@@ -1,5 +1,5 @@
-import http from "node:http";
 import { randomBytes } from "node:crypto";
+import http from "node:http";
 import { PassThrough } from "node:stream";
 import { solveChallenge } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
@@ -116,12 +116,15 @@ export function throughProxy(id: string, path: string, port = TEST_PROXY_PORT): 
  */
 export function getWithHost(port: number, host: string, path: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.get({ host: "127.0.0.1", port, path, headers: { Host: host }, timeout: 5000, agent: false }, (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk) => (text += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
-    });
+    const request = http.get(
+      { host: "127.0.0.1", port, path, headers: { Host: host }, timeout: 5000, agent: false },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+      },
+    );
     request.on("timeout", () => request.destroy(new Error("timeout")));
     request.on("error", reject);
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../lib/store/keys";
-import { docker, type Proc, startWorker, TEST_PREFIX } from "./setup/stack";
 import { acquire, api, containersOf, createApp, execIn, redis, removeApps, throughProxy, waitFor, waitReady } from "./helpers";
+import { docker, type Proc, startWorker, TEST_PREFIX } from "./setup/stack";
 
 const testKeys = redisKeys(TEST_PREFIX);
 
@@ -137,13 +137,20 @@ describe("isolation probed from inside an instance", () => {
   });
 
   it("an app may add back capabilities only explicitly, and writes only to its declared paths", async () => {
-    const slug = await createApp("loose", { pool_target: 1, cap_add: ["NET_BIND_SERVICE"], writable_paths: ["/tmp:8", "/var/cache/app:4"] });
+    const slug = await createApp("loose", {
+      pool_target: 1,
+      cap_add: ["NET_BIND_SERVICE"],
+      writable_paths: ["/tmp:8", "/var/cache/app:4"],
+    });
     extraApps.push(slug);
     await waitReady(slug, 1);
     const [container] = await containersOf(slug);
     const info = await docker.getContainer(container.Id).inspect();
     expect(info.HostConfig.ReadonlyRootfs).toBe(true);
-    expect(info.HostConfig.Tmpfs).toEqual({ "/tmp": "rw,noexec,nosuid,nodev,size=8m", "/var/cache/app": "rw,noexec,nosuid,nodev,size=4m" });
+    expect(info.HostConfig.Tmpfs).toEqual({
+      "/tmp": "rw,noexec,nosuid,nodev,size=8m",
+      "/var/cache/app": "rw,noexec,nosuid,nodev,size=4m",
+    });
     expect(info.HostConfig.CapAdd).toEqual(["NET_BIND_SERVICE"]);
     expect(info.HostConfig.CapDrop).toEqual(["ALL"]);
     expect(info.HostConfig.SecurityOpt).toContain("no-new-privileges");

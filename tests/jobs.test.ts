@@ -1,7 +1,16 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Proc, startFaultyWorker, startProcess, startWeb, startWorker, TEST_API_KEY, waitFor, webAnswers } from "./setup/stack";
 import { acquire, api, containersOf, createApp, removeApps, routeIds, waitReady } from "./helpers";
+import {
+  type Proc,
+  startFaultyWorker,
+  startProcess,
+  startWeb,
+  startWorker,
+  TEST_API_KEY,
+  waitFor,
+  webAnswers,
+} from "./setup/stack";
 
 /** Cleanup jobs on the real NATS JetStream: one worker per job, redelivery, dead letters, an outage. */
 const apps: string[] = [];
@@ -66,7 +75,12 @@ describe("cleanup jobs", () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i += 1) ids.push((await acquire(slug)).json.id);
     await Promise.all(ids.map((id) => api(`/api/v1/demo/${id}`, { method: "DELETE" })));
-    await waitFor("all six removed", async () => (await Promise.all(ids.map((id) => gone(slug, id)))).every(Boolean), 20_000, 200);
+    await waitFor(
+      "all six removed",
+      async () => (await Promise.all(ids.map((id) => gone(slug, id)))).every(Boolean),
+      20_000,
+      200,
+    );
     const handled = [...destroyedIn(a.log), ...destroyedIn(b.log)].filter((id) => ids.includes(id));
     expect(handled.sort()).toEqual([...ids].sort());
     await Promise.all([stop(a.proc), stop(b.proc)]);
@@ -107,12 +121,20 @@ describe("cleanup jobs", () => {
       250,
     );
     // JOB_MAX_DELIVER is 3 in the test stack.
-    expect(letter).toMatchObject({ kind: "cleanup", attempts: 3, error: "injected cleanup failure (test)", request_id: released.headers.get("x-request-id") });
+    expect(letter).toMatchObject({
+      kind: "cleanup",
+      attempts: 3,
+      error: "injected cleanup failure (test)",
+      request_id: released.headers.get("x-request-id"),
+    });
     expect(await gone(slug, instance.id)).toBe(false);
     await stop(failing.proc);
 
     // Retrying needs the new scope: a key without it is refused.
-    const made = await api("/api/v1/keys", { method: "POST", json: { name: "metrics only", kind: "secret", scopes: ["metrics"] } });
+    const made = await api("/api/v1/keys", {
+      method: "POST",
+      json: { name: "metrics only", kind: "secret", scopes: ["metrics"] },
+    });
     expect((await api(`/api/v1/jobs/dead/${letter.id}/retry`, { method: "POST", key: made.json.key })).status).toBe(403);
     await api(`/api/v1/keys/${made.json.id}`, { method: "DELETE" });
 
@@ -129,7 +151,15 @@ describe("cleanup jobs", () => {
   it("NATS down during releases: each release still answers 200 at once, and every container is removed", async () => {
     // A NATS of its own, so stopping it disturbs nothing else; a web and a worker that use it.
     mkdirSync(".data/test-nats-jobs", { recursive: true });
-    const nats = startProcess("nats-jobs", "nats-server", ["-a", "127.0.0.1", "-p", "14222", "-js", "-sd", ".data/test-nats-jobs"]);
+    const nats = startProcess("nats-jobs", "nats-server", [
+      "-a",
+      "127.0.0.1",
+      "-p",
+      "14222",
+      "-js",
+      "-sd",
+      ".data/test-nats-jobs",
+    ]);
     const env = { NATS_URL: "nats://127.0.0.1:14222" };
     const web = startWeb({ ...env, PORT: "18084" }, "web-jobs");
     // This worker reconciles every 2 s, as the test stack does: the reconciler is the path under test.
@@ -146,12 +176,20 @@ describe("cleanup jobs", () => {
     await stop(nats, "SIGKILL");
     for (const id of ids) {
       const started = performance.now();
-      const response = await fetch(`http://127.0.0.1:18084/api/v1/demo/${id}`, { method: "DELETE", headers: { "X-API-Key": TEST_API_KEY } });
+      const response = await fetch(`http://127.0.0.1:18084/api/v1/demo/${id}`, {
+        method: "DELETE",
+        headers: { "X-API-Key": TEST_API_KEY },
+      });
       expect(response.status).toBe(200);
       expect(performance.now() - started).toBeLessThan(1000);
     }
     // No job reached a worker: the reconciler (every 2 s here) removes the containers whose record is gone.
-    await waitFor("every released container removed", async () => (await Promise.all(ids.map((id) => gone(slug, id)))).every(Boolean), 30_000, 250);
+    await waitFor(
+      "every released container removed",
+      async () => (await Promise.all(ids.map((id) => gone(slug, id)))).every(Boolean),
+      30_000,
+      250,
+    );
     await stop(own.proc);
     await stop(web);
   });

@@ -3,8 +3,8 @@ import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
 import type { ApiKeyRow } from "../lib/db/schema";
 import { mirrorKey, syncKeyMirror, unmirrorKey } from "../lib/keys/mirror";
-import { type Proc, startWorker, TEST_ENV } from "./setup/stack";
 import { acquire, api, createApp, removeApps, throughProxy, waitFor, waitReady } from "./helpers";
+import { type Proc, startWorker, TEST_ENV } from "./setup/stack";
 
 let worker: Proc;
 let slug: string;
@@ -221,9 +221,21 @@ describe("publishable keys", () => {
 
 describe("the key mirror", () => {
   // A context of its own prefix: the sync under test is called by hand, not by a worker.
-  const ctx = createContext(loadConfig({ ...process.env, ...TEST_ENV, VALKEY_PREFIX: "tintest-mirror:", LOG_LEVEL: "silent" }), "test-mirror");
+  const ctx = createContext(
+    loadConfig({ ...process.env, ...TEST_ENV, VALKEY_PREFIX: "tintest-mirror:", LOG_LEVEL: "silent" }),
+    "test-mirror",
+  );
   const row = (hash: string) =>
-    ({ id: `key-${hash.slice(0, 6)}`, prefix: "tin_sk_test", kind: "secret", scopes: ["demo"], apps: null, allowedOrigins: [], acquireRate: null, hash }) as unknown as ApiKeyRow;
+    ({
+      id: `key-${hash.slice(0, 6)}`,
+      prefix: "tin_sk_test",
+      kind: "secret",
+      scopes: ["demo"],
+      apps: null,
+      allowedOrigins: [],
+      acquireRate: null,
+      hash,
+    }) as unknown as ApiKeyRow;
   afterAll(async () => {
     await ctx.redis.del(ctx.keys.apiKeys, ctx.keys.apiKeyChanges);
     await ctx.close();

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { type Proc, startWorker, TEST_API_KEY } from "./setup/stack";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acquire, api, containersOf, createApp, removeApps, routeIds, throughProxy, waitFor, waitReady } from "./helpers";
+import { type Proc, startWorker, TEST_API_KEY } from "./setup/stack";
 
 let worker: Proc;
 let slug: string;
@@ -142,7 +142,9 @@ describe("the demo lifecycle through HTTP", () => {
     const ids = new Map<string, string>();
     for (const path of paths) {
       const requestId = `echo-${ids.size}-${Date.now()}`;
-      const response = await fetch(`http://127.0.0.1:18080${path}`, { headers: { "X-Request-ID": requestId, "X-API-Key": TEST_API_KEY } });
+      const response = await fetch(`http://127.0.0.1:18080${path}`, {
+        headers: { "X-Request-ID": requestId, "X-API-Key": TEST_API_KEY },
+      });
       await response.arrayBuffer();
       expect(response.headers.get("x-request-id"), path).toBe(requestId);
       ids.set(requestId, path);
@@ -151,12 +153,20 @@ describe("the demo lifecycle through HTTP", () => {
     await waitFor(
       "request log lines",
       async () => {
-        const lines = readFileSync(".data/logs/test-web.log", "utf8").split("\n").filter((line) => line.startsWith("{"));
-        const records = lines.map((line) => JSON.parse(line)).filter((record) => ids.has(record.requestId) && record.msg === "request");
+        const lines = readFileSync(".data/logs/test-web.log", "utf8")
+          .split("\n")
+          .filter((line) => line.startsWith("{"));
+        const records = lines
+          .map((line) => JSON.parse(line))
+          .filter((record) => ids.has(record.requestId) && record.msg === "request");
         if (records.length < ids.size) return false;
         expect(records).toHaveLength(ids.size);
         for (const record of records) {
-          expect(record, ids.get(record.requestId)).toMatchObject({ method: "GET", status: expect.any(Number), durationMs: expect.any(Number) });
+          expect(record, ids.get(record.requestId)).toMatchObject({
+            method: "GET",
+            status: expect.any(Number),
+            durationMs: expect.any(Number),
+          });
           expect(typeof record.route).toBe("string");
         }
         return true;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Proc, startWeb, startWorker, TEST_API_KEY, webAnswers } from "./setup/stack";
 import { acquire, api, createApp, removeApps, waitFor, waitReady } from "./helpers";
+import { type Proc, startWeb, startWorker, TEST_API_KEY, webAnswers } from "./setup/stack";
 
 /** A web of the test stack that trusts loopback as its front proxy. */
 const TRUSTED_PORT = 18088;
@@ -60,12 +60,21 @@ describe("per-IP limits inside the acquire script", () => {
 
 describe("/health and /metrics", () => {
   it("/health reports every dependency (the container runtime as the worker finds it) to a key with `metrics`, and only the status to anyone", async () => {
-    const json = await waitFor("ok", async () => {
-      const answer = await api("/health");
-      return answer.status === 200 && answer.json.status === "ok" && answer.json;
-    }, 30_000, 250);
+    const json = await waitFor(
+      "ok",
+      async () => {
+        const answer = await api("/health");
+        return answer.status === 200 && answer.json.status === "ok" && answer.json;
+      },
+      30_000,
+      250,
+    );
     for (const dep of ["redis", "docker", "caddy", "mariadb", "nats"]) expect(json.checks[dep], dep).toMatchObject({ ok: true });
-    expect(json.workers.some((worker: { live: boolean; loops: Record<string, unknown> }) => worker.live && "replenish" in worker.loops)).toBe(true);
+    expect(
+      json.workers.some(
+        (worker: { live: boolean; loops: Record<string, unknown> }) => worker.live && "replenish" in worker.loops,
+      ),
+    ).toBe(true);
     const open = await api("/health", { key: null });
     expect(open.json).toEqual({ status: "ok", reasons: [] });
   });
@@ -109,7 +118,8 @@ describe("the app's drain cap (acquire_rate)", () => {
           body: JSON.stringify({ app: slug }),
         });
       const answers = [];
-      for (const address of ["198.51.100.31", "198.51.100.32", "198.51.100.33", "198.51.100.34"]) answers.push(await from(address));
+      for (const address of ["198.51.100.31", "198.51.100.32", "198.51.100.33", "198.51.100.34"])
+        answers.push(await from(address));
       expect(answers.slice(0, 3).map((answer) => answer.status)).toEqual([200, 200, 200]);
       const capped = answers[3];
       expect(capped.status).toBe(503);
@@ -118,7 +128,9 @@ describe("the app's drain cap (acquire_rate)", () => {
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(20);
       // Two instances are still ready: it was the cap, not the pool.
-      expect((await api("/api/v1/pool/stats")).json.apps.find((app: { app: string }) => app.app === slug).ready).toBeGreaterThanOrEqual(2);
+      expect(
+        (await api("/api/v1/pool/stats")).json.apps.find((app: { app: string }) => app.app === slug).ready,
+      ).toBeGreaterThanOrEqual(2);
       const funnel = await waitFor(
         "the refusal in the funnel",
         async () => {
@@ -130,10 +142,17 @@ describe("the app's drain cap (acquire_rate)", () => {
       );
       expect(funnel.rejected).toMatchObject({ capped: 1, exhausted: 0 });
       // The web that answered counted it (each web process counts its own acquires).
-      const metrics = await (await fetch(`http://127.0.0.1:${TRUSTED_PORT}/metrics`, { headers: { "X-API-Key": TEST_API_KEY } })).text();
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${TRUSTED_PORT}/metrics`, { headers: { "X-API-Key": TEST_API_KEY } })
+      ).text();
       expect(metrics).toMatch(new RegExp(`tin_acquisitions_total\\{app="${slug}",result="capped"\\} 1`));
       // The bucket refills (one acquire every 20 s at 3 a minute); a refused try spends nothing.
-      await waitFor("the bucket to refill", async () => (await from("198.51.100.35")).status === 200, (retryAfter + 5) * 1000, 500);
+      await waitFor(
+        "the bucket to refill",
+        async () => (await from("198.51.100.35")).status === 200,
+        (retryAfter + 5) * 1000,
+        500,
+      );
     } finally {
       await web.stop();
     }

@@ -1,11 +1,11 @@
-import { afterAll, describe, expect, it } from "vitest";
 import { mkdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import { resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { newInstanceId } from "../lib/ids";
 import { CaddyRoutes } from "../lib/proxy/caddy";
-import { type Proc, startProcess, startWorker, TEST_CADDY_ADMIN, waitFor } from "./setup/stack";
 import { acquire, createApp, removeApps, throughProxy, waitReady } from "./helpers";
+import { type Proc, startProcess, startWorker, TEST_CADDY_ADMIN, waitFor } from "./setup/stack";
 
 const workers: Proc[] = [];
 const apps: string[] = [];
@@ -58,7 +58,8 @@ describe("the proxy while routes change", () => {
       const batch = await Promise.all(
         Array.from({ length: 8 }, () =>
           throughProxy(instance.id, "/cgi-bin/whoami").then(
-            (response) => (response.status === 200 && response.text.trim() === instance.id ? "served" : `status ${response.status}`),
+            (response) =>
+              response.status === 200 && response.text.trim() === instance.id ? "served" : `status ${response.status}`,
             (error: NodeJS.ErrnoException) => error.message,
           ),
         ),
@@ -74,20 +75,37 @@ describe("the proxy while routes change", () => {
     // Caddy 2.6 closing a connection its outgoing server had just accepted ("socket hang up", about
     // 1 in 25,000 requests) and a reset while connecting during a listener swap (seen once in six runs,
     // about 16,000 requests). At most 1 per 1,000 of the two together passes; anything else fails.
-    const { "socket hang up": hungUp = 0, "connect ECONNRESET 127.0.0.1:18081": connectReset = 0, ...rest } = Object.fromEntries(outcomes);
+    const {
+      "socket hang up": hungUp = 0,
+      "connect ECONNRESET 127.0.0.1:18081": connectReset = 0,
+      ...rest
+    } = Object.fromEntries(outcomes);
     expect(rest).toEqual({ served });
     expect(hungUp + connectReset).toBeLessThanOrEqual(Math.max(1, Math.floor(served / 1000)));
   });
 
   it("two workers removing routes at once remove exactly theirs (a Caddy of its own, so no reconciler interferes)", async () => {
     mkdirSync(".data/test-caddy-routes", { recursive: true });
-    const caddy = startProcess("caddy-routes", "bash", [
-      "-c",
-      `echo '{"admin":{"listen":"127.0.0.1:12039"}}' > .data/test-caddy-routes/boot.json && exec caddy run --config .data/test-caddy-routes/boot.json`,
-    ], { XDG_DATA_HOME: ".data/test-caddy-routes", XDG_CONFIG_HOME: ".data/test-caddy-routes" });
+    const caddy = startProcess(
+      "caddy-routes",
+      "bash",
+      [
+        "-c",
+        `echo '{"admin":{"listen":"127.0.0.1:12039"}}' > .data/test-caddy-routes/boot.json && exec caddy run --config .data/test-caddy-routes/boot.json`,
+      ],
+      { XDG_DATA_HOME: ".data/test-caddy-routes", XDG_CONFIG_HOME: ".data/test-caddy-routes" },
+    );
     workers.push(caddy);
     const table = () =>
-      new CaddyRoutes({ adminUrl: "http://127.0.0.1:12039", baseDomain: "localhost", proxyPort: 18097, webUpstreams: ["127.0.0.1:1"], front: null, publicHost: null, accessLog: resolve(".data/test-caddy-routes/access.log") });
+      new CaddyRoutes({
+        adminUrl: "http://127.0.0.1:12039",
+        baseDomain: "localhost",
+        proxyPort: 18097,
+        webUpstreams: ["127.0.0.1:1"],
+        front: null,
+        publicHost: null,
+        accessLog: resolve(".data/test-caddy-routes/access.log"),
+      });
     const [first, second] = [table(), table()];
     await waitFor("the route test's Caddy", async () => (await fetch("http://127.0.0.1:12039/config/")).ok, 10_000, 100);
     await first.prepare();
@@ -104,25 +122,52 @@ describe("the proxy while routes change", () => {
   it("a request the proxy cannot pass on is logged by Caddy without its credentials or query (a Caddy of its own)", async () => {
     mkdirSync(".data/test-caddy-errors", { recursive: true });
     const log = ".data/logs/test-caddy-errors.log";
-    const caddy = startProcess("caddy-errors", "bash", [
-      "-c",
-      `: > ${log}; echo '{"admin":{"listen":"127.0.0.1:12038"}}' > .data/test-caddy-errors/boot.json && exec caddy run --config .data/test-caddy-errors/boot.json`,
-    ], { XDG_DATA_HOME: ".data/test-caddy-errors", XDG_CONFIG_HOME: ".data/test-caddy-errors" });
+    const caddy = startProcess(
+      "caddy-errors",
+      "bash",
+      [
+        "-c",
+        `: > ${log}; echo '{"admin":{"listen":"127.0.0.1:12038"}}' > .data/test-caddy-errors/boot.json && exec caddy run --config .data/test-caddy-errors/boot.json`,
+      ],
+      { XDG_DATA_HOME: ".data/test-caddy-errors", XDG_CONFIG_HOME: ".data/test-caddy-errors" },
+    );
     workers.push(caddy);
     // Two web processes that are not there, and an instance whose container is gone.
-    const table = new CaddyRoutes({ adminUrl: "http://127.0.0.1:12038", baseDomain: "localhost", proxyPort: 18098, webUpstreams: ["127.0.0.1:1", "127.0.0.1:2"], front: null, publicHost: "localhost", accessLog: resolve(".data/test-caddy-errors/access.log") });
-    await waitFor("the error test's Caddy", async () => (await fetch("http://127.0.0.1:12038/config/").catch(() => null))?.ok === true, 10_000, 100);
+    const table = new CaddyRoutes({
+      adminUrl: "http://127.0.0.1:12038",
+      baseDomain: "localhost",
+      proxyPort: 18098,
+      webUpstreams: ["127.0.0.1:1", "127.0.0.1:2"],
+      front: null,
+      publicHost: "localhost",
+      accessLog: resolve(".data/test-caddy-errors/access.log"),
+    });
+    await waitFor(
+      "the error test's Caddy",
+      async () => (await fetch("http://127.0.0.1:12038/config/").catch(() => null))?.ok === true,
+      10_000,
+      100,
+    );
     await table.prepare();
     const id = newInstanceId();
     await table.add(id, 1);
     const secret = `secret-${newInstanceId()}`;
-    const headers = { "X-API-Key": secret, Authorization: `Bearer ${secret}`, Cookie: `session=${secret}`, "X-Instance-Token": secret, "content-type": "application/json" };
+    const headers = {
+      "X-API-Key": secret,
+      Authorization: `Bearer ${secret}`,
+      Cookie: `session=${secret}`,
+      "X-Instance-Token": secret,
+      "content-type": "application/json",
+    };
     const send = (host: string, method: string, path: string) =>
       new Promise<number>((done, fail) => {
-        const request = http.request({ host: "127.0.0.1", port: 18098, method, path, headers: { ...headers, host } }, (response) => {
-          response.resume();
-          response.on("end", () => done(response.statusCode ?? 0));
-        });
+        const request = http.request(
+          { host: "127.0.0.1", port: 18098, method, path, headers: { ...headers, host } },
+          (response) => {
+            response.resume();
+            response.on("end", () => done(response.statusCode ?? 0));
+          },
+        );
         request.on("error", fail);
         request.end(method === "POST" ? JSON.stringify({ app: secret }) : undefined);
       });
@@ -144,4 +189,3 @@ describe("the proxy while routes change", () => {
     await caddy.stop();
   }, 60_000);
 });
-

@@ -2,8 +2,20 @@ import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../lib/store/keys";
-import { docker, type Proc, startCaddy, startProcess, startWeb, startWorker, stopCaddy, TEST_API_KEY, TEST_PREFIX, waitFor, webAnswers } from "./setup/stack";
 import { createApp, redis, removeApps, throughProxy } from "./helpers";
+import {
+  docker,
+  type Proc,
+  startCaddy,
+  startProcess,
+  startWeb,
+  startWorker,
+  stopCaddy,
+  TEST_API_KEY,
+  TEST_PREFIX,
+  waitFor,
+  webAnswers,
+} from "./setup/stack";
 
 /**
  * Every dependency restarted under a running demo (ARCHITECTURE.md, "Restarts"): Redis and dockerd
@@ -73,7 +85,10 @@ async function otherContainers(): Promise<number> {
 
 const demoAnswer = async () => {
   const response = await fetch(`${WEB}/api/v1/demo/${demo.id}`, { headers: { "X-API-Key": TEST_API_KEY } });
-  return { status: response.status, json: (await response.json().catch(() => null)) as { state?: string; expires_at?: string } | null };
+  return {
+    status: response.status,
+    json: (await response.json().catch(() => null)) as { state?: string; expires_at?: string } | null,
+  };
 };
 
 const alive = (proc: Proc) => proc.child.exitCode === null && proc.child.signalCode === null;
@@ -109,7 +124,18 @@ afterAll(async () => {
 describe("restarts", () => {
   it("a Redis started elsewhere without its append-only file: the start warns, naming the setting, and /health says not durable", async () => {
     mkdirSync(".data/test-redis-plain", { recursive: true });
-    const plain = startProcess("redis-plain", "redis-server", ["--port", "16390", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", ".data/test-redis-plain"]);
+    const plain = startProcess("redis-plain", "redis-server", [
+      "--port",
+      "16390",
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      ".data/test-redis-plain",
+    ]);
     running.push(plain);
     const env = { VALKEY_ADDR: "127.0.0.1:16390" };
     await waitFor("the plain Redis", async () => script("redis-cli -p 16390 ping", 10_000).includes("PONG"), 10_000, 200);
@@ -134,7 +160,10 @@ describe("restarts", () => {
     expect(health.durable).toBe(true);
     expect(health.durability.redis_append_only).toBe(true);
     const readyBefore = await redis.lrange(keys.app(slug).ready, 0, -1);
-    const linesBefore = { failing: logLines("worker-restarts", "redis: failing"), back: logLines("worker-restarts", "redis: back") };
+    const linesBefore = {
+      failing: logLines("worker-restarts", "redis: failing"),
+      back: logLines("worker-restarts", "redis: back"),
+    };
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the append-only file is written every second
     process.kill(pid!, "SIGKILL");
     const refused = await fetch(`${WEB}/api/v1/demo/acquire`, {
@@ -154,7 +183,12 @@ describe("restarts", () => {
     for (const id of readyBefore) expect(readyAfter).toContain(id);
     expect(alive(web) && alive(worker)).toBe(true);
     // One line when Redis went, one when it came back: not one per attempt.
-    await waitFor("the worker to say Redis is back", async () => logLines("worker-restarts", "redis: back") === linesBefore.back + 1, 15_000, 250);
+    await waitFor(
+      "the worker to say Redis is back",
+      async () => logLines("worker-restarts", "redis: back") === linesBefore.back + 1,
+      15_000,
+      250,
+    );
     expect(logLines("worker-restarts", "redis: failing")).toBe(linesBefore.failing + 1);
   }, 120_000);
 
@@ -162,11 +196,22 @@ describe("restarts", () => {
     const pid = pidOf("dockerd");
     const others = await otherContainers();
     if (!pid || others) {
-      console.warn(`skipped: dockerd ${pid ? `runs ${others} container(s) of other deployments` : "was not started by the scripts"}`);
+      console.warn(
+        `skipped: dockerd ${pid ? `runs ${others} container(s) of other deployments` : "was not started by the scripts"}`,
+      );
       context.skip();
     }
     process.kill(pid!, "SIGKILL");
-    await waitFor("dockerd to be gone", async () => !(await docker.ping().then(() => true).catch(() => false)), 15_000, 100);
+    await waitFor(
+      "dockerd to be gone",
+      async () =>
+        !(await docker
+          .ping()
+          .then(() => true)
+          .catch(() => false)),
+      15_000,
+      100,
+    );
     for (let i = 0; i < 10; i += 1) {
       expect((await throughProxy(demo.id, "/")).status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -184,7 +229,12 @@ describe("restarts", () => {
     await stopCaddy();
     const started = Date.now();
     startCaddy({ outlive: true });
-    await waitFor("the demo through the new Caddy", async () => (await throughProxy(demo.id, "/").catch(() => ({ status: 0 }))).status === 200, 5000, 100);
+    await waitFor(
+      "the demo through the new Caddy",
+      async () => (await throughProxy(demo.id, "/").catch(() => ({ status: 0 }))).status === 200,
+      5000,
+      100,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   }, 30_000);
 
@@ -195,10 +245,15 @@ describe("restarts", () => {
       context.skip();
     }
     process.kill(pid!, "SIGKILL");
-    await waitFor("MariaDB to be gone", async () => {
-      const response = await fetch(`${WEB}/health`, { headers: { "X-API-Key": TEST_API_KEY } });
-      return (await response.json()).unavailable.includes("mariadb");
-    }, 15_000, 200);
+    await waitFor(
+      "MariaDB to be gone",
+      async () => {
+        const response = await fetch(`${WEB}/health`, { headers: { "X-API-Key": TEST_API_KEY } });
+        return (await response.json()).unavailable.includes("mariadb");
+      },
+      15_000,
+      200,
+    );
     const apps = await fetch(`${WEB}/api/v1/apps`, { headers: { "X-API-Key": TEST_API_KEY } });
     expect(apps.status).toBe(503);
     expect(apps.headers.get("retry-after")).toBe("5");
@@ -210,7 +265,12 @@ describe("restarts", () => {
     });
     expect(acquired.status).toBe(200);
     script("start_mariadb");
-    await waitFor("the apps API again", async () => (await fetch(`${WEB}/api/v1/apps`, { headers: { "X-API-Key": TEST_API_KEY } })).status === 200, 30_000, 250);
+    await waitFor(
+      "the apps API again",
+      async () => (await fetch(`${WEB}/api/v1/apps`, { headers: { "X-API-Key": TEST_API_KEY } })).status === 200,
+      30_000,
+      250,
+    );
     expect(alive(web) && alive(worker)).toBe(true);
   }, 120_000);
 
@@ -224,7 +284,11 @@ describe("restarts", () => {
     const acquired = await waitFor(
       "a demo on the started stack",
       async () => {
-        const response = await fetch(`${dev}/api/v1/demo/acquire`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+        const response = await fetch(`${dev}/api/v1/demo/acquire`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        });
         return response.status === 200 ? ((await response.json()) as { id: string; expires_at: string }) : null;
       },
       120_000,
@@ -239,7 +303,12 @@ describe("restarts", () => {
     expect(spawnSync("nft", ["list", "table", "inet", "tryitnow_tin_net"]).status).toBe(0);
     npm(["run", "up"]);
     // A new connection: the one kept alive from before went with the old web process.
-    const again = await waitFor("the demo on the restarted stack", async () => (await fetch(`${dev}/api/v1/demo/${acquired.id}`, { headers: { Connection: "close" } })).json(), 10_000, 200);
+    const again = await waitFor(
+      "the demo on the restarted stack",
+      async () => (await fetch(`${dev}/api/v1/demo/${acquired.id}`, { headers: { Connection: "close" } })).json(),
+      10_000,
+      200,
+    );
     expect(again).toMatchObject({ state: "assigned", expires_at: acquired.expires_at });
     expect(again.ttl_remaining_seconds).toBeGreaterThan(0);
     await waitFor("the demo through the restarted proxy", async () => (await viaDevProxy().catch(() => 0)) === 200, 10_000, 200);
@@ -267,29 +336,60 @@ describe("restarts", () => {
     const acquired = await waitFor(
       "a demo on `npm start`",
       async () => {
-        const response = await fetch(`${dev}/api/v1/demo/acquire`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+        const response = await fetch(`${dev}/api/v1/demo/acquire`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        });
         return response.status === 200 ? ((await response.json()) as { id: string }) : null;
       },
       180_000,
       500,
     );
-    await waitFor("the demo through the proxy", async () => (await throughProxy(acquired.id, "/", 8081).catch(() => ({ status: 0 }))).status === 200, 10_000, 200);
+    await waitFor(
+      "the demo through the proxy",
+      async () => (await throughProxy(acquired.id, "/", 8081).catch(() => ({ status: 0 }))).status === 200,
+      10_000,
+      200,
+    );
     process.kill(-(started.pid as number), "SIGINT");
     await exited;
     // npm may exit before its script has finished cleaning up: the script's last lines are waited for.
-    const log = await waitFor("start.sh's clean-up", async () => {
-      const text = readFileSync(".data/logs/test-npm-start.log", "utf8");
-      return text.includes('"msg":"supervisor stopped"') && text;
-    }, 30_000, 200);
+    const log = await waitFor(
+      "start.sh's clean-up",
+      async () => {
+        const text = readFileSync(".data/logs/test-npm-start.log", "utf8");
+        return text.includes('"msg":"supervisor stopped"') && text;
+      },
+      30_000,
+      200,
+    );
     expect(log).toContain("==> stopping");
     // What `npm start` started goes with it: here, the proxy (the other services were running before).
-    await waitFor("the proxy `npm start` started to be gone", async () => !(await fetch("http://127.0.0.1:2019/config/").then(() => true).catch(() => false)), 15_000, 200);
+    await waitFor(
+      "the proxy `npm start` started to be gone",
+      async () =>
+        !(await fetch("http://127.0.0.1:2019/config/")
+          .then(() => true)
+          .catch(() => false)),
+      15_000,
+      200,
+    );
     await waitFor("the web to be gone", async () => !(await webAnswers(8080).catch(() => false)), 15_000, 200);
     // As designed, the demos outlive the stack; then the daemon is stopped too (live-restore keeps them running).
     const ours = { label: ["tryitnow.deployment=tin:"] };
     expect((await docker.listContainers({ filters: ours })).length).toBeGreaterThan(0);
     if (pidOf("dockerd")) script("stop_service dockerd");
-    await waitFor("dockerd to be gone", async () => !(await docker.ping().then(() => true).catch(() => false)), 15_000, 100);
+    await waitFor(
+      "dockerd to be gone",
+      async () =>
+        !(await docker
+          .ping()
+          .then(() => true)
+          .catch(() => false)),
+      15_000,
+      100,
+    );
     const purged = npm(["run", "down", "--", "--purge"]);
     expect(purged).toContain("dockerd is not running: starting it");
     expect(purged).toMatch(/removing \d+ instance container\(s\)/);
@@ -307,6 +407,10 @@ describe("restarts", () => {
     expect(left).toEqual([]);
     expect(spawnSync("nft", ["list", "table", "inet", "tryitnow_tin_net"]).status).not.toBe(0);
     // No route either: the proxy the stack started is stopped, and none answers on its admin port.
-    expect(await fetch("http://127.0.0.1:2019/config/").then(() => true).catch(() => false)).toBe(false);
+    expect(
+      await fetch("http://127.0.0.1:2019/config/")
+        .then(() => true)
+        .catch(() => false),
+    ).toBe(false);
   }, 600_000);
 });

@@ -11,6 +11,7 @@ import { busNames, connectBus } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { ROUTES, type RouteEntry, type RouteName } from "../lib/http/routes";
 import { SCOPES, type Scope } from "../lib/keys/model";
+import { acquire, api, createApp, removeApps, uniqueSlug, waitFor, waitReady } from "./helpers";
 import {
   adminCli,
   deleteAdminUsers,
@@ -21,7 +22,6 @@ import {
   TEST_PORT,
   TEST_PREFIX,
 } from "./setup/stack";
-import { acquire, api, createApp, removeApps, uniqueSlug, waitFor, waitReady } from "./helpers";
 
 const ORIGIN = TEST_ENV.PUBLIC_URL;
 const NONE_SLUG = "no-such-app-zz";
@@ -170,7 +170,10 @@ async function probesOf(name: RouteName): Promise<{ own: Probe; other: Probe; no
     }
     case "block": {
       const block = async (app: string) => {
-        const made = await api("/api/v1/blocks", { method: "POST", json: { cidr: "198.51.100.0/24", app, reason: "route probe", expires_in: "1h" } });
+        const made = await api("/api/v1/blocks", {
+          method: "POST",
+          json: { cidr: "198.51.100.0/24", app, reason: "route probe", expires_in: "1h" },
+        });
         if (made.status !== 201) throw new Error(`block: ${made.status} ${made.text}`);
         return made.json.id as string;
       };
@@ -203,7 +206,10 @@ beforeAll(async () => {
   theirInstance = got.json.id;
   // A block of each app, so the block lists have something of each to show or hide.
   for (const app of [mine, theirs]) {
-    const made = await api("/api/v1/blocks", { method: "POST", json: { cidr: "192.0.2.0/24", app, reason: `listed for ${app}`, expires_in: "1h" } });
+    const made = await api("/api/v1/blocks", {
+      method: "POST",
+      json: { cidr: "192.0.2.0/24", app, reason: `listed for ${app}`, expires_in: "1h" },
+    });
     if (made.status !== 201) throw new Error(`block: ${made.status} ${made.text}`);
   }
   // A dead letter of each app, as the cleanup handler writes them (the worker made the streams).

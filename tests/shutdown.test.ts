@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../lib/store/keys";
-import { startWeb, startWorker, TEST_API_KEY, TEST_PREFIX, webAnswers } from "./setup/stack";
 import { acquire, api, containersOf, createApp, redis, removeApps, waitFor, waitReady } from "./helpers";
+import { startWeb, startWorker, TEST_API_KEY, TEST_PREFIX, webAnswers } from "./setup/stack";
 
 const testKeys = redisKeys(TEST_PREFIX);
 

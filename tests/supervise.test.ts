@@ -6,8 +6,8 @@
  * process that fails at every start is given up on and reported.
  */
 import { spawnSync } from "node:child_process";
-import http from "node:http";
 import { existsSync, readFileSync } from "node:fs";
+import http from "node:http";
 import { hostname } from "node:os";
 import { EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -186,7 +186,9 @@ describe("over https through the bundled proxy", () => {
       // Chromium drops a load when an interface appears (a container's veth while the pool fills): again then.
       const launch = await page
         .goto(`${PUBLIC}/try/secure`)
-        .catch((error: Error) => (/ERR_NETWORK_CHANGED/.test(error.message) ? page.goto(`${PUBLIC}/try/secure`) : Promise.reject(error)));
+        .catch((error: Error) =>
+          /ERR_NETWORK_CHANGED/.test(error.message) ? page.goto(`${PUBLIC}/try/secure`) : Promise.reject(error),
+        );
       expect(launch?.status()).toBe(200);
       expect((await launch?.securityDetails())?.issuer).toBe("Try It Now test CA");
       await page.getByRole("button", { name: "Try it now" }).click();

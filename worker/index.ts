@@ -1,24 +1,26 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
+import { purgeEndedBlocks, syncBlockMirror } from "../lib/abuse/blocks";
+import { flushTrail, pruneTrail } from "../lib/abuse/trail";
 import type { AppSpec } from "../lib/app-spec";
 import { ensureDefaultApp } from "../lib/apps/ensure-default";
 import { consumeCleanupJobs } from "../lib/bus/jobs";
-import { flushEvents } from "../lib/events/publish";
-import { pruneEvents } from "../lib/events/retention";
-import { purgeEndedBlocks, syncBlockMirror } from "../lib/abuse/blocks";
-import { flushTrail, pruneTrail } from "../lib/abuse/trail";
-import { VisitsReader } from "../lib/events/visits";
-import { writeEvents } from "../lib/events/write";
 import { ensureStreams } from "../lib/bus/nats";
-import { cleanupInstance } from "../lib/upkeep/cleanup";
-import { metrics } from "../lib/metrics";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
+import { StateLog } from "../lib/dependency";
+import { flushEvents } from "../lib/events/publish";
+import { pruneEvents } from "../lib/events/retention";
+import { VisitsReader } from "../lib/events/visits";
+import { writeEvents } from "../lib/events/write";
 import { newRecordId } from "../lib/ids";
-import { recordPoolLevels } from "../lib/store/history";
+import type { Logger } from "../lib/log";
+import { metrics } from "../lib/metrics";
 import { publishMetricsSnapshot, removeMetricsSnapshot } from "../lib/metrics-merge";
+import { recordPoolLevels } from "../lib/store/history";
 import { readPoolLevels } from "../lib/store/pool-levels";
+import { cleanupInstance } from "../lib/upkeep/cleanup";
 import { expireDue } from "../lib/upkeep/expire";
 import { failInstance } from "../lib/upkeep/fail";
 import { reconcile } from "../lib/upkeep/reconcile";
@@ -26,8 +28,6 @@ import { Replenisher } from "../lib/upkeep/replenish";
 import { syncApps } from "../lib/upkeep/sync-apps";
 import { Heartbeat } from "./heartbeat";
 import { every } from "./loop";
-import { StateLog } from "../lib/dependency";
-import type { Logger } from "../lib/log";
 
 /**
  * The worker: all slow work (ARCHITECTURE.md, "Worker loops"). Replenish, reap, reconcile and app sync run as loops;
@@ -40,10 +40,15 @@ async function main() {
   const log = ctx.log.child({ worker: workerId });
   // A rejection nobody awaited (a client's background call while its service is away) is logged;
   // it never ends the process (ARCHITECTURE.md, "Restarts").
-  process.on("unhandledRejection", (reason) => log.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection"));
+  process.on("unhandledRejection", (reason) =>
+    log.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection"),
+  );
   const heartbeat = new Heartbeat(ctx, workerId);
   // Beats from the first moment, also while waiting for dependencies (/health says what for).
-  const early = setInterval(() => void heartbeat.beat().catch(() => undefined), Math.max(200, Math.floor(config.WORKER_LEASE / 3)));
+  const early = setInterval(
+    () => void heartbeat.beat().catch(() => undefined),
+    Math.max(200, Math.floor(config.WORKER_LEASE / 3)),
+  );
   const retry = (what: string, task: () => Promise<void>) => {
     heartbeat.waiting(what);
     return retryUntilDone(log, what, task);
@@ -66,7 +71,10 @@ async function main() {
     apps = await syncApps(ctx);
   });
   ctx.egress.setApps(apps);
-  if (config.EGRESS_RULES === "off") log.warn("EGRESS_RULES=off: instances may reach any address, the host's private networks too; never run a public deployment so");
+  if (config.EGRESS_RULES === "off")
+    log.warn(
+      "EGRESS_RULES=off: instances may reach any address, the host's private networks too; never run a public deployment so",
+    );
   await retry("the egress rules (nftables)", async () => {
     await ctx.egress.sync(() => ctx.runtime.list());
   });
@@ -148,7 +156,13 @@ async function main() {
     }),
     // The dashboard's per-minute pool levels (several workers write the same sample: harmless).
     every("history", 10_000, log, async () =>
-      recordPoolLevels(ctx, await readPoolLevels(ctx.redis, apps.map((app) => ctx.keys.app(app.slug)))),
+      recordPoolLevels(
+        ctx,
+        await readPoolLevels(
+          ctx.redis,
+          apps.map((app) => ctx.keys.app(app.slug)),
+        ),
+      ),
     ),
   ];
 
@@ -216,6 +230,9 @@ function warnIfReloadsResetConnections(log: { warn: (obj: object, msg: string) =
     return; // not Linux, or a kernel without it: nothing to advise
   }
   if (value === "0") {
-    log.warn({ setting: "net.ipv4.tcp_migrate_req=0" }, "Caddy reloads will reset queued visitor connections; set net.ipv4.tcp_migrate_req=1");
+    log.warn(
+      { setting: "net.ipv4.tcp_migrate_req=0" },
+      "Caddy reloads will reset queued visitor connections; set net.ipv4.tcp_migrate_req=1",
+    );
   }
 }

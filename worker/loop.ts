@@ -1,6 +1,6 @@
 import { StateLog } from "../lib/dependency";
-import type { LoopReport } from "../lib/store/messages";
 import type { Logger } from "../lib/log";
+import type { LoopReport } from "../lib/store/messages";
 
 /** A loop's task; long-running ones (a consumer) call `beat` whenever they make progress. */
 type Task = (beat: () => void) => Promise<unknown>;

@@ -1,5 +1,5 @@
-import { webContext } from "@/lib/http/web-context";
 import { embedAsset, embedResponse, GATE_BUNDLE } from "@/lib/embed/asset";
+import { webContext } from "@/lib/http/web-context";
 
 export const dynamic = "force-dynamic";
 

@@ -9,7 +9,9 @@ export const dynamic = "force-dynamic";
  */
 export const GET = withRoute({ route: "health" }, async ({ ctx, request }) => {
   const [report, detailed] = await Promise.all([healthReport(ctx), callerHasScope(ctx, request, "metrics")]);
-  const body = detailed ? { status: report.status, reasons: report.reasons, ...report.detail } : { status: report.status, reasons: report.reasons };
+  const body = detailed
+    ? { status: report.status, reasons: report.reasons, ...report.detail }
+    : { status: report.status, reasons: report.reasons };
   return json(body, { status: serving(report.status) ? 200 : 503, headers: { "Cache-Control": "no-store" } });
 });
 

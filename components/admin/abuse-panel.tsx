@@ -6,7 +6,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/dialog";
 import { describedBy, Field, Input, Select } from "@/components/ui/input";
-import { EmptyState, Table, TBody, Td, Th, ThActions, THead } from "@/components/ui/table";
+import { EmptyState, Table, TBody, Td, THead, Th, ThActions } from "@/components/ui/table";
 import { adminFetch } from "./api";
 
 export interface BlockRowView {

@@ -1,10 +1,22 @@
 "use client";
 
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { Bar, BarChart, CartesianGrid, Cell, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Cell,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
 import { buttonClass } from "@/components/ui/button";
 import { Input, Select } from "@/components/ui/input";
-import { EmptyState, Table, TBody, Td, Th, THead } from "@/components/ui/table";
+import { EmptyState, Table, TBody, Td, THead, Th } from "@/components/ui/table";
 import type { Funnel, SeriesPoint } from "@/lib/events/funnel";
 import { adminFetch } from "./api";
 
@@ -13,7 +25,10 @@ interface Source {
   impressions: number;
   clicks: number;
 }
-type Analytics = Funnel & { series: { bucket: "hour" | "day"; points: SeriesPoint[] }; sources: { pages: Source[]; referrers: Source[] } };
+type Analytics = Funnel & {
+  series: { bucket: "hour" | "day"; points: SeriesPoint[] };
+  sources: { pages: Source[]; referrers: Source[] };
+};
 
 const PRESETS = [
   { id: "24h", label: "24 hours", ms: 86_400_000 },
@@ -31,7 +46,14 @@ const STEP_LABELS: Record<string, string> = {
   extended: "Extended",
   converted: "Converted",
 };
-const REASON_LABELS: Record<string, string> = { exhausted: "pool empty", capped: "drain cap", challenge: "browser check", blocked: "blocked", rate_limited: "rate-limited", paused: "app paused" };
+const REASON_LABELS: Record<string, string> = {
+  exhausted: "pool empty",
+  capped: "drain cap",
+  challenge: "browser check",
+  blocked: "blocked",
+  rate_limited: "rate-limited",
+  paused: "app paused",
+};
 const STEP_COLOR = "#4f46e5";
 const SERIES = [
   { key: "acquired", name: "got a demo", color: "#4f46e5" },
@@ -150,7 +172,10 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
 
   return (
     <div className="space-y-6">
-      <form className="flex flex-wrap items-end gap-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200" onSubmit={(event) => event.preventDefault()}>
+      <form
+        className="flex flex-wrap items-end gap-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200"
+        onSubmit={(event) => event.preventDefault()}
+      >
         <div className="flex flex-col gap-1">
           <label htmlFor="analytics-app" className="text-sm font-medium text-slate-700">
             App
@@ -167,8 +192,18 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
           <legend className="mb-1 text-sm font-medium text-slate-700">Range</legend>
           <div className="flex flex-wrap gap-1" role="radiogroup" aria-label="Range">
             {PRESETS.map((p) => (
-              <label key={p.id} className={`${buttonClass(preset === p.id ? "primary" : "secondary", "sm")} cursor-pointer has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-indigo-500`}>
-                <input type="radio" name="range" value={p.id} checked={preset === p.id} onChange={() => setPreset(p.id)} className="sr-only" />
+              <label
+                key={p.id}
+                className={`${buttonClass(preset === p.id ? "primary" : "secondary", "sm")} cursor-pointer has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-indigo-500`}
+              >
+                <input
+                  type="radio"
+                  name="range"
+                  value={p.id}
+                  checked={preset === p.id}
+                  onChange={() => setPreset(p.id)}
+                  className="sr-only"
+                />
                 {p.label}
               </label>
             ))}
@@ -180,13 +215,23 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
               <label htmlFor="analytics-from" className="text-sm font-medium text-slate-700">
                 From
               </label>
-              <Input id="analytics-from" type="datetime-local" value={custom.from} onChange={(event) => setCustom((c) => ({ ...c, from: event.target.value }))} />
+              <Input
+                id="analytics-from"
+                type="datetime-local"
+                value={custom.from}
+                onChange={(event) => setCustom((c) => ({ ...c, from: event.target.value }))}
+              />
             </div>
             <div className="flex flex-col gap-1">
               <label htmlFor="analytics-to" className="text-sm font-medium text-slate-700">
                 To
               </label>
-              <Input id="analytics-to" type="datetime-local" value={custom.to} onChange={(event) => setCustom((c) => ({ ...c, to: event.target.value }))} />
+              <Input
+                id="analytics-to"
+                type="datetime-local"
+                value={custom.to}
+                onChange={(event) => setCustom((c) => ({ ...c, to: event.target.value }))}
+              />
             </div>
           </>
         )}
@@ -205,7 +250,9 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
             </>
           )}
         </div>
-        <p className="w-full text-xs text-slate-500">Times in {tz}; counts come from hourly totals, so a range starts at the beginning of its first hour.</p>
+        <p className="w-full text-xs text-slate-500">
+          Times in {tz}; counts come from hourly totals, so a range starts at the beginning of its first hour.
+        </p>
       </form>
 
       {error && (
@@ -216,15 +263,18 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
 
       {nothing && (
         <EmptyState title="No visitors in this range">
-          Embed the button (API keys → publishable key → copy the tag) or share the app&apos;s launch page; impressions, clicks and demos appear here within
-          seconds.
+          Embed the button (API keys → publishable key → copy the tag) or share the app&apos;s launch page; impressions, clicks
+          and demos appear here within seconds.
         </EmptyState>
       )}
 
       {data && !nothing && (
         <>
           <div className="grid gap-4 lg:grid-cols-3">
-            <section aria-labelledby="funnel-title" className="min-w-0 space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200 lg:col-span-2">
+            <section
+              aria-labelledby="funnel-title"
+              className="min-w-0 space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200 lg:col-span-2"
+            >
               <h2 id="funnel-title" className="font-semibold text-slate-900">
                 Funnel
               </h2>
@@ -267,7 +317,10 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
                 </TBody>
               </Table>
             </section>
-            <section aria-labelledby="rejected-title" className="min-w-0 space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
+            <section
+              aria-labelledby="rejected-title"
+              className="min-w-0 space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200"
+            >
               <h2 id="rejected-title" className="font-semibold text-slate-900">
                 Turned away
               </h2>
@@ -286,8 +339,8 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
               </ul>
               {data.rejected.exhausted > 0 && (
                 <p className="rounded-md bg-amber-50 px-3 py-2 text-xs text-amber-800">
-                  {data.rejected.exhausted} visitor{data.rejected.exhausted === 1 ? "" : "s"} found the pool empty: a larger pool target (or maximum) would have
-                  served them.
+                  {data.rejected.exhausted} visitor{data.rejected.exhausted === 1 ? "" : "s"} found the pool empty: a larger pool
+                  target (or maximum) would have served them.
                 </p>
               )}
             </section>
@@ -295,12 +348,30 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
 
           <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
             <Card title="Demos" value={String(data.sessions.count)} note="instances handed out in the range" />
-            <Card title="Median session" value={humanDuration(data.sessions.median_seconds)} note={`p90 ${humanDuration(data.sessions.p90_seconds)} · ended sessions`} />
-            <Card title="Median time to open" value={humanDuration(data.first_visit.median_seconds)} note={`p90 ${humanDuration(data.first_visit.p90_seconds)}`} />
-            <Card title="Conversion" value={percent(steps.find((s) => s.name === "converted")?.count ?? 0, steps.find((s) => s.name === "acquired")?.count ?? 0)} note="converted ÷ got a demo" />
+            <Card
+              title="Median session"
+              value={humanDuration(data.sessions.median_seconds)}
+              note={`p90 ${humanDuration(data.sessions.p90_seconds)} · ended sessions`}
+            />
+            <Card
+              title="Median time to open"
+              value={humanDuration(data.first_visit.median_seconds)}
+              note={`p90 ${humanDuration(data.first_visit.p90_seconds)}`}
+            />
+            <Card
+              title="Conversion"
+              value={percent(
+                steps.find((s) => s.name === "converted")?.count ?? 0,
+                steps.find((s) => s.name === "acquired")?.count ?? 0,
+              )}
+              note="converted ÷ got a demo"
+            />
           </div>
 
-          <section aria-labelledby="series-title" className="min-w-0 space-y-2 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
+          <section
+            aria-labelledby="series-title"
+            className="min-w-0 space-y-2 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200"
+          >
             <h2 id="series-title" className="font-semibold text-slate-900">
               Over time <span className="text-sm font-normal text-slate-500">(per {data.series.bucket})</span>
             </h2>
@@ -313,7 +384,16 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
                   <Tooltip />
                   <Legend wrapperStyle={{ fontSize: 12 }} />
                   {SERIES.map((line) => (
-                    <Line key={line.key} type="linear" dataKey={line.key} name={line.name} stroke={line.color} dot={false} strokeWidth={2} isAnimationActive={false} />
+                    <Line
+                      key={line.key}
+                      type="linear"
+                      dataKey={line.key}
+                      name={line.name}
+                      stroke={line.color}
+                      dot={false}
+                      strokeWidth={2}
+                      isAnimationActive={false}
+                    />
                   ))}
                 </LineChart>
               </ResponsiveContainer>
@@ -323,8 +403,20 @@ export function AnalyticsView({ apps, initialApp }: { apps: string[]; initialApp
           <div className="grid gap-4 lg:grid-cols-2">
             {(
               [
-                { id: "pages", title: "Top pages", label: "Page", rows: data.sources.pages, empty: "No impressions from the embed in this range." },
-                { id: "referrers", title: "Top referrers", label: "Referrer", rows: data.sources.referrers, empty: "No referrers recorded in this range." },
+                {
+                  id: "pages",
+                  title: "Top pages",
+                  label: "Page",
+                  rows: data.sources.pages,
+                  empty: "No impressions from the embed in this range.",
+                },
+                {
+                  id: "referrers",
+                  title: "Top referrers",
+                  label: "Referrer",
+                  rows: data.sources.referrers,
+                  empty: "No referrers recorded in this range.",
+                },
               ] as const
             ).map((part) => (
               <section key={part.id} aria-labelledby={`${part.id}-title`} className="min-w-0 space-y-2">

@@ -5,7 +5,10 @@ export interface ApiFailure {
   fieldErrors: Record<string, string>;
 }
 
-export async function adminFetch<T>(path: string, init: { method: string; body?: unknown }): Promise<{ ok: true; data: T } | { ok: false; error: ApiFailure }> {
+export async function adminFetch<T>(
+  path: string,
+  init: { method: string; body?: unknown },
+): Promise<{ ok: true; data: T } | { ok: false; error: ApiFailure }> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -14,7 +17,10 @@ export async function adminFetch<T>(path: string, init: { method: string; body?:
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
   } catch {
-    return { ok: false, error: { status: 0, message: "the server could not be reached; check your connection and try again", fieldErrors: {} } };
+    return {
+      ok: false,
+      error: { status: 0, message: "the server could not be reached; check your connection and try again", fieldErrors: {} },
+    };
   }
   const body = (await response.json().catch(() => null)) as { error?: string; details?: unknown } | T | null;
   if (response.ok) return { ok: true, data: body as T };

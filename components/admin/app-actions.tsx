@@ -29,7 +29,11 @@ export function AppActions({ slug, paused, assigned }: { slug: string; paused: b
   return (
     <div className="flex flex-wrap items-center gap-2">
       {paused ? (
-        <Button variant="secondary" disabled={busy} onClick={async () => (await run("PATCH", { paused: false })) && router.refresh()}>
+        <Button
+          variant="secondary"
+          disabled={busy}
+          onClick={async () => (await run("PATCH", { paused: false })) && router.refresh()}
+        >
           Resume
         </Button>
       ) : (
@@ -54,7 +58,10 @@ export function AppActions({ slug, paused, assigned }: { slug: string; paused: b
         onCancel={() => setConfirm(null)}
         onConfirm={async () => (await run("PATCH", { paused: true })) && router.refresh()}
       >
-        <p>New visitors are told the demo is paused. The pool stays warm, and the {assigned} demo(s) running now go on until they end.</p>
+        <p>
+          New visitors are told the demo is paused. The pool stays warm, and the {assigned} demo(s) running now go on until they
+          end.
+        </p>
       </ConfirmDialog>
       <ConfirmDialog
         open={confirm === "delete"}

@@ -22,7 +22,11 @@ const envToText = (env: unknown) =>
  * values arrive masked and stay so: a line left as it was keeps its value (the server takes the
  * mask as "keep"), a removed line is sent as null (deleted).
  */
-function collect(form: HTMLFormElement, fields: FormField[], shownEnv: string[]): { body: Values; problems: Record<string, string> } {
+function collect(
+  form: HTMLFormElement,
+  fields: FormField[],
+  shownEnv: string[],
+): { body: Values; problems: Record<string, string> } {
   const data = new FormData(form);
   const body: Values = {};
   const problems: Record<string, string> = {};
@@ -191,7 +195,13 @@ export function AppForm({
       case "lines":
         return (
           <Field key={field.api} id={id} label={field.label} help={field.help} error={error}>
-            <Textarea {...common} rows={3} defaultValue={((value as string[]) ?? []).join("\n")} spellCheck={false} className="font-mono" />
+            <Textarea
+              {...common}
+              rows={3}
+              defaultValue={((value as string[]) ?? []).join("\n")}
+              spellCheck={false}
+              className="font-mono"
+            />
           </Field>
         );
       case "select":

@@ -3,7 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
-import { EmptyState, Table, TBody, Td, Th, THead, ThActions } from "@/components/ui/table";
+import { EmptyState, Table, TBody, Td, THead, Th, ThActions } from "@/components/ui/table";
 import { adminFetch } from "./api";
 import { Ago } from "./time";
 
@@ -27,14 +27,19 @@ export function DeadLetters({ rows, canWrite }: { rows: DeadRow[]; canWrite: boo
     setBusy(row.id);
     const result = await adminFetch(`/admin/api/jobs/dead/${row.id}/retry`, { method: "POST" });
     setBusy(null);
-    setMessage(result.ok ? { tone: "ok", text: `Cleanup of ${row.job.id} queued again.` } : { tone: "error", text: result.error.message });
+    setMessage(
+      result.ok ? { tone: "ok", text: `Cleanup of ${row.job.id} queued again.` } : { tone: "error", text: result.error.message },
+    );
     router.refresh();
   }
 
   return (
     <div className="space-y-4">
       {message && (
-        <p role={message.tone === "error" ? "alert" : "status"} className={`rounded-md px-3 py-2 text-sm ${message.tone === "error" ? "bg-rose-50 text-rose-700" : "bg-emerald-50 text-emerald-800"}`}>
+        <p
+          role={message.tone === "error" ? "alert" : "status"}
+          className={`rounded-md px-3 py-2 text-sm ${message.tone === "error" ? "bg-rose-50 text-rose-700" : "bg-emerald-50 text-emerald-800"}`}
+        >
           {message.text}
         </p>
       )}

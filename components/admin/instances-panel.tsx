@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useCallback, useEffect, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/dialog";
-import { EmptyState, Table, TBody, Td, Th, ThActions, THead } from "@/components/ui/table";
+import { EmptyState, Table, TBody, Td, THead, Th, ThActions } from "@/components/ui/table";
 import { adminFetch } from "./api";
 import { formatDuration, RelativeTime } from "./time";
 

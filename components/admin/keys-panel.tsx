@@ -6,7 +6,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/dialog";
 import { describedBy, Field, Input, Textarea } from "@/components/ui/input";
-import { EmptyState, Table, TBody, Td, Th, ThActions, THead } from "@/components/ui/table";
+import { EmptyState, Table, TBody, Td, THead, Th, ThActions } from "@/components/ui/table";
 import { adminFetch } from "./api";
 import { Ago } from "./time";
 
@@ -86,7 +86,10 @@ export function KeysPanel({
           };
     setBusy(true);
     setMessage(null);
-    const result = await adminFetch<KeyRow & { key: string; snippet: string | null }>("/admin/api/keys", { method: "POST", body });
+    const result = await adminFetch<KeyRow & { key: string; snippet: string | null }>("/admin/api/keys", {
+      method: "POST",
+      body,
+    });
     setBusy(false);
     if (!result.ok) {
       setErrors(result.error.fieldErrors);
@@ -130,7 +133,10 @@ export function KeysPanel({
             <div className="space-y-1 text-sm text-emerald-900">
               <p>Paste this where the button should appear (more apps: one element each, see the README):</p>
               <div className="flex flex-wrap items-start gap-2">
-                <code className="min-w-0 flex-1 break-all rounded bg-white px-2 py-1 font-mono text-xs text-slate-900 ring-1 ring-emerald-200" data-testid="embed-snippet">
+                <code
+                  className="min-w-0 flex-1 break-all rounded bg-white px-2 py-1 font-mono text-xs text-slate-900 ring-1 ring-emerald-200"
+                  data-testid="embed-snippet"
+                >
                   {created.snippet}
                 </code>
                 <CopyButton text={created.snippet} label="Copy tag" />

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { Badge } from "@/components/ui/badge";
-import { EmptyState, Table, TBody, Td, Th, THead } from "@/components/ui/table";
+import { EmptyState, Table, TBody, Td, THead, Th } from "@/components/ui/table";
 import type { Overview } from "@/lib/admin/overview";
 import { adminFetch } from "./api";
 import { RelativeTime } from "./time";
@@ -216,7 +216,10 @@ export function LiveOverview({ initial }: { initial: Overview }) {
       </div>
 
       <div className="grid gap-6 xl:grid-cols-2">
-        <section aria-labelledby="health-title" className="min-w-0 space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
+        <section
+          aria-labelledby="health-title"
+          className="min-w-0 space-y-3 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200"
+        >
           <h2 id="health-title" className="font-semibold text-slate-900">
             Health
           </h2>
@@ -282,7 +285,10 @@ export function LiveOverview({ initial }: { initial: Overview }) {
 
 const BANNER_TONES = {
   degraded: { box: "bg-amber-50 text-amber-900 ring-amber-300", title: "Degraded" },
-  down: { box: "bg-rose-50 text-rose-900 ring-rose-300", title: "Down: /health answers 503, load balancers stop sending visitors here" },
+  down: {
+    box: "bg-rose-50 text-rose-900 ring-rose-300",
+    title: "Down: /health answers 503, load balancers stop sending visitors here",
+  },
   unhealthy: { box: "bg-rose-50 text-rose-900 ring-rose-300", title: "Unhealthy: Redis does not answer" },
 } as const;
 

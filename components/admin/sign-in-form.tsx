@@ -24,7 +24,13 @@ export function SignInForm({ next }: { next: string }) {
     setBusy(false);
     if (!result || result.error) {
       // The server's message is one of two: the uniform wrong-credentials one, or the limiter's wait.
-      setError(!result ? "sign-in is unavailable right now; try again shortly" : result.error === "CredentialsSignin" ? "wrong email or password" : result.error);
+      setError(
+        !result
+          ? "sign-in is unavailable right now; try again shortly"
+          : result.error === "CredentialsSignin"
+            ? "wrong email or password"
+            : result.error,
+      );
       return;
     }
     router.replace(next);

@@ -6,7 +6,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/dialog";
 import { describedBy, Field, Input, Select } from "@/components/ui/input";
-import { Table, TBody, Td, Th, ThActions, THead } from "@/components/ui/table";
+import { Table, TBody, Td, THead, Th, ThActions } from "@/components/ui/table";
 import { adminFetch } from "./api";
 import { Ago } from "./time";
 

@@ -1,5 +1,6 @@
 import { and, eq, gt, isNull, lt, or } from "drizzle-orm";
 import { z } from "zod";
+import { loadAppRow } from "../apps/load";
 import { Slug } from "../apps/model";
 import type { Caller } from "../audit/model";
 import { recordAudit } from "../audit/record";
@@ -7,7 +8,6 @@ import type { Ctx } from "../context";
 import { type BlockRow, blocks } from "../db/schema";
 import { AppError, notFound } from "../errors";
 import { newRecordId } from "../ids";
-import { loadAppRow } from "../apps/load";
 import { mayUseApp } from "../keys/authenticate";
 import { parseBlock } from "../net/address";
 

@@ -35,7 +35,11 @@ export async function authOptions(ctx: Ctx): Promise<NextAuthOptions> {
           const headers = request?.headers as Record<string, unknown> | undefined;
           const { ip } = requestClient({ get: (name) => header(headers, name) }, ctx.config.TRUSTED_PROXIES);
           try {
-            const user = await signIn(ctx, { email: credentials?.email ?? "", password: credentials?.password ?? "", clientIp: ip });
+            const user = await signIn(ctx, {
+              email: credentials?.email ?? "",
+              password: credentials?.password ?? "",
+              clientIp: ip,
+            });
             return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion };
           } catch (error) {
             // The message is all the sign-in form shows: the uniform one, or the limiter's wait.
@@ -63,7 +67,8 @@ export async function authOptions(ctx: Ctx): Promise<NextAuthOptions> {
       },
     },
     logger: {
-      error: (code, metadata) => ctx.log.warn({ code, err: metadata instanceof Error ? metadata.message : undefined }, "next-auth"),
+      error: (code, metadata) =>
+        ctx.log.warn({ code, err: metadata instanceof Error ? metadata.message : undefined }, "next-auth"),
       warn: (code) => ctx.log.warn({ code }, "next-auth"),
       debug: () => undefined,
     },

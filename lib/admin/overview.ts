@@ -6,7 +6,12 @@ import { readFailures, readHistory } from "../store/history";
 
 /** Everything the dashboard's overview shows, from the same verbs as the API (stats, health). */
 export async function overview(ctx: Ctx) {
-  const [stats, health, history, failures] = await Promise.all([poolStats(ctx, EVERY_APP), healthReport(ctx), readHistory(ctx, 60), readFailures(ctx, 20)]);
+  const [stats, health, history, failures] = await Promise.all([
+    poolStats(ctx, EVERY_APP),
+    healthReport(ctx),
+    readHistory(ctx, 60),
+    readFailures(ctx, 20),
+  ]);
   return {
     at: new Date().toISOString(),
     stats,

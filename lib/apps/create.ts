@@ -7,11 +7,12 @@ import { AppError } from "../errors";
 import { newRecordId } from "../ids";
 import { mayUseApp } from "../keys/authenticate";
 import { mirrorApp } from "./mirror";
-import { type AppCreateInput, appView, applyFields, auditView, invalidSpec, specProblems } from "./model";
+import { type AppCreateInput, applyFields, appView, auditView, invalidSpec, specProblems } from "./model";
 
 export async function createApp(ctx: Ctx, input: AppCreateInput, caller: Caller) {
   // A key restricted to some apps may make only those (an app it could not see afterwards is no use).
-  if (!mayUseApp(caller, input.slug)) throw new AppError("FORBIDDEN", `this key may only create the apps it names (${caller.apps?.join(", ")})`);
+  if (!mayUseApp(caller, input.slug))
+    throw new AppError("FORBIDDEN", `this key may only create the apps it names (${caller.apps?.join(", ")})`);
   const spec = applyFields(initialSpec(ctx.config, input.slug), input);
   const problems = specProblems(spec);
   if (problems.length) throw invalidSpec(problems);
@@ -23,7 +24,12 @@ export async function createApp(ctx: Ctx, input: AppCreateInput, caller: Caller)
     throw error;
   }
   await mirrorApp(ctx, spec);
-  await recordAudit(ctx, caller, { action: "app.create", targetKind: "app", target: spec.slug, summary: { after: auditView(spec) } });
+  await recordAudit(ctx, caller, {
+    action: "app.create",
+    targetKind: "app",
+    target: spec.slug,
+    summary: { after: auditView(spec) },
+  });
   const row = await findAppRow(ctx.db, spec.slug);
   return appView(spec, row);
 }

@@ -59,9 +59,14 @@ export async function ensureDefaultApp(ctx: Ctx): Promise<{ created: boolean; ap
   await mirrorApp(ctx, outcome.spec);
   const problems = specProblems(outcome.spec);
   // The pool still works (sizes are clamped), but the operator should hear that the two disagree.
-  if (problems.length) ctx.log.warn({ app: DEFAULT_APP, problems: problems.map((problem) => problem.message) }, "app default: the environment and its saved settings disagree");
+  if (problems.length)
+    ctx.log.warn(
+      { app: DEFAULT_APP, problems: problems.map((problem) => problem.message) },
+      "app default: the environment and its saved settings disagree",
+    );
   if (outcome.created) ctx.log.info({ app: DEFAULT_APP }, "app default created from the environment");
-  else if (outcome.applied.length) ctx.log.info({ app: DEFAULT_APP, variables: outcome.applied }, "app default: changed variables applied");
+  else if (outcome.applied.length)
+    ctx.log.info({ app: DEFAULT_APP, variables: outcome.applied }, "app default: changed variables applied");
   return { created: outcome.created, applied: outcome.applied };
 }
 

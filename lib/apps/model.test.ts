@@ -3,7 +3,7 @@ import { APP_FIELDS, FIELD_NAMES, initialSpec } from "../app-spec";
 import { loadConfig } from "../config";
 import { apps } from "../db/schema";
 import { envChanges } from "./ensure-default";
-import { AppCreateInput, AppPatchInput, appView, applyFields, ENV_MASK, specProblems } from "./model";
+import { AppCreateInput, AppPatchInput, applyFields, appView, ENV_MASK, specProblems } from "./model";
 
 const config = loadConfig({});
 const base = { ...initialSpec(config, "demo"), image: "img" };
@@ -11,7 +11,12 @@ const base = { ...initialSpec(config, "demo"), image: "img" };
 describe("app settings", () => {
   it("defaults come from the environment and hold together", () => {
     expect(specProblems(base)).toEqual([]);
-    expect(base).toMatchObject({ name: "demo", readOnlyRoot: true, containerPort: config.CONTAINER_PORT, poolTarget: config.POOL_TARGET_SIZE });
+    expect(base).toMatchObject({
+      name: "demo",
+      readOnlyRoot: true,
+      containerPort: config.CONTAINER_PORT,
+      poolTarget: config.POOL_TARGET_SIZE,
+    });
     expect(initialSpec(loadConfig({ POOL_DEFAULT_TTL: "45m", CONTAINER_CPUS: "1.5" }), "x")).toMatchObject({
       defaultTtlSeconds: 2700,
       cpuMillis: 1500,
@@ -19,7 +24,10 @@ describe("app settings", () => {
   });
 
   it("reports cross-field problems", () => {
-    expect(specProblems(applyFields(base, { pool_min: 5, pool_target: 2 }))).toContainEqual({ path: "pool_min", message: "pool_min may not exceed pool_target" });
+    expect(specProblems(applyFields(base, { pool_min: 5, pool_target: 2 }))).toContainEqual({
+      path: "pool_min",
+      message: "pool_min may not exceed pool_target",
+    });
     expect(specProblems(applyFields(base, { pool_target: 30, pool_max: 10 }))).toContainEqual({
       path: "pool_target",
       message: "pool_target may not exceed pool_max",

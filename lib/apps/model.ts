@@ -3,8 +3,8 @@ import { type AppSpec, apiFields, apiShape, applyApiFields, EnvName, pickSpec, S
 import type { AppRow } from "../db/schema";
 import { AppError } from "../errors";
 
-export { Slug };
 export type { AppSpec };
+export { Slug };
 
 /** Every app field as the API's JSON names it, derived from the field table (lib/app-spec.ts). */
 const AppFields = z.object(apiShape());
@@ -23,7 +23,9 @@ export const ENV_MASK = "********";
  * mask keeps the current value (so a form can send back what it was shown); names left out keep
  * theirs.
  */
-const EnvPatch = z.record(EnvName, z.string().max(4096).nullable()).refine((env) => Object.keys(env).length <= 200, "at most 200 env changes");
+const EnvPatch = z
+  .record(EnvName, z.string().max(4096).nullable())
+  .refine((env) => Object.keys(env).length <= 200, "at most 200 env changes");
 
 export const AppPatchInput = AppFields.partial().extend({ env: EnvPatch.optional() }).strict();
 export type AppPatchInput = z.infer<typeof AppPatchInput>;
@@ -61,8 +63,10 @@ export function specProblems(spec: AppSpec): FieldProblem[] {
   if (spec.ctaLabel && !spec.ctaUrl) problems.push({ path: "cta_url", message: "a call to action needs its link" });
   const envNames = Object.keys(spec.env);
   if (envNames.length > 100) problems.push({ path: "env", message: "at most 100 env variables" });
-  if (envNames.some((name) => name.startsWith("TRYIT_"))) problems.push({ path: "env", message: "TRYIT_* variables are set by the pool" });
-  if (Object.values(spec.env).includes(ENV_MASK)) problems.push({ path: "env", message: `a new variable needs a value (not ${ENV_MASK})` });
+  if (envNames.some((name) => name.startsWith("TRYIT_")))
+    problems.push({ path: "env", message: "TRYIT_* variables are set by the pool" });
+  if (Object.values(spec.env).includes(ENV_MASK))
+    problems.push({ path: "env", message: `a new variable needs a value (not ${ENV_MASK})` });
   return problems;
 }
 

@@ -1,11 +1,11 @@
+import { removeAppBlocks } from "../abuse/blocks";
 import type { Caller } from "../audit/model";
 import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
-import { removeAppBlocks } from "../abuse/blocks";
 import { deleteAppRow } from "../db/apps";
 import { notFound } from "../errors";
-import { unmirrorApp } from "./mirror";
 import { loadAppRow } from "./load";
+import { unmirrorApp } from "./mirror";
 
 /**
  * Deletes an app: acquires stop at once, and the worker drains and removes its instances. Its own

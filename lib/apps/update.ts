@@ -1,10 +1,10 @@
-import { changes, type Caller } from "../audit/model";
+import { type Caller, changes } from "../audit/model";
 import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
 import { findAppRow, updateAppRow } from "../db/apps";
 import { loadAppRow } from "./load";
 import { mirrorApp } from "./mirror";
-import { type AppPatchInput, appView, applyFields, auditView, invalidSpec, specFromRow, specProblems } from "./model";
+import { type AppPatchInput, applyFields, appView, auditView, invalidSpec, specFromRow, specProblems } from "./model";
 
 export async function updateApp(ctx: Ctx, slug: string, input: AppPatchInput, caller: Caller) {
   const row = await loadAppRow(ctx, caller, slug);
@@ -15,6 +15,11 @@ export async function updateApp(ctx: Ctx, slug: string, input: AppPatchInput, ca
   await updateAppRow(ctx.db, spec);
   await mirrorApp(ctx, spec);
   const action = input.paused === true ? "app.pause" : input.paused === false && before.paused ? "app.resume" : "app.update";
-  await recordAudit(ctx, caller, { action, targetKind: "app", target: slug, summary: changes(auditView(before), auditView(spec)) });
+  await recordAudit(ctx, caller, {
+    action,
+    targetKind: "app",
+    target: slug,
+    summary: changes(auditView(before), auditView(spec)),
+  });
   return appView(spec, await findAppRow(ctx.db, slug));
 }

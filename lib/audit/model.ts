@@ -22,7 +22,12 @@ export interface Caller {
 export const EVERY_APP: Pick<Caller, "apps"> = { apps: null };
 
 /** A caller that may touch everything: a dashboard user, the CLI, the product's own pages. */
-export const unrestrictedCaller = (actor: AuditActor, requestId: string | null = null): Caller => ({ actor, requestId, apps: null, scopes: "all" });
+export const unrestrictedCaller = (actor: AuditActor, requestId: string | null = null): Caller => ({
+  actor,
+  requestId,
+  apps: null,
+  scopes: "all",
+});
 
 export const cliCaller = (what = "npm run admin"): Caller => unrestrictedCaller({ kind: "cli", label: what });
 

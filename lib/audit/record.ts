@@ -1,6 +1,6 @@
 import type { Ctx } from "../context";
-import type { Queryable } from "../db/client";
 import { insertAuditRow } from "../db/audit";
+import type { Queryable } from "../db/client";
 import type { Caller } from "./model";
 
 /**

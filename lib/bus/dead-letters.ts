@@ -14,7 +14,10 @@ async function manager(ctx: Ctx) {
   try {
     return await jetstreamManager(await ctx.bus(), { timeout: 3000 });
   } catch {
-    throw new AppError("UNAVAILABLE", "the job bus is not reachable right now", { retryAfterSeconds: 5, details: { dependency: "nats" } });
+    throw new AppError("UNAVAILABLE", "the job bus is not reachable right now", {
+      retryAfterSeconds: 5,
+      details: { dependency: "nats" },
+    });
   }
 }
 
@@ -28,7 +31,12 @@ export async function listDeadLetters(ctx: Ctx, caller: Pick<Caller, "apps">) {
     if (!stored) continue; // deleted (retried)
     const letter = parseJson(DeadLetter, stored.string());
     if (!letter || !mayUseApp(caller, letter.job.app)) continue;
-    letters.push({ id: String(seq), kind: "cleanup", ...letter, request_id: stored.header?.get("X-Request-ID") || letter.job.request_id });
+    letters.push({
+      id: String(seq),
+      kind: "cleanup",
+      ...letter,
+      request_id: stored.header?.get("X-Request-ID") || letter.job.request_id,
+    });
   }
   // A restricted key counts only its apps' letters (among the latest it was shown).
   return { dead: letters, total: caller.apps === null ? state.messages : letters.length };
@@ -49,6 +57,11 @@ export async function retryDeadLetter(ctx: Ctx, id: string, caller: Caller) {
     headers: h,
   });
   await jsm.streams.deleteMessage(ctx.busNames.dead.name, Number(id), false);
-  await recordAudit(ctx, caller, { action: "job.retry", targetKind: "instance", target: letter.job.id, summary: { dead_letter: id, error: letter.error } });
+  await recordAudit(ctx, caller, {
+    action: "job.retry",
+    targetKind: "instance",
+    target: letter.job.id,
+    summary: { dead_letter: id, error: letter.error },
+  });
   return { id, status: "retried" as const, job: letter.job };
 }

@@ -1,11 +1,11 @@
-import { jetstream, type JsMsg } from "@nats-io/jetstream";
+import { type JsMsg, jetstream } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { z } from "zod";
 import type { Ctx } from "../context";
-import { busWithin } from "./nats";
 import type { Logger } from "../log";
 import { metrics } from "../metrics";
 import { parseJson } from "../store/messages";
+import { busWithin } from "./nats";
 
 /** A cleanup job: remove what an instance had outside Redis (route, container, id lookup). */
 export const CleanupJob = z.object({
@@ -28,7 +28,10 @@ export async function publishCleanup(ctx: Ctx, job: CleanupJob, timeoutMs = 2000
   const nc = await busWithin(() => ctx.bus(), timeoutMs);
   const h = headers();
   if (job.request_id) h.set("X-Request-ID", job.request_id);
-  await jetstream(nc, { timeout: timeoutMs }).publish(ctx.busNames.cleanupSubject, JSON.stringify(job), { msgID: job.id, headers: h });
+  await jetstream(nc, { timeout: timeoutMs }).publish(ctx.busNames.cleanupSubject, JSON.stringify(job), {
+    msgID: job.id,
+    headers: h,
+  });
 }
 
 /** A test may install this (a preload module of its own) to make a handler fail or hang. */
@@ -122,5 +125,7 @@ async function deadLetter(ctx: Ctx, job: CleanupJob, error: string, attempts: nu
   const letter: DeadLetter = { job, error, attempts, failed_at: new Date().toISOString() };
   const h = headers();
   if (job.request_id) h.set("X-Request-ID", job.request_id);
-  await jetstream(await ctx.bus(), { timeout: 5000 }).publish(ctx.busNames.deadCleanupSubject, JSON.stringify(letter), { headers: h });
+  await jetstream(await ctx.bus(), { timeout: 5000 }).publish(ctx.busNames.deadCleanupSubject, JSON.stringify(letter), {
+    headers: h,
+  });
 }

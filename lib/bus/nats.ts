@@ -18,7 +18,13 @@ export function busNames(prefix: string, eventsMaxBytes = 512 * MIB) {
   return {
     // Every stream has a byte limit that discards its oldest messages: no flood fills the disk.
     jobs: { name: `TRYIT_JOBS${suffix}`, subjects: [`${root}.jobs.>`], retention: RetentionPolicy.Workqueue, maxBytes: 64 * MIB },
-    dead: { name: `TRYIT_DEAD${suffix}`, subjects: [`${root}.dead.>`], retention: RetentionPolicy.Limits, maxAgeNs: 14 * DAY_NS, maxBytes: 64 * MIB },
+    dead: {
+      name: `TRYIT_DEAD${suffix}`,
+      subjects: [`${root}.dead.>`],
+      retention: RetentionPolicy.Limits,
+      maxAgeNs: 14 * DAY_NS,
+      maxBytes: 64 * MIB,
+    },
     events: {
       name: `TRYIT_EVENTS${suffix}`,
       subjects: [`${root}.events.>`],
@@ -59,7 +65,11 @@ export function connectBus(url: string): Promise<NatsConnection> {
  * Creates the streams and the cleanup consumer when missing, and brings the consumer's delivery
  * settings to the configured ones. Idempotent; several workers may call it at once.
  */
-export async function ensureStreams(nc: NatsConnection, names: BusNames, jobs: { ackWaitMs: number; maxDeliver: number }): Promise<void> {
+export async function ensureStreams(
+  nc: NatsConnection,
+  names: BusNames,
+  jobs: { ackWaitMs: number; maxDeliver: number },
+): Promise<void> {
   const jsm = await jetstreamManager(nc, { timeout: 3000 });
   for (const stream of [names.jobs, names.dead, names.events]) {
     try {
@@ -99,7 +109,12 @@ export async function ensureStreams(nc: NatsConnection, names: BusNames, jobs: {
     await jsm.consumers.info(names.events.name, names.eventsConsumer);
   } catch {
     try {
-      await jsm.consumers.add(names.events.name, { durable_name: names.eventsConsumer, ack_policy: AckPolicy.Explicit, ack_wait: nanos(30_000), max_deliver: -1 });
+      await jsm.consumers.add(names.events.name, {
+        durable_name: names.eventsConsumer,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(30_000),
+        max_deliver: -1,
+      });
     } catch (error) {
       if (!/already in use|exists/i.test((error as Error).message)) throw error;
     }

@@ -1,4 +1,4 @@
-import { asc, count, eq, isNull, and, sql } from "drizzle-orm";
+import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
 import type { Queryable } from "./client";
 import { type AdminUserRow, adminUsers } from "./schema";
 
@@ -27,7 +27,10 @@ export async function updateAdminUserRow(
 ): Promise<void> {
   // A new password ends every session of the user signed in before it (lib/admin/session.ts).
   const bump = fields.passwordHash === undefined ? {} : { sessionVersion: sql`${adminUsers.sessionVersion} + 1` };
-  await db.update(adminUsers).set({ ...fields, ...bump }).where(eq(adminUsers.id, id));
+  await db
+    .update(adminUsers)
+    .set({ ...fields, ...bump })
+    .where(eq(adminUsers.id, id));
 }
 
 export async function countAdminUsers(db: Queryable): Promise<number> {

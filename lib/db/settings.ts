@@ -13,7 +13,10 @@ export async function withSettingLocked<T>(
   change: (current: unknown, write: (value: unknown) => Promise<void>, tx: Queryable) => Promise<T>,
 ): Promise<T> {
   // The row must exist for the lock to hold: FOR UPDATE on a missing row locks nothing.
-  await db.insert(settings).values({ name, value: null }).onDuplicateKeyUpdate({ set: { name: sql`name` } });
+  await db
+    .insert(settings)
+    .values({ name, value: null })
+    .onDuplicateKeyUpdate({ set: { name: sql`name` } });
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(settings).where(eq(settings.name, name)).for("update");
     const write = async (value: unknown) => {

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { describeEgress } from "./describe";
-import { networkName, parseAllowEntry, type PolicyInput, rulesetText, tableName, verdictsOf } from "./policy";
+import { networkName, type PolicyInput, parseAllowEntry, rulesetText, tableName, verdictsOf } from "./policy";
 
 const input: PolicyInput = {
   table: "tryitnow_unit_check",

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { publicUrl } from "../public-url";
 import type { Ctx } from "../context";
+import { publicUrl } from "../public-url";
 
 /** Where `npm run build` bundles the widget (esbuild, from embed/). */
 export const EMBED_BUNDLE = ".next/embed/embed.js";

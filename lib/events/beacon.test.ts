@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { funnelCsv } from "./csv";
 import { pageOf, referrerOrigin } from "./beacon";
+import { funnelCsv } from "./csv";
 
 describe("what a beacon may keep of a page", () => {
   it("keeps the path and utm_* parameters only", () => {

@@ -63,7 +63,11 @@ export async function recordBeacon(
   if (!mayUseApp(input.actor, input.app)) throw new AppError("NOT_FOUND", `no app "${input.app}"`);
   const minute = Math.floor(Date.now() / MINUTE_MS);
   const [count, exists] = await Promise.all([
-    windowCountScript.run(ctx.redis, { counter: ctx.keys.beacons(clientKey(input.clientIp, ctx.config.IPV6_PREFIX_LENGTH), minute) }, { windowMs: MINUTE_MS }),
+    windowCountScript.run(
+      ctx.redis,
+      { counter: ctx.keys.beacons(clientKey(input.clientIp, ctx.config.IPV6_PREFIX_LENGTH), minute) },
+      { windowMs: MINUTE_MS },
+    ),
     ctx.redis.exists(ctx.keys.app(input.app).cfg),
   ]);
   const limit = ctx.config.BEACON_RATE_PER_MINUTE;

@@ -51,7 +51,13 @@ async function appOfSession(ctx: Ctx, id: string): Promise<string | null> {
 /** Counts a label against the instance's cap; a repeated label is free (the call is idempotent). */
 async function claimLabel(ctx: Ctx, id: string, label: string): Promise<void> {
   const key = ctx.keys.conversions(id);
-  const replies = (await ctx.redis.multi().sadd(key, label).scard(key).pexpire(key, CONVERT_WINDOW_MS + 86_400_000).exec()) ?? [];
+  const replies =
+    (await ctx.redis
+      .multi()
+      .sadd(key, label)
+      .scard(key)
+      .pexpire(key, CONVERT_WINDOW_MS + 86_400_000)
+      .exec()) ?? [];
   const [added, count] = replies.map(([error, value]) => {
     if (error) throw error;
     return Number(value);
@@ -78,13 +84,32 @@ export async function convert(ctx: Ctx, id: string, input: ConvertInput, actor: 
   const data: AnalyticsEvent["data"] = { label: input.label };
   if (input.value !== undefined) data.value = input.value;
   if (input.currency) data.currency = input.currency;
-  const event: AnalyticsEvent = { id: eventId, type: "converted", app, instance: id, atMs: Date.now(), request_id: requestId, visitor: null, data };
+  const event: AnalyticsEvent = {
+    id: eventId,
+    type: "converted",
+    app,
+    instance: id,
+    atMs: Date.now(),
+    request_id: requestId,
+    visitor: null,
+    data,
+  };
   try {
     const js = jetstream(await ctx.bus(), { timeout: 3000 });
     await js.publish(`${ctx.busNames.eventsSubjectRoot}.converted`, JSON.stringify(event), { msgID: eventId });
   } catch (error) {
     ctx.log.warn({ instance: id, app, requestId, err: (error as Error).message }, "conversion not recorded: NATS unavailable");
-    throw new AppError("UNAVAILABLE", "conversions cannot be recorded right now; retry", { retryAfterSeconds: 5, details: { dependency: "nats" } });
+    throw new AppError("UNAVAILABLE", "conversions cannot be recorded right now; retry", {
+      retryAfterSeconds: 5,
+      details: { dependency: "nats" },
+    });
   }
-  return { id, app, label: input.label, ...(input.value === undefined ? {} : { value: input.value }), ...(input.currency ? { currency: input.currency } : {}), status: "recorded" as const };
+  return {
+    id,
+    app,
+    label: input.label,
+    ...(input.value === undefined ? {} : { value: input.value }),
+    ...(input.currency ? { currency: input.currency } : {}),
+    status: "recorded" as const,
+  };
 }

@@ -1,5 +1,5 @@
-import type { Funnel } from "./funnel";
 import type { InstanceSessionRow } from "../db/schema";
+import type { Funnel } from "./funnel";
 
 /** One CSV field: quoted when it holds a comma, quote or line break; a leading =+-@ is neutralised (formula injection). */
 function field(value: string | number | null | undefined): string {
@@ -9,7 +9,8 @@ function field(value: string | number | null | undefined): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-const lines = (rows: (string | number | null | undefined)[][]) => `${rows.map((row) => row.map(field).join(",")).join("\r\n")}\r\n`;
+const lines = (rows: (string | number | null | undefined)[][]) =>
+  `${rows.map((row) => row.map(field).join(",")).join("\r\n")}\r\n`;
 
 /** The funnel as CSV: each step's count, its conversion from the step before and the drop-off. */
 export function funnelCsv(data: Funnel): string {
@@ -28,7 +29,19 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 /** Sessions as CSV, one row per instance a visitor held. */
 export function sessionsCsv(rows: InstanceSessionRow[]): string {
   return lines([
-    ["instance", "app", "assigned_at", "first_visit_at", "last_request_at", "requests", "extensions", "ended_at", "ended_how", "converted_at", "conversions"],
+    [
+      "instance",
+      "app",
+      "assigned_at",
+      "first_visit_at",
+      "last_request_at",
+      "requests",
+      "extensions",
+      "ended_at",
+      "ended_how",
+      "converted_at",
+      "conversions",
+    ],
     ...rows.map((row) => [
       row.instance,
       row.app,

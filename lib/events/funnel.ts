@@ -43,14 +43,17 @@ export const RangeQuery = z
     const to = query.to ?? new Date();
     const from = query.from ?? new Date(to.getTime() - 7 * DAY_MS);
     if (from >= to) issues.addIssue({ code: "custom", path: ["from"], message: "from must be before to" });
-    if (to.getTime() - from.getTime() > MAX_RANGE_MS) issues.addIssue({ code: "custom", path: ["from"], message: "a range may span at most 400 days" });
+    if (to.getTime() - from.getTime() > MAX_RANGE_MS)
+      issues.addIssue({ code: "custom", path: ["from"], message: "a range may span at most 400 days" });
     return { app: query.app, from, to, tz: query.tz };
   });
 export type RangeQuery = z.output<typeof RangeQuery>;
 
 /** Parses query parameters into a range, or a 400 naming the bad ones. */
 export function parseRange(params: URLSearchParams): RangeQuery {
-  const parsed = RangeQuery.safeParse(Object.fromEntries([...params].filter(([name]) => ["app", "from", "to", "tz"].includes(name))));
+  const parsed = RangeQuery.safeParse(
+    Object.fromEntries([...params].filter(([name]) => ["app", "from", "to", "tz"].includes(name))),
+  );
   if (!parsed.success) throw invalidInput(parsed.error.issues);
   return parsed.data;
 }
@@ -96,11 +99,13 @@ export async function funnel(ctx: Ctx, range: RangeQuery): Promise<Funnel> {
   }
   const [lengths, firstVisits, sessionCount] = await Promise.all([
     percentiles(ctx, range, sql`TIMESTAMPDIFF(MICROSECOND, assigned_at, ended_at)`, isNotNull(instanceSessions.endedAt)),
-    percentiles(ctx, range, sql`TIMESTAMPDIFF(MICROSECOND, assigned_at, first_visit_at)`, isNotNull(instanceSessions.firstVisitAt)),
-    ctx.db
-      .select({ n: sql<number>`COUNT(*)` })
-      .from(instanceSessions)
-      .where(sessionRange(range)),
+    percentiles(
+      ctx,
+      range,
+      sql`TIMESTAMPDIFF(MICROSECOND, assigned_at, first_visit_at)`,
+      isNotNull(instanceSessions.firstVisitAt),
+    ),
+    ctx.db.select({ n: sql<number>`COUNT(*)` }).from(instanceSessions).where(sessionRange(range)),
   ]);
   return {
     app: range.app,
@@ -122,7 +127,11 @@ export async function funnelForKey(ctx: Ctx, params: URLSearchParams, actor: Act
 }
 
 const sessionRange = (range: RangeQuery) =>
-  and(eq(instanceSessions.app, range.app), gte(instanceSessions.assignedAt, range.from), lt(instanceSessions.assignedAt, range.to));
+  and(
+    eq(instanceSessions.app, range.app),
+    gte(instanceSessions.assignedAt, range.from),
+    lt(instanceSessions.assignedAt, range.to),
+  );
 
 /** Median and p90 (continuous, in seconds with 3 decimals) of a duration over the range's sessions. */
 async function percentiles(ctx: Ctx, range: RangeQuery, micros: ReturnType<typeof sql>, present: ReturnType<typeof isNotNull>) {
@@ -134,7 +143,8 @@ async function percentiles(ctx: Ctx, range: RangeQuery, micros: ReturnType<typeo
     .from(instanceSessions)
     .where(and(sessionRange(range), present))
     .limit(1);
-  const seconds = (value: string | null | undefined) => (value === null || value === undefined ? null : Math.round(Number(value) / 1000) / 1000);
+  const seconds = (value: string | null | undefined) =>
+    value === null || value === undefined ? null : Math.round(Number(value) / 1000) / 1000;
   return { p50: seconds(row?.p50), p90: seconds(row?.p90) };
 }
 
@@ -153,13 +163,24 @@ export interface SeriesPoint {
 /** Events per bucket: hours for ranges up to two days, else days cut in the viewer's time zone. */
 export async function series(ctx: Ctx, range: RangeQuery): Promise<{ bucket: "hour" | "day"; points: SeriesPoint[] }> {
   const rows = await ctx.db
-    .select({ hour: eventRollups.hour, type: eventRollups.type, detail: eventRollups.detail, count: sql<string>`SUM(${eventRollups.count})` })
+    .select({
+      hour: eventRollups.hour,
+      type: eventRollups.type,
+      detail: eventRollups.detail,
+      count: sql<string>`SUM(${eventRollups.count})`,
+    })
     .from(eventRollups)
     .where(hourRange(range))
     .groupBy(eventRollups.hour, eventRollups.type, eventRollups.detail);
   const bucket = range.to.getTime() - range.from.getTime() <= 2 * DAY_MS ? "hour" : "day";
   const dayOf = new Intl.DateTimeFormat("en-CA", { timeZone: range.tz, year: "numeric", month: "2-digit", day: "2-digit" });
-  const hourOf = new Intl.DateTimeFormat("en-GB", { timeZone: range.tz, day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" });
+  const hourOf = new Intl.DateTimeFormat("en-GB", {
+    timeZone: range.tz,
+    day: "2-digit",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
   const keyOf = (date: Date) => (bucket === "hour" ? date.toISOString() : dayOf.format(date));
   const points = new Map<string, SeriesPoint>();
   // Every bucket of the range, so a quiet hour shows as zero rather than as a gap (a day is the
@@ -192,13 +213,24 @@ export async function series(ctx: Ctx, range: RangeQuery): Promise<{ bucket: "ho
 
 /** The pages the button was seen on and clicked from, and the referrers that brought visitors, most first. */
 export async function topSources(ctx: Ctx, range: RangeQuery, limit = 10) {
-  const where = and(eq(events.app, range.app), gte(events.at, range.from), lt(events.at, range.to), inArray(events.type, ["impression", "click"]));
+  const where = and(
+    eq(events.app, range.app),
+    gte(events.at, range.from),
+    lt(events.at, range.to),
+    inArray(events.type, ["impression", "click"]),
+  );
   const page = sql<string>`JSON_VALUE(${events.data}, '$.page')`;
   const referrer = sql<string>`JSON_VALUE(${events.data}, '$.referrer')`;
   const impressions = sql<string>`SUM(${events.type} = 'impression')`;
   const clicks = sql<string>`SUM(${events.type} = 'click')`;
   const [pages, referrers] = await Promise.all([
-    ctx.db.select({ name: page, impressions, clicks }).from(events).where(and(where, isNotNull(page))).groupBy(page).orderBy(desc(impressions)).limit(limit),
+    ctx.db
+      .select({ name: page, impressions, clicks })
+      .from(events)
+      .where(and(where, isNotNull(page)))
+      .groupBy(page)
+      .orderBy(desc(impressions))
+      .limit(limit),
     ctx.db
       .select({ name: referrer, impressions, clicks })
       .from(events)
@@ -215,5 +247,10 @@ export async function topSources(ctx: Ctx, range: RangeQuery, limit = 10) {
 /** The sessions of the range, newest first (the CSV export). */
 export async function sessionRows(ctx: Ctx, range: RangeQuery, limit = 100_000) {
   await ensureApp(ctx, range.app);
-  return ctx.db.select().from(instanceSessions).where(sessionRange(range)).orderBy(desc(instanceSessions.assignedAt)).limit(limit);
+  return ctx.db
+    .select()
+    .from(instanceSessions)
+    .where(sessionRange(range))
+    .orderBy(desc(instanceSessions.assignedAt))
+    .limit(limit);
 }

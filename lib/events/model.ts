@@ -33,4 +33,7 @@ export const AnalyticsEvent = z.object({
 export type AnalyticsEvent = z.infer<typeof AnalyticsEvent>;
 
 /** What one message on the events stream carries: one event, or a batch of them. */
-export const EventMessage = z.union([AnalyticsEvent.transform((event) => [event]), z.object({ events: z.array(AnalyticsEvent).max(1000) }).transform((batch) => batch.events)]);
+export const EventMessage = z.union([
+  AnalyticsEvent.transform((event) => [event]),
+  z.object({ events: z.array(AnalyticsEvent).max(1000) }).transform((batch) => batch.events),
+]);

@@ -40,7 +40,9 @@ type VisitorDay = { day: number; key: Buffer; visitors: Map<string, string> };
 async function visitorOf(ctx: Ctx, cache: { today?: VisitorDay }, ip: string, atMs: number): Promise<string> {
   const day = Math.floor(atMs / 86_400_000);
   if (cache.today?.day !== day) {
-    const key = createHmac("sha256", await derivedKey(ctx, "visitor")).update(String(day)).digest();
+    const key = createHmac("sha256", await derivedKey(ctx, "visitor"))
+      .update(String(day))
+      .digest();
     cache.today = { day, key, visitors: new Map() };
   }
   const today = cache.today;
@@ -100,7 +102,10 @@ class EventPublisher {
       const nc = await busWithin(() => ctx.bus(), PUBLISH_TIMEOUT_MS);
       const js = jetstream(nc, { timeout: PUBLISH_TIMEOUT_MS });
       const full: AnalyticsEvent[] = await Promise.all(
-        batch.map(async ({ event, clientIp }) => ({ ...event, visitor: clientIp ? await visitorOf(ctx, this.visitors, clientIp, event.atMs) : null })),
+        batch.map(async ({ event, clientIp }) => ({
+          ...event,
+          visitor: clientIp ? await visitorOf(ctx, this.visitors, clientIp, event.atMs) : null,
+        })),
       );
       const chunks: AnalyticsEvent[][] = [];
       for (let start = 0; start < full.length; start += PER_MESSAGE) chunks.push(full.slice(start, start + PER_MESSAGE));
@@ -108,7 +113,11 @@ class EventPublisher {
       // in the last 2 minutes, and event ids may repeat on purpose (a visit seen twice is one row), so
       // an id taken from the events could drop a whole batch. The writer unpacks it.
       const results = await Promise.allSettled(
-        chunks.map((chunk) => js.publish(`${ctx.busNames.eventsSubjectRoot}.batch`, JSON.stringify({ events: chunk }), { msgID: `batch-${randomUUID()}` })),
+        chunks.map((chunk) =>
+          js.publish(`${ctx.busNames.eventsSubjectRoot}.batch`, JSON.stringify({ events: chunk }), {
+            msgID: `batch-${randomUUID()}`,
+          }),
+        ),
       );
       const failed = results.reduce((sum, result, index) => sum + (result.status === "rejected" ? chunks[index].length : 0), 0);
       if (failed) metrics.eventsDropped.inc({ reason: "publish_failed" }, failed);

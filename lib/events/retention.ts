@@ -20,7 +20,9 @@ export async function pruneEvents(ctx: Ctx, nowMs = Date.now()): Promise<{ event
   for (;;) {
     const [result] = await ctx.db
       .delete(instanceSessions)
-      .where(lt(sql`COALESCE(${instanceSessions.endedAt}, ${instanceSessions.assignedAt}, ${instanceSessions.lastRequestAt})`, cutoff))
+      .where(
+        lt(sql`COALESCE(${instanceSessions.endedAt}, ${instanceSessions.assignedAt}, ${instanceSessions.lastRequestAt})`, cutoff),
+      )
       .limit(CHUNK);
     removed.sessions += result.affectedRows;
     if (result.affectedRows < CHUNK) break;

@@ -52,7 +52,11 @@ export class VisitsReader {
 
   /** One step: read what is new (if this worker holds the lease). Returns the lines it handled. */
   async tick(): Promise<number> {
-    const held = await leaseScript.run(this.ctx.redis, { lease: this.ctx.keys.visitsLease }, { owner: this.owner, ttlMs: LEASE_MS });
+    const held = await leaseScript.run(
+      this.ctx.redis,
+      { lease: this.ctx.keys.visitsLease },
+      { owner: this.owner, ttlMs: LEASE_MS },
+    );
     if (!held) return 0;
     let current: Awaited<ReturnType<typeof stat>>;
     try {
@@ -155,7 +159,8 @@ export class VisitsReader {
       const known = apps.get(id);
       if (!known) {
         const since = this.pending.get(id)?.sinceMs ?? now;
-        if (now - since < PENDING_MS && (this.pending.has(id) || this.pending.size < PENDING_MAX)) this.pending.set(id, { times, sinceMs: since });
+        if (now - since < PENDING_MS && (this.pending.has(id) || this.pending.size < PENDING_MAX))
+          this.pending.set(id, { times, sinceMs: since });
         else this.pending.delete(id); // never an instance of ours (a guessed host name), or gone for good
         continue;
       }
@@ -169,9 +174,16 @@ export class VisitsReader {
         this.visited.add(id);
         emitEvent(this.ctx, { type: "visited", id: `vi-${id}`, app: known.app, instance: id, atMs: first });
         // The running instance may now be extended by its visitor (`extend_requires_visit`).
-        if (known.endedMs === null) marks.push(markVisitedScript.run(this.ctx.redis, { inst: this.ctx.keys.app(known.app).inst(id) }, {}));
+        if (known.endedMs === null)
+          marks.push(markVisitedScript.run(this.ctx.redis, { inst: this.ctx.keys.app(known.app).inst(id) }, {}));
       }
-      updates.push({ instance: id, app: known.app, firstVisitAt: new Date(first), lastRequestAt: new Date(Math.max(...counted)), requests: counted.length });
+      updates.push({
+        instance: id,
+        app: known.app,
+        firstVisitAt: new Date(first),
+        lastRequestAt: new Date(Math.max(...counted)),
+        requests: counted.length,
+      });
     }
     await Promise.all(marks);
     if (!updates.length) return;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { jetstream, type JsMsg } from "@nats-io/jetstream";
+import { type JsMsg, jetstream } from "@nats-io/jetstream";
 import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Ctx } from "../context";
 import type { Queryable } from "../db/client";
@@ -25,7 +25,12 @@ const HOUR_MS = 3_600_000;
  * acknowledged only after the commit: a worker killed mid-batch loses nothing, and what it had
  * written is not counted twice when the batch comes again.
  */
-export async function writeEvents(ctx: Ctx, log: Logger, stopped: () => boolean, progress: () => void = () => undefined): Promise<void> {
+export async function writeEvents(
+  ctx: Ctx,
+  log: Logger,
+  stopped: () => boolean,
+  progress: () => void = () => undefined,
+): Promise<void> {
   const js = jetstream(await ctx.bus(), { timeout: 5000 });
   const consumer = await js.consumers.get(ctx.busNames.events.name, ctx.busNames.eventsConsumer);
   while (!stopped()) {
@@ -104,7 +109,11 @@ async function storeOnce(tx: Queryable, all: AnalyticsEvent[]): Promise<number> 
     data: event.data,
     writtenBy: token,
   }));
-  for (let start = 0; start < rows.length; start += INSERT_ROWS) await tx.insert(events).ignore().values(rows.slice(start, start + INSERT_ROWS));
+  for (let start = 0; start < rows.length; start += INSERT_ROWS)
+    await tx
+      .insert(events)
+      .ignore()
+      .values(rows.slice(start, start + INSERT_ROWS));
   // The rows this transaction inserted carry its token; a row already there (a redelivery) does not.
   const ids = [...new Set(list.map((event) => event.id))];
   const mine = new Set<string>();
@@ -125,7 +134,9 @@ async function storeOnce(tx: Queryable, all: AnalyticsEvent[]): Promise<number> 
 
 /** Instances of these events that had a conversion before this batch (so this batch's are "again"). */
 async function alreadyConverted(tx: Queryable, fresh: AnalyticsEvent[]): Promise<Set<string>> {
-  const converting = [...new Set(fresh.filter((event) => event.type === "converted" && event.instance).map((event) => event.instance!))];
+  const converting = [
+    ...new Set(fresh.filter((event) => event.type === "converted" && event.instance).map((event) => event.instance!)),
+  ];
   if (!converting.length) return new Set();
   const rows = await tx
     .select({ instance: instanceSessions.instance })
@@ -195,9 +206,21 @@ async function applyToSessions(tx: Queryable, fresh: AnalyticsEvent[]): Promise<
   }
   const upsert = (values: SessionInsert[], set: Record<string, unknown>) =>
     values.length ? tx.insert(instanceSessions).values(values).onDuplicateKeyUpdate({ set }) : undefined;
-  await upsert(byKind.acquired, { assignedAt: sql.raw("VALUES(assigned_at)"), visitor: sql.raw("VALUES(visitor)"), app: sql.raw("VALUES(app)") });
-  await upsert(byKind.visited, { firstVisitAt: sql.raw("LEAST(COALESCE(first_visit_at, VALUES(first_visit_at)), VALUES(first_visit_at))") });
+  await upsert(byKind.acquired, {
+    assignedAt: sql.raw("VALUES(assigned_at)"),
+    visitor: sql.raw("VALUES(visitor)"),
+    app: sql.raw("VALUES(app)"),
+  });
+  await upsert(byKind.visited, {
+    firstVisitAt: sql.raw("LEAST(COALESCE(first_visit_at, VALUES(first_visit_at)), VALUES(first_visit_at))"),
+  });
   await upsert(byKind.extended, { extensions: sql.raw("GREATEST(extensions, VALUES(extensions))") });
-  await upsert(byKind.ended, { endedAt: sql.raw("COALESCE(ended_at, VALUES(ended_at))"), endedHow: sql.raw("COALESCE(ended_how, VALUES(ended_how))") });
-  await upsert(byKind.converted, { convertedAt: sql.raw("COALESCE(converted_at, VALUES(converted_at))"), conversions: sql.raw("conversions + 1") });
+  await upsert(byKind.ended, {
+    endedAt: sql.raw("COALESCE(ended_at, VALUES(ended_at))"),
+    endedHow: sql.raw("COALESCE(ended_how, VALUES(ended_how))"),
+  });
+  await upsert(byKind.converted, {
+    convertedAt: sql.raw("COALESCE(converted_at, VALUES(converted_at))"),
+    conversions: sql.raw("conversions + 1"),
+  });
 }

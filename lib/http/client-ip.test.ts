@@ -35,13 +35,18 @@ describe("requestClient", () => {
   const headers = (values: Record<string, string>) => ({ get: (name: string) => values[name] ?? null });
 
   it("is local only for a loopback socket on the direct listener", () => {
-    expect(requestClient(headers({ [PEER_HEADER]: "127.0.0.1", [EDGE_HEADER]: "direct" }), [])).toEqual({ ip: "127.0.0.1", local: true });
+    expect(requestClient(headers({ [PEER_HEADER]: "127.0.0.1", [EDGE_HEADER]: "direct" }), [])).toEqual({
+      ip: "127.0.0.1",
+      local: true,
+    });
     expect(requestClient(headers({ [PEER_HEADER]: "::1", [EDGE_HEADER]: "direct" }), [])).toEqual({ ip: "::1", local: true });
     expect(requestClient(headers({ [PEER_HEADER]: "198.51.100.4", [EDGE_HEADER]: "direct" }), []).local).toBe(false);
   });
 
   it("never takes a proxied request for a local one, even when it claims loopback", () => {
-    expect(requestClient(headers({ [PEER_HEADER]: "proxy", [EDGE_HEADER]: "proxy", "x-forwarded-for": "127.0.0.1" }), [])).toEqual({ ip: "127.0.0.1", local: false });
+    expect(
+      requestClient(headers({ [PEER_HEADER]: "proxy", [EDGE_HEADER]: "proxy", "x-forwarded-for": "127.0.0.1" }), []),
+    ).toEqual({ ip: "127.0.0.1", local: false });
   });
 
   it("fails closed without the server's headers: not local", () => {
@@ -49,10 +54,16 @@ describe("requestClient", () => {
   });
 
   it("ignores a forged X-Forwarded-For on the direct listener", () => {
-    expect(requestClient(headers({ [PEER_HEADER]: "127.0.0.1", [EDGE_HEADER]: "direct", "x-forwarded-for": "203.0.113.5" }), [])).toEqual({ ip: "127.0.0.1", local: true });
+    expect(
+      requestClient(headers({ [PEER_HEADER]: "127.0.0.1", [EDGE_HEADER]: "direct", "x-forwarded-for": "203.0.113.5" }), []),
+    ).toEqual({ ip: "127.0.0.1", local: true });
   });
 
   it("behind the operator's own trusted front proxy, the visitor is not local", () => {
-    expect(requestClient(headers({ [PEER_HEADER]: "127.0.0.1", [EDGE_HEADER]: "direct", "x-forwarded-for": "203.0.113.5" }), ["127.0.0.1"])).toEqual({ ip: "203.0.113.5", local: false });
+    expect(
+      requestClient(headers({ [PEER_HEADER]: "127.0.0.1", [EDGE_HEADER]: "direct", "x-forwarded-for": "203.0.113.5" }), [
+        "127.0.0.1",
+      ]),
+    ).toEqual({ ip: "203.0.113.5", local: false });
   });
 });

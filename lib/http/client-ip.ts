@@ -68,6 +68,11 @@ function trustedOf(source: string[]): BlockList {
 /** The client of a request, from the headers the custom server set (server.ts) and TRUSTED_PROXIES. */
 export function requestClient(headers: { get(name: string): string | null }, trustedEntries: string[]): Client {
   const viaProxy = headers.get(EDGE_HEADER) !== "direct";
-  const ip = clientIp(headers.get(PEER_HEADER) ?? UNKNOWN_ADDRESS, headers.get("x-forwarded-for"), trustedOf(trustedEntries), viaProxy);
+  const ip = clientIp(
+    headers.get(PEER_HEADER) ?? UNKNOWN_ADDRESS,
+    headers.get("x-forwarded-for"),
+    trustedOf(trustedEntries),
+    viaProxy,
+  );
   return { ip, local: !viaProxy && isTrusted(LOOPBACK, ip) };
 }

@@ -4,10 +4,10 @@ import type { AuditActor, Caller } from "../audit/model";
 import type { Ctx } from "../context";
 import { outageOf } from "../dependency";
 import { AppError, ERROR_STATUS, invalidInput } from "../errors";
-import { metrics } from "../metrics";
-import type { Scope } from "../keys/model";
 import { type Actor, authenticate, corsOrigins, hasScope, LAUNCH_ACTOR, presentsKey } from "../keys/authenticate";
 import { verifyConversionToken, verifyInstanceToken } from "../keys/instance-token";
+import type { Scope } from "../keys/model";
+import { metrics } from "../metrics";
 import { type Client, requestClient } from "./client-ip";
 import { type FallbackName, ROUTES, type RouteAuth, type RouteName } from "./routes";
 import { webContext } from "./web-context";
@@ -119,7 +119,12 @@ export function withRoute<
  */
 export async function callerHasScope(ctx: Ctx, request: RequestView, scope: Scope): Promise<boolean> {
   try {
-    const actor = await authenticate(ctx, request, new URL(request.url), requestClient(request.headers, ctx.config.TRUSTED_PROXIES));
+    const actor = await authenticate(
+      ctx,
+      request,
+      new URL(request.url),
+      requestClient(request.headers, ctx.config.TRUSTED_PROXIES),
+    );
     return actor.kind !== "publishable" && hasScope(actor, scope);
   } catch {
     return false;

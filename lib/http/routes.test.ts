@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FALLBACKS, type RouteEntry, ROUTES } from "./routes";
+import { FALLBACKS, ROUTES, type RouteEntry } from "./routes";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 

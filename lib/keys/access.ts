@@ -23,11 +23,14 @@ export function checkMintable(caller: Pick<Caller, "apps" | "scopes">, input: Ke
   const scopes = input.kind === "publishable" ? [] : (input.scopes ?? ["demo"]);
   const apps = input.apps ?? null;
   if (apps !== null && scopes.includes("metrics")) {
-    throw invalidInput([{ path: ["scopes"], message: "a key restricted to some apps cannot hold metrics (they cover every app)" }]);
+    throw invalidInput([
+      { path: ["scopes"], message: "a key restricted to some apps cannot hold metrics (they cover every app)" },
+    ]);
   }
   if (caller.scopes !== "all") {
     const missing = scopes.filter((scope) => !(caller.scopes as ReadonlySet<string>).has(scope));
-    if (missing.length) throw new AppError("FORBIDDEN", `a key may only grant scopes it holds itself (not: ${missing.join(", ")})`);
+    if (missing.length)
+      throw new AppError("FORBIDDEN", `a key may only grant scopes it holds itself (not: ${missing.join(", ")})`);
   }
   if (caller.apps !== null) {
     if (apps === null) throw new AppError("FORBIDDEN", "only a key for every app may create a key for every app: name the apps");

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Ctx } from "../context";
 import { AppError } from "../errors";
-import { parseJson } from "../store/messages";
 import type { Client } from "../http/client-ip";
+import { parseJson } from "../store/messages";
 import { MIRROR_MARKER, MirrorMarker } from "./mirror";
 import { KeyRecord, type Scope } from "./model";
 import { hashKey, KEY_PREFIX } from "./secret";
@@ -86,7 +86,14 @@ const cache = (ctx: Ctx) => ctx.service("key-cache", () => new KeyCache());
  * install works from its own shell and its first key can be made. Never through the proxy, never
  * from another address (ARCHITECTURE.md, "Edge").
  */
-export const OPEN_ACTOR: Actor = { kind: "open", keyId: null, label: "open API (no key configured)", scopes: "all", apps: null, origins: [] };
+export const OPEN_ACTOR: Actor = {
+  kind: "open",
+  keyId: null,
+  label: "open API (no key configured)",
+  scopes: "all",
+  apps: null,
+  origins: [],
+};
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 const UNAUTHORIZED = () => new AppError("UNAUTHORIZED", "a valid API key is required (X-API-Key or Authorization: Bearer)");
@@ -165,7 +172,14 @@ export function presentsKey(request: { headers: { get(name: string): string | nu
 }
 
 /** A visitor of our own launch page, who holds no key. */
-export const LAUNCH_ACTOR: Actor = { kind: "launch", keyId: null, label: "launch page", scopes: new Set(), apps: null, origins: [] };
+export const LAUNCH_ACTOR: Actor = {
+  kind: "launch",
+  keyId: null,
+  label: "launch page",
+  scopes: new Set(),
+  apps: null,
+  origins: [],
+};
 
 export function invalidateKeyCache(ctx: Ctx): void {
   cache(ctx).invalidate();

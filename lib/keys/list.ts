@@ -1,7 +1,7 @@
 import type { Caller } from "../audit/model";
 import type { Ctx } from "../context";
-import { keyWithin } from "./access";
 import { listKeyRows } from "../db/api-keys";
+import { keyWithin } from "./access";
 import { keyView } from "./model";
 
 /** The keys within the caller's reach (`keyWithin`): all of them, or those of its apps. */

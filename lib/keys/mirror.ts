@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Ctx } from "../context";
+import type { ApiKeyRow } from "../db/schema";
 import { execPipeline } from "../store/pipeline";
 import { recordOf } from "./model";
-import type { ApiKeyRow } from "../db/schema";
 
 /**
  * The field of the key mirror (beside the keys, by hash) that says a worker loaded it from MariaDB,
@@ -44,16 +44,21 @@ export async function unmirrorKey(ctx: Ctx, hash: string): Promise<void> {
 export async function syncKeyMirror(ctx: Ctx, active: ApiKeyRow[], readAtMs: number): Promise<void> {
   const wanted = new Map(active.map((row) => [row.hash, JSON.stringify(recordOf(row))]));
   const [present, changes] = (await execPipeline(
-    ctx.redis.pipeline().hgetall(ctx.keys.apiKeys).zrangebyscore(ctx.keys.apiKeyChanges, readAtMs - CLOCK_MARGIN_MS, "+inf"),
+    ctx.redis
+      .pipeline()
+      .hgetall(ctx.keys.apiKeys)
+      .zrangebyscore(ctx.keys.apiKeyChanges, readAtMs - CLOCK_MARGIN_MS, "+inf"),
   )) as [Record<string, string>, string[]];
   const recent = new Set(changes);
-  const stale = Object.keys(present).filter((hash) => hash !== MIRROR_MARKER && !wanted.has(hash) && !recent.has(`created:${hash}`));
+  const stale = Object.keys(present).filter(
+    (hash) => hash !== MIRROR_MARKER && !wanted.has(hash) && !recent.has(`created:${hash}`),
+  );
   const pipeline = ctx.redis.pipeline();
   if (stale.length) pipeline.hdel(ctx.keys.apiKeys, ...stale);
-  for (const [hash, record] of wanted) if (present[hash] !== record && !recent.has(`revoked:${hash}`)) pipeline.hset(ctx.keys.apiKeys, hash, record);
+  for (const [hash, record] of wanted)
+    if (present[hash] !== record && !recent.has(`revoked:${hash}`)) pipeline.hset(ctx.keys.apiKeys, hash, record);
   pipeline.zremrangebyscore(ctx.keys.apiKeyChanges, "-inf", Date.now() - CHANGE_MEMORY_MS);
   const marker: MirrorMarker = { count: wanted.size, at_ms: Date.now() };
   pipeline.hset(ctx.keys.apiKeys, MIRROR_MARKER, JSON.stringify(marker));
   await pipeline.exec();
 }
-

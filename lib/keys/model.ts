@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { ApiKeyRow } from "../db/schema";
 import { Slug } from "../apps/model";
+import type { ApiKeyRow } from "../db/schema";
 
 export const SCOPES = [
   "demo",
@@ -36,12 +36,22 @@ export const KeyCreateInput = z
   .strict()
   .superRefine((input, ctx) => {
     if (input.kind === "publishable") {
-      if (!input.apps?.length) ctx.addIssue({ code: "custom", path: ["apps"], message: "a publishable key names the apps it may start" });
+      if (!input.apps?.length)
+        ctx.addIssue({ code: "custom", path: ["apps"], message: "a publishable key names the apps it may start" });
       if (!input.allowed_origins?.length)
-        ctx.addIssue({ code: "custom", path: ["allowed_origins"], message: "a publishable key names the origins it may be used from" });
-      if (input.scopes) ctx.addIssue({ code: "custom", path: ["scopes"], message: "publishable keys have no scopes: they only start demos" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["allowed_origins"],
+          message: "a publishable key names the origins it may be used from",
+        });
+      if (input.scopes)
+        ctx.addIssue({ code: "custom", path: ["scopes"], message: "publishable keys have no scopes: they only start demos" });
     } else if (input.acquire_rate != null) {
-      ctx.addIssue({ code: "custom", path: ["acquire_rate"], message: "only a publishable key has a cap of its own; cap the app instead" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["acquire_rate"],
+        message: "only a publishable key has a cap of its own; cap the app instead",
+      });
     }
   });
 export type KeyCreateInput = z.infer<typeof KeyCreateInput>;

@@ -14,6 +14,15 @@ export async function revokeKey(ctx: Ctx, id: string, caller: Caller) {
   await revokeKeyRow(ctx.db, id);
   await unmirrorKey(ctx, row.hash);
   invalidateKeyCache(ctx);
-  await recordAudit(ctx, caller, { action: "key.revoke", targetKind: "key", target: id, summary: { name: row.name, prefix: row.prefix } });
-  return { id, status: "revoked" as const, message: `key revoked; it stops working within ${Math.ceil(ctx.config.KEY_CACHE_TTL / 1000)} s` };
+  await recordAudit(ctx, caller, {
+    action: "key.revoke",
+    targetKind: "key",
+    target: id,
+    summary: { name: row.name, prefix: row.prefix },
+  });
+  return {
+    id,
+    status: "revoked" as const,
+    message: `key revoked; it stops working within ${Math.ceil(ctx.config.KEY_CACHE_TTL / 1000)} s`,
+  };
 }

@@ -1,8 +1,8 @@
 import { publishCleanup } from "../bus/jobs";
 import type { Ctx } from "../context";
 import { notFound } from "../errors";
-import type { Actor } from "../keys/authenticate";
 import { emitEvent } from "../events/publish";
+import type { Actor } from "../keys/authenticate";
 import { metrics } from "../metrics";
 import { locate } from "./locate";
 import { removeRecord } from "./remove";
@@ -21,7 +21,10 @@ export async function release(ctx: Ctx, id: string, actor: Actor, requestId: str
   metrics.released.inc({ app });
   emitEvent(ctx, { type: "released", app, instance: id, requestId });
   publishCleanup(ctx, { id, app, reason: "released", request_id: requestId }).catch((error: Error) =>
-    ctx.log.warn({ instance: id, app, requestId, err: error.message }, "cleanup job not published; the reconciler will remove the container"),
+    ctx.log.warn(
+      { instance: id, app, requestId, err: error.message },
+      "cleanup job not published; the reconciler will remove the container",
+    ),
   );
   return { id, status: "released" as const, message: "instance released; it is being destroyed" };
 }

@@ -18,7 +18,10 @@ export interface AppStats {
 /** Pool figures per app and in total (over the caller's apps); `capacity` is the most instances an app may hold at once (pool_max). */
 export async function poolStats(ctx: Ctx, caller: Pick<Caller, "apps">) {
   const slugs = (await ctx.redis.smembers(ctx.keys.apps)).filter((slug) => mayUseApp(caller, slug)).sort();
-  const levels = await readPoolLevels(ctx.redis, slugs.map((slug) => ctx.keys.app(slug)));
+  const levels = await readPoolLevels(
+    ctx.redis,
+    slugs.map((slug) => ctx.keys.app(slug)),
+  );
   const apps: AppStats[] = [];
   for (const level of levels) {
     if (!level.sizing) continue; // deleted, still draining

@@ -58,7 +58,9 @@ class WatchHub {
       const state = new StateLog(this.ctx.log, "redis subscription");
       this.subscriber.on("error", (error) => state.failed(error));
       this.subscriber.on("ready", () => state.ok());
-      this.subscriber.subscribe(this.ctx.keys.events).catch((error) => this.ctx.log.error({ err: error.message }, "subscribe failed"));
+      this.subscriber
+        .subscribe(this.ctx.keys.events)
+        .catch((error) => this.ctx.log.error({ err: error.message }, "subscribe failed"));
       this.subscriber.on("message", (_channel, message) => this.onEvent(message));
     }
     this.timer ??= setInterval(() => this.tick(), 1000);
@@ -78,7 +80,8 @@ class WatchHub {
     this.slots += 1;
     const slot = `${this.process}:${this.slots}`;
     const max = this.ctx.config.SSE_MAX_PER_IP;
-    const admit = () => streamAdmitScript.run(this.ctx.redis, { streams: slotKey }, { nowMs: Date.now(), member: slot, leaseMs: LEASE_MS, max });
+    const admit = () =>
+      streamAdmitScript.run(this.ctx.redis, { streams: slotKey }, { nowMs: Date.now(), member: slot, leaseMs: LEASE_MS, max });
     // A full count may hold slots of a web process that died: those are freed, and the claim tried once more.
     const admitted = (await admit()) || ((await this.freeSlotsOfDeadProcesses(slotKey)) > 0 && (await admit()));
     if (!admitted) {
@@ -94,7 +97,9 @@ class WatchHub {
    */
   private async freeSlotsOfDeadProcesses(slotKey: string): Promise<number> {
     const members = await this.ctx.redis.zrange(slotKey, "0", "-1");
-    const owners = [...new Set(members.map((member) => member.slice(0, member.lastIndexOf(":"))))].filter((owner) => owner !== this.process);
+    const owners = [...new Set(members.map((member) => member.slice(0, member.lastIndexOf(":"))))].filter(
+      (owner) => owner !== this.process,
+    );
     if (!owners.length) return 0;
     const alive = await Promise.all(owners.map((owner) => this.ctx.redis.exists(this.ctx.keys.webLease(owner))));
     const dead = new Set(owners.filter((_, index) => alive[index] === 0));

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import { DependencyError } from "../dependency";
-import { INSTANCE_ID } from "../ids";
 import { FRONT_FORWARDED_HEADER, FRONT_PEER_HEADER } from "../http/web-listeners";
+import { INSTANCE_ID } from "../ids";
 import type { Route, RouteTable } from "./types";
 
 const GROUP_ID = "tin-instances";
@@ -68,7 +68,12 @@ const LOG_ENCODER = {
 };
 
 /** The answer for a name or path the proxy does not serve. */
-const NOT_FOUND = { handler: "static_response", status_code: 404, headers: { "Content-Type": ["text/plain; charset=utf-8"] }, body: "Not found.\n" };
+const NOT_FOUND = {
+  handler: "static_response",
+  status_code: 404,
+  headers: { "Content-Type": ["text/plain; charset=utf-8"] },
+  body: "Not found.\n",
+};
 
 /** A handler that keeps a request out of the access log (Caddy 2.6: the `skip_log` variable). */
 const SKIP_LOG = { handler: "vars", skip_log: true };
@@ -173,7 +178,8 @@ function canonical(value: unknown): string {
 
 /** The instance group inside a server's routes, or undefined. */
 function groupOf(server: { routes?: { handle?: { "@id"?: string; routes?: unknown[] }[] }[] } | undefined) {
-  for (const route of server?.routes ?? []) for (const handler of route.handle ?? []) if (handler["@id"] === GROUP_ID) return handler;
+  for (const route of server?.routes ?? [])
+    for (const handler of route.handle ?? []) if (handler["@id"] === GROUP_ID) return handler;
   return undefined;
 }
 
@@ -211,28 +217,40 @@ export class CaddyRoutes implements RouteTable {
   private getWithEtag(path: string): Promise<{ body: unknown; etag: string | null }> {
     return new Promise((resolve, reject) => {
       // A connection of its own: Caddy closes kept-alive admin connections when its config changes.
-      const request = http.get(`${this.options.adminUrl}${path}`, { timeout: this.options.timeoutMs ?? 5000, agent: false }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("error", reject);
-        response.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          const status = response.statusCode ?? 0;
-          if (status < 200 || status >= 300) return reject(new CaddyError(status, `caddy GET ${path}: ${status} ${text.trim()}`));
-          const etag = response.headers.etag ?? response.trailers.etag ?? null;
-          try {
-            resolve({ body: text ? JSON.parse(text) : null, etag: typeof etag === "string" ? etag : null });
-          } catch (error) {
-            reject(error);
-          }
-        });
-      });
+      const request = http.get(
+        `${this.options.adminUrl}${path}`,
+        { timeout: this.options.timeoutMs ?? 5000, agent: false },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("error", reject);
+          response.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            const status = response.statusCode ?? 0;
+            if (status < 200 || status >= 300)
+              return reject(new CaddyError(status, `caddy GET ${path}: ${status} ${text.trim()}`));
+            const etag = response.headers.etag ?? response.trailers.etag ?? null;
+            try {
+              resolve({ body: text ? JSON.parse(text) : null, etag: typeof etag === "string" ? etag : null });
+            } catch (error) {
+              reject(error);
+            }
+          });
+        },
+      );
       request.on("timeout", () => request.destroy(new Error("timed out")));
-      request.on("error", (error) => reject(new DependencyError("caddy", `caddy GET ${path}: ${error.message}`, { cause: error })));
+      request.on("error", (error) =>
+        reject(new DependencyError("caddy", `caddy GET ${path}: ${error.message}`, { cause: error })),
+      );
     });
   }
 
-  private async callOnce(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<{ body: unknown; etag: string | null }> {
+  private async callOnce(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+  ): Promise<{ body: unknown; etag: string | null }> {
     let response: Response;
     try {
       response = await fetch(`${this.options.adminUrl}${path}`, {
@@ -265,12 +283,18 @@ export class CaddyRoutes implements RouteTable {
 
   /** The conversion call of a container, on any host: to the web, which checks the token. */
   private convertRoute() {
-    return { match: [{ method: ["POST"], path_regexp: { pattern: CONVERT_PATH } }], handle: [SKIP_LOG, webProxy(this.options.webUpstreams)], terminal: true };
+    return {
+      match: [{ method: ["POST"], path_regexp: { pattern: CONVERT_PATH } }],
+      handle: [SKIP_LOG, webProxy(this.options.webUpstreams)],
+      terminal: true,
+    };
   }
 
   private serverConfig(instanceRoutes: unknown[] = [], certificateTag: string | null = null) {
     const { baseDomain, proxyPort, webUpstreams, publicHost } = this.options;
-    const web = publicHost ? [{ match: [{ host: [publicHost] }], handle: [SKIP_LOG, webProxy(webUpstreams)], terminal: true }] : [];
+    const web = publicHost
+      ? [{ match: [{ host: [publicHost] }], handle: [SKIP_LOG, webProxy(webUpstreams)], terminal: true }]
+      : [];
     return {
       listen: [`:${proxyPort}`],
       automatic_https: { disable: true },
@@ -308,7 +332,14 @@ export class CaddyRoutes implements RouteTable {
   private frontConfig() {
     const front = this.options.front;
     if (!front) return null;
-    const handoff = { request: { set: { [FRONT_PEER_HEADER]: ["{http.request.remote.host}"], [FRONT_FORWARDED_HEADER]: ["{http.request.header.X-Forwarded-For}"] } } };
+    const handoff = {
+      request: {
+        set: {
+          [FRONT_PEER_HEADER]: ["{http.request.remote.host}"],
+          [FRONT_FORWARDED_HEADER]: ["{http.request.header.X-Forwarded-For}"],
+        },
+      },
+    };
     return {
       listen: [front.listen],
       automatic_https: { disable: true },
@@ -334,7 +365,14 @@ export class CaddyRoutes implements RouteTable {
         this.convertRoute(),
         {
           match: [{ host: served }],
-          handle: [SKIP_LOG, { handler: "static_response", status_code: 308, headers: { Location: [`https://{http.request.host}${port}{http.request.uri}`] } }],
+          handle: [
+            SKIP_LOG,
+            {
+              handler: "static_response",
+              status_code: 308,
+              headers: { Location: [`https://{http.request.host}${port}{http.request.uri}`] },
+            },
+          ],
           terminal: true,
         },
         { handle: [SKIP_LOG, NOT_FOUND] },
@@ -354,7 +392,13 @@ export class CaddyRoutes implements RouteTable {
     config.logging.logs ??= {};
     const logs = config.logging.logs;
     const logger = {
-      writer: { output: "file", filename: this.options.accessLog, roll_size_mb: ACCESS_LOG_ROLL_MB, roll_keep: 5, roll_gzip: false },
+      writer: {
+        output: "file",
+        filename: this.options.accessLog,
+        roll_size_mb: ACCESS_LOG_ROLL_MB,
+        roll_keep: 5,
+        roll_gzip: false,
+      },
       encoder: LOG_ENCODER,
       include: [`http.log.access.${ACCESS_LOGGER}`],
     };
@@ -377,7 +421,9 @@ export class CaddyRoutes implements RouteTable {
       canonical(server) === canonical(wanted) &&
       canonical(logs[ACCESS_LOGGER]) === canonical(logger) &&
       canonical(logs.default) === canonical(defaultLog) &&
-      Object.entries(extra).every(([name, wantedServer]) => canonical(config.apps?.http?.servers?.[name] ?? null) === canonical(wantedServer)) &&
+      Object.entries(extra).every(
+        ([name, wantedServer]) => canonical(config.apps?.http?.servers?.[name] ?? null) === canonical(wantedServer),
+      ) &&
       canonical(loaded) === canonical(files)
     )
       return;
@@ -404,7 +450,13 @@ export class CaddyRoutes implements RouteTable {
       match: [{ host: [`${id}.${this.options.baseDomain}`] }],
       // A dial that fails is tried again for up to 3 s: when the Docker daemon comes back it rewrites
       // its port-forwarding rules, and for a moment a published port refuses (ARCHITECTURE.md, "Restarts").
-      handle: [{ handler: "reverse_proxy", upstreams: [{ dial: `127.0.0.1:${hostPort}` }], load_balancing: { try_duration: "3s", try_interval: "100ms" } }],
+      handle: [
+        {
+          handler: "reverse_proxy",
+          upstreams: [{ dial: `127.0.0.1:${hostPort}` }],
+          load_balancing: { try_duration: "3s", try_interval: "100ms" },
+        },
+      ],
       terminal: true,
     };
     try {

@@ -32,7 +32,11 @@ export async function recordPoolLevels(ctx: Ctx, levels: PoolLevels[], nowMs = D
 /** Worker: one failure it handled, newest first, the list capped. */
 export async function recordFailure(ctx: Ctx, failure: Omit<FailureEntry, "at">): Promise<void> {
   const entry: FailureEntry = { at: Date.now(), ...failure, error: failure.error?.slice(0, 500) ?? null };
-  await ctx.redis.pipeline().lpush(ctx.keys.failures, JSON.stringify(entry)).ltrim(ctx.keys.failures, 0, FAILURES_KEPT - 1).exec();
+  await ctx.redis
+    .pipeline()
+    .lpush(ctx.keys.failures, JSON.stringify(entry))
+    .ltrim(ctx.keys.failures, 0, FAILURES_KEPT - 1)
+    .exec();
 }
 
 /**

@@ -12,7 +12,12 @@ const queues = new Map<string, Promise<unknown>>();
  * expires after `ttlMs`, so a holder that died does not block the others for longer; waiting for
  * it longer than `waitMs` fails.
  */
-export function withLock<T>(redis: Redis, key: string, task: () => Promise<T>, options: { ttlMs?: number; waitMs?: number } = {}): Promise<T> {
+export function withLock<T>(
+  redis: Redis,
+  key: string,
+  task: () => Promise<T>,
+  options: { ttlMs?: number; waitMs?: number } = {},
+): Promise<T> {
   const previous = queues.get(key) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(() => leased(redis, key, task, options));
   const tail = run.catch(() => undefined);

@@ -74,7 +74,15 @@ export const WorkerHeartbeat = z.object({
   waiting_for: z.string().nullable(),
   loops: z.record(z.string(), LoopReport),
   /** The container runtime as this worker last found it (the web holds no Docker socket). */
-  runtime: z.object({ ok: z.boolean(), latency_ms: z.number(), error: z.string().nullable(), live_restore: z.boolean(), at_ms: z.number() }).nullable(),
+  runtime: z
+    .object({
+      ok: z.boolean(),
+      latency_ms: z.number(),
+      error: z.string().nullable(),
+      live_restore: z.boolean(),
+      at_ms: z.number(),
+    })
+    .nullable(),
   /** Apps whose replenish is backing off after failed provisions. */
   backoff: z.array(z.object({ app: z.string(), failures: z.number(), until_ms: z.number(), error: z.string().nullable() })),
 });

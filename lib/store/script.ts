@@ -103,7 +103,8 @@ export const reply = {
     return Number.isFinite(number) ? number : fail(`${what} is not a number`);
   },
   strings(value: unknown, fail: (problem: string) => never, what: string): string[] {
-    if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) return fail(`${what} is not a list of strings`);
+    if (!Array.isArray(value) || !value.every((item) => typeof item === "string"))
+      return fail(`${what} is not a list of strings`);
     return value as string[];
   },
   list(value: unknown, fail: (problem: string) => never, what: string): unknown[] {

@@ -11,7 +11,8 @@ describe("typed scripts", () => {
   });
 
   it("refuse names that cannot be Lua locals, and duplicates", () => {
-    const make = (keys: string[], args: string[]) => () => defineScript({ name: "t", keys, args, lua: "return 1", decode: () => 1 });
+    const make = (keys: string[], args: string[]) => () =>
+      defineScript({ name: "t", keys, args, lua: "return 1", decode: () => 1 });
     expect(make(["end"], [])).toThrow(/cannot be a Lua local/);
     expect(make(["a-b"], [])).toThrow(/cannot be a Lua local/);
     expect(make(["x"], ["x"])).toThrow(/must differ/);
@@ -29,7 +30,25 @@ describe("typed scripts", () => {
       hourly: { limit: 10, used: 3 },
       daily: { limit: 5, used: 5 },
     });
-    expect(acquireScript.decode(["OK", "abc", 0, 1, 0, 1, "1000", "61000", "60000", "/admin", "90000", "600000", "6", "Sign up", "https://x.example"])).toEqual({
+    expect(
+      acquireScript.decode([
+        "OK",
+        "abc",
+        0,
+        1,
+        0,
+        1,
+        "1000",
+        "61000",
+        "60000",
+        "/admin",
+        "90000",
+        "600000",
+        "6",
+        "Sign up",
+        "https://x.example",
+      ]),
+    ).toEqual({
       status: "OK",
       id: "abc",
       hourly: { limit: 0, used: 1 },

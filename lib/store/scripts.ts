@@ -258,7 +258,15 @@ export type ExtendReply =
   | { status: "OK"; expiresAtMs: number; extensions: number }
   | { status: "NOT_FOUND" }
   | { status: "NOT_VISITED" }
-  | { status: "LIMIT"; limit: ExtendLimit; maxTtlMs: number; expiresAtMs: number; extensions: number; maxExtensions: number; maxExpiresAtMs: number };
+  | {
+      status: "LIMIT";
+      limit: ExtendLimit;
+      maxTtlMs: number;
+      expiresAtMs: number;
+      extensions: number;
+      maxExtensions: number;
+      maxExpiresAtMs: number;
+    };
 
 /**
  * Adds time to an assigned instance (`addMs`, or the app's extend step when 0). Three limits: the
@@ -302,7 +310,11 @@ return {'OK', tostring(expires), tostring(extensions)}
     const parts = reply.list(value, fail, "reply");
     if (parts[0] === "NOT_FOUND" || parts[0] === "NOT_VISITED") return { status: parts[0] };
     if (parts[0] === "OK") {
-      return { status: "OK", expiresAtMs: reply.number(parts[1], fail, "expires_at"), extensions: reply.number(parts[2], fail, "extensions") };
+      return {
+        status: "OK",
+        expiresAtMs: reply.number(parts[1], fail, "expires_at"),
+        extensions: reply.number(parts[2], fail, "extensions"),
+      };
     }
     if (parts[0] === "LIMIT") {
       const limit = parts[1];

@@ -1,5 +1,5 @@
-import type { Ctx } from "../context";
 import { flushTrail } from "../abuse/trail";
+import type { Ctx } from "../context";
 import { drainScript } from "../store/scripts";
 import { cleanupInstance } from "./cleanup";
 

@@ -1,8 +1,8 @@
-import { recordFailure } from "../store/history";
 import type { Ctx } from "../context";
 import { emitEvent } from "../events/publish";
 import { metrics } from "../metrics";
 import { removeRecord } from "../pool/remove";
+import { recordFailure } from "../store/history";
 import { cleanupInstance } from "./cleanup";
 
 /**

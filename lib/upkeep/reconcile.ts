@@ -1,7 +1,7 @@
-import { recordFailure } from "../store/history";
 import type { Ctx } from "../context";
 import { metrics } from "../metrics";
 import { removeRecord } from "../pool/remove";
+import { recordFailure } from "../store/history";
 import { as, execPipeline } from "../store/pipeline";
 import { cleanupInstance } from "./cleanup";
 
@@ -37,7 +37,14 @@ export async function reconcile(ctx: Ctx): Promise<ReconcileReport> {
 }
 
 async function reconcileOnce(ctx: Ctx): Promise<ReconcileReport> {
-  const report: ReconcileReport = { abandoned: 0, lost: 0, orphanContainers: 0, orphanRoutes: 0, routesRestored: 0, staleLookups: 0 };
+  const report: ReconcileReport = {
+    abandoned: 0,
+    lost: 0,
+    orphanContainers: 0,
+    orphanRoutes: 0,
+    routesRestored: 0,
+    staleLookups: 0,
+  };
   await ctx.routes.prepare();
   const listedAtMs = Date.now();
   const [containers, routes] = await Promise.all([ctx.runtime.list(), ctx.routes.list()]);
@@ -112,7 +119,13 @@ async function readRecords(ctx: Ctx, slugs: string[]): Promise<Map<string, Recor
   ids.forEach(({ id, app }, index) => {
     const [state, worker, hostPort, readyAt] = as.fields(fields[index]);
     if (!state) return;
-    records.set(id, { app, state, worker: worker ?? null, hostPort: hostPort ? Number(hostPort) : null, readyAtMs: Number(readyAt ?? 0) });
+    records.set(id, {
+      app,
+      state,
+      worker: worker ?? null,
+      hostPort: hostPort ? Number(hostPort) : null,
+      readyAtMs: Number(readyAt ?? 0),
+    });
   });
   return records;
 }

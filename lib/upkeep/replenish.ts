@@ -34,11 +34,19 @@ export class Replenisher {
 
   async tick(apps: AppSpec[]): Promise<void> {
     if (this.abort.signal.aborted || !apps.length) return;
-    const levels = await readPoolLevels(this.ctx.redis, apps.map((app) => this.ctx.keys.app(app.slug)));
+    const levels = await readPoolLevels(
+      this.ctx.redis,
+      apps.map((app) => this.ctx.keys.app(app.slug)),
+    );
     const now = Date.now();
     this.backingOff = levels
       .filter((level) => level.health.backoffUntilMs > now)
-      .map((level) => ({ app: level.app, failures: level.health.consecutiveFailures, until_ms: level.health.backoffUntilMs, error: level.health.lastError }));
+      .map((level) => ({
+        app: level.app,
+        failures: level.health.consecutiveFailures,
+        until_ms: level.health.backoffUntilMs,
+        error: level.health.lastError,
+      }));
     apps.forEach((app, index) => {
       const level = levels[index];
       if (level.health.backoffUntilMs > now) return;

@@ -4,7 +4,9 @@
  */
 const [kind, app] = (process.env.TIN_CLEANUP_FAULT ?? "").split(":");
 
-(globalThis as unknown as { __tinCleanupFault?: (job: { id: string; app: string }) => Promise<void> }).__tinCleanupFault = async (job) => {
+(globalThis as unknown as { __tinCleanupFault?: (job: { id: string; app: string }) => Promise<void> }).__tinCleanupFault = async (
+  job,
+) => {
   if (job.app !== app) return;
   if (kind === "fail") throw new Error("injected cleanup failure (test)");
   if (kind === "hang") {

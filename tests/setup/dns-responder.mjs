@@ -11,7 +11,13 @@ socket.on("message", (message, peer) => {
     const answers = (query.questions ?? [])
       .filter((question) => question.type === "A")
       .map((question) => ({ type: "A", class: "IN", name: question.name, ttl: 5, data: answer }));
-    const reply = packet.encode({ id: query.id, type: "response", flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE, questions: query.questions, answers });
+    const reply = packet.encode({
+      id: query.id,
+      type: "response",
+      flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE,
+      questions: query.questions,
+      answers,
+    });
     socket.send(reply, peer.port, peer.address);
   } catch {
     // not a DNS message

@@ -2,8 +2,9 @@
 // (read at startup) decides what it trusts (tests/tls.test.ts). Every name resolves to loopback.
 // Usage: node --import tsx https-client.ts METHOD URL [JSON-HEADERS] [BODY]; prints one JSON line:
 // {status, headers, body, issuer} or {error, code}.
-import type { LookupFunction } from "node:net";
+
 import https from "node:https";
+import type { LookupFunction } from "node:net";
 import type { TLSSocket } from "node:tls";
 
 const [method, url, headers = "{}", body] = process.argv.slice(2);

@@ -53,7 +53,12 @@ export function makeNamespace(
   ip(["netns", "del", name], true);
   ip(["link", "del", hostEnd], true);
   const subnet = `${hostAddress}/29`;
-  const taken = ip(["-o", "addr", "show", "to", subnet]).trim() || ip(["route", "show", "to", "match", hostAddress]).split("\n").filter((line) => line && !line.startsWith("default")).join("\n");
+  const taken =
+    ip(["-o", "addr", "show", "to", subnet]).trim() ||
+    ip(["route", "show", "to", "match", hostAddress])
+      .split("\n")
+      .filter((line) => line && !line.startsWith("default"))
+      .join("\n");
   if (taken) throw new Error(`${subnet} is in use on this machine (${taken.trim()}); refusing to use it`);
   ip(["netns", "add", name]);
   ip(["link", "add", hostEnd, "type", "veth", "peer", "name", nsEnd]);
@@ -64,7 +69,9 @@ export function makeNamespace(
   ip(["-n", name, "link", "set", nsEnd, "up"]);
   ip(["-n", name, "link", "set", "lo", "up"]);
   for (const network of routed) {
-    const prefix = ip(["-o", "-4", "route", "show", "to", "match", network.split("/")[0]]).split("\n").filter((line) => line && !line.startsWith("default"));
+    const prefix = ip(["-o", "-4", "route", "show", "to", "match", network.split("/")[0]])
+      .split("\n")
+      .filter((line) => line && !line.startsWith("default"));
     if (prefix.length) throw new Error(`${network} is routed on this machine already (${prefix.join("; ")}); refusing to use it`);
     ip(["-n", name, "addr", "add", network, "dev", nsEnd]);
     ip(["route", "add", network.replace(/\.\d+\//, ".0/"), "dev", hostEnd]);
@@ -74,7 +81,8 @@ export function makeNamespace(
   const checkRoute = (target: string) => {
     if (checked.has(target)) return;
     const route = ip(["-n", name, "route", "get", target]);
-    if (!route.includes(`dev ${nsEnd}`) || /\bvia\b/.test(route)) throw new Error(`refusing to send to ${target}: its route from ${name} is "${route.trim()}"`);
+    if (!route.includes(`dev ${nsEnd}`) || /\bvia\b/.test(route))
+      throw new Error(`refusing to send to ${target}: its route from ${name} is "${route.trim()}"`);
     checked.add(target);
   };
 
@@ -85,12 +93,31 @@ export function makeNamespace(
     hostEnd,
     assertRoutedHere(target: string) {
       const route = ip(["route", "get", target]);
-      if (!route.includes(`dev ${hostEnd}`)) throw new Error(`refusing to send to ${target}: the host routes it "${route.trim()}"`);
+      if (!route.includes(`dev ${hostEnd}`))
+        throw new Error(`refusing to send to ${target}: the host routes it "${route.trim()}"`);
     },
     request({ from, url, method = "GET", headers = {}, body }) {
       const target = new URL(url);
       checkRoute(target.hostname);
-      const args = ["netns", "exec", name, "curl", "-s", "-m", "10", "--interface", from, "-X", method, "-D", "-", "-o", "-", "-w", "\n%{http_code}"];
+      const args = [
+        "netns",
+        "exec",
+        name,
+        "curl",
+        "-s",
+        "-m",
+        "10",
+        "--interface",
+        from,
+        "-X",
+        method,
+        "-D",
+        "-",
+        "-o",
+        "-",
+        "-w",
+        "\n%{http_code}",
+      ];
       for (const [header, value] of Object.entries(headers)) args.push("-H", `${header}: ${value}`);
       if (body !== undefined) args.push("--data-binary", body);
       args.push(url);

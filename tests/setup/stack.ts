@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { closeSync, createWriteStream, mkdirSync, openSync } from "node:fs";
-import { Redis } from "ioredis";
 import Docker from "dockerode";
+import { Redis } from "ioredis";
 import mysql from "mysql2/promise";
 import { loadConfig } from "../../lib/config";
 import { splitAddr } from "../../lib/store/redis";

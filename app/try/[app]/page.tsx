@@ -3,8 +3,8 @@ import { notFound } from "next/navigation";
 import { getApp } from "@/lib/apps/get";
 import { EVERY_APP } from "@/lib/audit/model";
 import { AppError } from "@/lib/errors";
-import { publishableKeyAllows } from "@/lib/keys/authenticate";
 import { webContext } from "@/lib/http/web-context";
+import { publishableKeyAllows } from "@/lib/keys/authenticate";
 import { launchPageUrl } from "@/lib/public-url";
 
 export const dynamic = "force-dynamic";
@@ -26,7 +26,8 @@ async function publicApp(slug: string, key: string | undefined) {
   return app;
 }
 
-const publishable = (key: string | string[] | undefined) => (typeof key === "string" && key.startsWith("tin_pk_") ? key : undefined);
+const publishable = (key: string | string[] | undefined) =>
+  typeof key === "string" && key.startsWith("tin_pk_") ? key : undefined;
 
 /** The page's own address comes from PUBLIC_URL, not from the Host header a client sent. */
 export async function generateMetadata({ params, searchParams }: Props): Promise<Metadata> {

@@ -1,7 +1,7 @@
-import { recordAudit } from "../../audit/record";
 import type { Caller } from "../../audit/model";
+import { recordAudit } from "../../audit/record";
 import type { Ctx } from "../../context";
-import { findAdminUserByEmail, findAdminUser, insertAdminUserRow } from "../../db/admin-users";
+import { findAdminUser, findAdminUserByEmail, insertAdminUserRow } from "../../db/admin-users";
 import { AppError } from "../../errors";
 import { newRecordId } from "../../ids";
 import { hashPassword } from "../password";
@@ -20,9 +20,15 @@ export async function createAdminUser(ctx: Ctx, input: UserCreateInput, caller: 
     });
   } catch (error) {
     const { code, cause } = error as { code?: string; cause?: { code?: string } };
-    if (code === "ER_DUP_ENTRY" || cause?.code === "ER_DUP_ENTRY") throw new AppError("CONFLICT", `a user ${input.email} already exists`);
+    if (code === "ER_DUP_ENTRY" || cause?.code === "ER_DUP_ENTRY")
+      throw new AppError("CONFLICT", `a user ${input.email} already exists`);
     throw error;
   }
-  await recordAudit(ctx, caller, { action: "user.create", targetKind: "user", target: input.email, summary: { role: input.role } });
+  await recordAudit(ctx, caller, {
+    action: "user.create",
+    targetKind: "user",
+    target: input.email,
+    summary: { role: input.role },
+  });
   return userView((await findAdminUser(ctx.db, id))!);
 }

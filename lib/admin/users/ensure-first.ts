@@ -31,14 +31,25 @@ export async function ensureFirstAdmin(ctx: Ctx, caller: Caller): Promise<FirstA
       const email = Email.parse(ADMIN_EMAIL);
       const row = await findAdminUserByEmail(tx, email);
       const applied = typeof current === "object" && current !== null ? (current as { email?: string; hash?: string }) : {};
-      if (row && applied.email === email && applied.hash && (await verifyPassword(ADMIN_PASSWORD, applied.hash))) return { kind: "unchanged" };
+      if (row && applied.email === email && applied.hash && (await verifyPassword(ADMIN_PASSWORD, applied.hash)))
+        return { kind: "unchanged" };
       const hash = await hashPassword(ADMIN_PASSWORD);
       if (!row) {
         await insertAdminUserRow(tx, { id: newRecordId("usr"), email, name: "Admin", role: "admin", passwordHash: hash });
-        await recordAudit(ctx, caller, { action: "user.create", targetKind: "user", target: email, summary: { role: "admin", from: "ADMIN_EMAIL" } }, tx);
+        await recordAudit(
+          ctx,
+          caller,
+          { action: "user.create", targetKind: "user", target: email, summary: { role: "admin", from: "ADMIN_EMAIL" } },
+          tx,
+        );
       } else {
         await updateAdminUserRow(tx, row.id, { passwordHash: hash });
-        await recordAudit(ctx, caller, { action: "user.update+password", targetKind: "user", target: email, summary: { from: "ADMIN_PASSWORD" } }, tx);
+        await recordAudit(
+          ctx,
+          caller,
+          { action: "user.update+password", targetKind: "user", target: email, summary: { from: "ADMIN_PASSWORD" } },
+          tx,
+        );
       }
       await write({ email, hash });
       return row ? { kind: "password-from-env", email } : { kind: "created-from-env", email };
@@ -52,7 +63,12 @@ export async function ensureFirstAdmin(ctx: Ctx, caller: Caller): Promise<FirstA
       role: "admin",
       passwordHash: await hashPassword(password),
     });
-    await recordAudit(ctx, caller, { action: "user.create", targetKind: "user", target: FIRST_ADMIN_EMAIL, summary: { role: "admin", from: "first start" } }, tx);
+    await recordAudit(
+      ctx,
+      caller,
+      { action: "user.create", targetKind: "user", target: FIRST_ADMIN_EMAIL, summary: { role: "admin", from: "first start" } },
+      tx,
+    );
     return { kind: "created-random", email: FIRST_ADMIN_EMAIL, password };
   });
 }

@@ -21,7 +21,12 @@ export const UserCreateInput = z
 export type UserCreateInput = z.infer<typeof UserCreateInput>;
 
 export const UserPatchInput = z
-  .object({ name: z.string().trim().min(1).max(200).optional(), role: Role.optional(), disabled: z.boolean().optional(), password: Password.optional() })
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    role: Role.optional(),
+    disabled: z.boolean().optional(),
+    password: Password.optional(),
+  })
   .strict();
 export type UserPatchInput = z.infer<typeof UserPatchInput>;
 

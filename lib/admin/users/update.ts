@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { changes, type Caller } from "../../audit/model";
+import { type Caller, changes } from "../../audit/model";
 import { recordAudit } from "../../audit/record";
 import type { Ctx } from "../../context";
 import { countActiveAdmins, findAdminUser, updateAdminUserRow } from "../../db/admin-users";
@@ -23,7 +23,8 @@ export async function updateAdminUser(ctx: Ctx, id: string, input: UserPatchInpu
     if (input.role !== undefined) fields.role = input.role;
     if (input.disabled !== undefined) fields.disabledAt = input.disabled ? (row.disabledAt ?? new Date()) : null;
     if (input.password !== undefined) fields.passwordHash = await hashPassword(input.password);
-    const staysAdmin = (fields.role ?? row.role) === "admin" && (fields.disabledAt === undefined ? row.disabledAt : fields.disabledAt) === null;
+    const staysAdmin =
+      (fields.role ?? row.role) === "admin" && (fields.disabledAt === undefined ? row.disabledAt : fields.disabledAt) === null;
     const wasActiveAdmin = row.role === "admin" && row.disabledAt === null;
     if (wasActiveAdmin && !staysAdmin) {
       // Lock the active admins' rows while counting them.
@@ -36,7 +37,10 @@ export async function updateAdminUser(ctx: Ctx, id: string, input: UserPatchInpu
     const after = (await findAdminUser(tx, id))!;
     const before = userView(row);
     const now = userView(after);
-    const diff = changes({ name: before.name, role: before.role, disabled: before.disabled }, { name: now.name, role: now.role, disabled: now.disabled });
+    const diff = changes(
+      { name: before.name, role: before.role, disabled: before.disabled },
+      { name: now.name, role: now.role, disabled: now.disabled },
+    );
     await recordAudit(
       ctx,
       caller,

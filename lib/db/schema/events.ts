@@ -58,6 +58,9 @@ export const instanceSessions = mysqlTable(
     convertedAt: timestamp("converted_at", { fsp: 3 }),
     conversions: int("conversions").notNull().default(0),
   },
-  (table) => [index("instance_sessions_app_assigned_idx").on(table.app, table.assignedAt), index("instance_sessions_ended_idx").on(table.endedAt)],
+  (table) => [
+    index("instance_sessions_app_assigned_idx").on(table.app, table.assignedAt),
+    index("instance_sessions_ended_idx").on(table.endedAt),
+  ],
 );
 export type InstanceSessionRow = typeof instanceSessions.$inferSelect;

@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
 import { BlocksPanel, TrailPanel } from "@/components/admin/abuse-panel";
 import { listBlocks } from "@/lib/abuse/blocks";
+import { mayWrite } from "@/lib/admin/session";
 import { listApps } from "@/lib/apps/list";
 import { requireUser } from "../../_lib/guard";
-import { mayWrite } from "@/lib/admin/session";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Abuse · Try It Now" };

@@ -6,7 +6,11 @@ import { requireUser } from "../../_lib/guard";
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Analytics · Try It Now" };
 
-export default async function AnalyticsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function AnalyticsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { ctx, caller } = await requireUser("/admin/analytics");
   const slugs = (await listApps(ctx, caller)).apps.map((app) => app.slug);
   const wanted = (await searchParams).app;

@@ -2,11 +2,11 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { Badge } from "@/components/ui/badge";
 import { buttonClass } from "@/components/ui/button";
-import { EmptyState, Table, TBody, Td, Th, THead } from "@/components/ui/table";
+import { EmptyState, Table, TBody, Td, THead, Th } from "@/components/ui/table";
+import { mayWrite } from "@/lib/admin/session";
 import { listApps } from "@/lib/apps/list";
 import { poolStats } from "@/lib/pool/stats";
 import { requireUser } from "../../_lib/guard";
-import { mayWrite } from "@/lib/admin/session";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Apps · Try It Now" };

@@ -4,7 +4,7 @@ import { Ago } from "@/components/admin/time";
 import { Badge } from "@/components/ui/badge";
 import { buttonClass } from "@/components/ui/button";
 import { Input, Select } from "@/components/ui/input";
-import { EmptyState, Table, TBody, Td, Th, THead } from "@/components/ui/table";
+import { EmptyState, Table, TBody, Td, THead, Th } from "@/components/ui/table";
 import { AuditQuery, listAudit } from "@/lib/audit/list";
 import { requireUser } from "../../_lib/guard";
 

@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
 import { DeadLetters } from "@/components/admin/dead-letters";
+import { mayWrite } from "@/lib/admin/session";
 import { listDeadLetters } from "@/lib/bus/dead-letters";
 import { AppError } from "@/lib/errors";
 import { requireUser } from "../../_lib/guard";
-import { mayWrite } from "@/lib/admin/session";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Jobs · Try It Now" };
@@ -19,7 +19,8 @@ export default async function JobsPage() {
       <header>
         <h1 className="text-2xl font-semibold text-slate-900">Jobs</h1>
         <p className="text-sm text-slate-600">
-          Cleanup jobs run on the job bus and are retried with back-off; one that fails every delivery becomes a dead letter, listed here.
+          Cleanup jobs run on the job bus and are retried with back-off; one that fails every delivery becomes a dead letter,
+          listed here.
         </p>
       </header>
       {listing ? (

@@ -1,10 +1,10 @@
 import type { Metadata } from "next";
 import { KeysPanel } from "@/components/admin/keys-panel";
+import { mayWrite } from "@/lib/admin/session";
 import { listApps } from "@/lib/apps/list";
 import { listKeys } from "@/lib/keys/list";
 import { SCOPES } from "@/lib/keys/model";
 import { requireUser } from "../../_lib/guard";
-import { mayWrite } from "@/lib/admin/session";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "API keys · Try It Now" };
@@ -17,8 +17,8 @@ export default async function KeysPage() {
       <header>
         <h1 className="text-2xl font-semibold text-slate-900">API keys</h1>
         <p className="text-sm text-slate-600">
-          Secret keys call the API from your servers; publishable keys start demos from your web pages. Keys are shown once, then only
-          their prefix.
+          Secret keys call the API from your servers; publishable keys start demos from your web pages. Keys are shown once, then
+          only their prefix.
         </p>
       </header>
       <KeysPanel keys={keys} apps={apps.map((app) => app.slug)} scopes={SCOPES} canWrite={mayWrite(user)} />

@@ -22,7 +22,8 @@ export default async function UsersPage() {
       <header>
         <h1 className="text-2xl font-semibold text-slate-900">Users</h1>
         <p className="text-sm text-slate-600">
-          Who may sign in to this dashboard. From a shell: <span className="font-mono">npm run admin -- add &lt;email&gt; [--role viewer]</span>.
+          Who may sign in to this dashboard. From a shell:{" "}
+          <span className="font-mono">npm run admin -- add &lt;email&gt; [--role viewer]</span>.
         </p>
       </header>
       <UsersPanel users={users} me={user.id} />

@@ -16,4 +16,10 @@ export const POST = withRoute(
   },
 );
 
-export { methodNotAllowed as DELETE, methodNotAllowed as GET, methodNotAllowed as PATCH, methodNotAllowed as PUT, preflight as OPTIONS };
+export {
+  methodNotAllowed as DELETE,
+  methodNotAllowed as GET,
+  methodNotAllowed as PATCH,
+  methodNotAllowed as PUT,
+  preflight as OPTIONS,
+};

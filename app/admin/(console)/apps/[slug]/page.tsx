@@ -5,6 +5,7 @@ import { AppActions } from "@/components/admin/app-actions";
 import { AppForm } from "@/components/admin/app-form";
 import { InstancesPanel } from "@/components/admin/instances-panel";
 import { Badge } from "@/components/ui/badge";
+import { mayWrite } from "@/lib/admin/session";
 import { CAPABILITIES, formFields } from "@/lib/app-spec";
 import { getApp } from "@/lib/apps/get";
 import { describeEgress } from "@/lib/egress/describe";
@@ -12,7 +13,6 @@ import { AppError } from "@/lib/errors";
 import { poolStats } from "@/lib/pool/stats";
 import { launchPageUrl } from "@/lib/public-url";
 import { requireUser } from "../../../_lib/guard";
-import { mayWrite } from "@/lib/admin/session";
 
 export const dynamic = "force-dynamic";
 
@@ -56,7 +56,9 @@ export default async function AppPage({ params }: Props) {
               </a>
             </p>
             {pool?.last_error && pool.consecutive_failures > 0 && (
-              <p className="max-w-2xl break-words rounded-md bg-rose-50 px-3 py-2 text-xs text-rose-800">Last provision error: {pool.last_error}</p>
+              <p className="max-w-2xl break-words rounded-md bg-rose-50 px-3 py-2 text-xs text-rose-800">
+                Last provision error: {pool.last_error}
+              </p>
             )}
           </div>
           {canWrite && <AppActions slug={slug} paused={app.paused} assigned={pool?.assigned ?? 0} />}
@@ -78,7 +80,13 @@ export default async function AppPage({ params }: Props) {
           Settings
         </h2>
         {!canWrite && <p className="text-sm text-slate-600">Your role may look but not change.</p>}
-        <AppForm fields={formFields().filter((field) => field.api !== "paused")} capabilities={CAPABILITIES} values={app} slug={slug} readOnly={!canWrite} />
+        <AppForm
+          fields={formFields().filter((field) => field.api !== "paused")}
+          capabilities={CAPABILITIES}
+          values={app}
+          slug={slug}
+          readOnly={!canWrite}
+        />
       </section>
     </div>
   );

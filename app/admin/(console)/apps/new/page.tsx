@@ -22,7 +22,9 @@ export default async function NewAppPage() {
       </nav>
       <h1 className="text-2xl font-semibold text-slate-900">New app</h1>
       {user.role !== "admin" ? (
-        <p className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800">Your role may look but not change: ask an admin to create apps.</p>
+        <p className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800">
+          Your role may look but not change: ask an admin to create apps.
+        </p>
       ) : (
         <AppForm fields={formFields()} capabilities={CAPABILITIES} values={defaults} readOnly={false} />
       )}

@@ -5,9 +5,8 @@ import { json, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const PATCH = withRoute(
-  { route: "admin.apps.update", body: AppPatchInput },
-  async ({ ctx, params, input, caller }) => json(await updateApp(ctx, params.slug, input, caller)),
+export const PATCH = withRoute({ route: "admin.apps.update", body: AppPatchInput }, async ({ ctx, params, input, caller }) =>
+  json(await updateApp(ctx, params.slug, input, caller)),
 );
 
 export const DELETE = withRoute({ route: "admin.apps.delete" }, async ({ ctx, params, caller }) =>

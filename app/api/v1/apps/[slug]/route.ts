@@ -10,9 +10,8 @@ export const GET = withRoute({ route: "apps.get" }, async ({ ctx, params, caller
   json(await getApp(ctx, params.slug, caller)),
 );
 
-export const PATCH = withRoute(
-  { route: "apps.update", body: AppPatchInput },
-  async ({ ctx, params, input, caller }) => json(await updateApp(ctx, params.slug, input, caller)),
+export const PATCH = withRoute({ route: "apps.update", body: AppPatchInput }, async ({ ctx, params, input, caller }) =>
+  json(await updateApp(ctx, params.slug, input, caller)),
 );
 
 export const DELETE = withRoute({ route: "apps.delete" }, async ({ ctx, params, caller }) =>

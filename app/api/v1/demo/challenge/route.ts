@@ -1,7 +1,7 @@
+import { z } from "zod";
 import { DEFAULT_APP, Slug } from "@/lib/app-spec";
 import { challengeFor } from "@/lib/gate/challenge";
 import { json, methodNotAllowed, preflight, withRoute } from "@/lib/http/route";
-import { z } from "zod";
 
 export const dynamic = "force-dynamic";
 

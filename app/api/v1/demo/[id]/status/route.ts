@@ -16,4 +16,10 @@ export const GET = withRoute(
     }),
 );
 
-export { methodNotAllowed as DELETE, methodNotAllowed as PATCH, methodNotAllowed as POST, methodNotAllowed as PUT, preflight as OPTIONS };
+export {
+  methodNotAllowed as DELETE,
+  methodNotAllowed as PATCH,
+  methodNotAllowed as POST,
+  methodNotAllowed as PUT,
+  preflight as OPTIONS,
+};
