@@ -1,5 +1,6 @@
 import { healthReport, serving } from "@/lib/health";
-import { callerHasScope, json, methodNotAllowed, withRoute } from "@/lib/http/route";
+import { callerHasScope } from "@/lib/http/actor";
+import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { RequestView, RouteContext } from "./route";
+import type { RequestView, RouteContext } from "./request";
 
 export type RouteHandler = (request: RequestView, context: RouteContext) => Promise<Response>;
 
