@@ -1,14 +1,17 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
-import type { Caller } from "../audit/model";
-import { recordAudit } from "../audit/record";
 import type { Ctx } from "../context";
-import { AppError, notFound } from "../errors";
-import { mayUseApp } from "../keys/authenticate";
+import { AppError } from "../errors";
 import { parseJson } from "../store/messages";
 import { DeadLetter } from "./jobs";
 
-const SHOWN = 100;
+/** A dead letter as the stream holds it: its sequence (its id), the letter, the request id it carried. */
+export interface StoredLetter {
+  seq: number;
+  letter: DeadLetter;
+  /** The header's, else the job's own. */
+  requestId: string | null;
+}
 
 async function manager(ctx: Ctx) {
   try {
@@ -21,47 +24,38 @@ async function manager(ctx: Ctx) {
   }
 }
 
-/** The latest dead letters (jobs that failed every delivery), newest first; their id is the stream sequence. */
-export async function listDeadLetters(ctx: Ctx, caller: Pick<Caller, "apps">) {
+/**
+ * The newest dead letters that `keep` accepts, at most `limit`, newest first, and how many the stream
+ * holds. A letter already retried (deleted) or unreadable is skipped.
+ */
+export async function readDeadLetters(ctx: Ctx, limit: number, keep: (letter: DeadLetter) => boolean) {
   const jsm = await manager(ctx);
   const { state } = await jsm.streams.info(ctx.busNames.dead.name);
-  const letters = [];
-  for (let seq = state.last_seq; seq >= state.first_seq && seq > 0 && letters.length < SHOWN; seq -= 1) {
-    const stored = await jsm.streams.getMessage(ctx.busNames.dead.name, { seq }).catch(() => null);
-    if (!stored) continue; // deleted (retried)
-    const letter = parseJson(DeadLetter, stored.string());
-    if (!letter || !mayUseApp(caller, letter.job.app)) continue;
-    letters.push({
-      id: String(seq),
-      kind: "cleanup",
-      ...letter,
-      request_id: stored.header?.get("X-Request-ID") || letter.job.request_id,
-    });
+  const letters: StoredLetter[] = [];
+  for (let seq = state.last_seq; seq >= state.first_seq && seq > 0 && letters.length < limit; seq -= 1) {
+    const stored = await readDeadLetter(ctx, seq);
+    if (stored && keep(stored.letter)) letters.push(stored);
   }
-  // A restricted key counts only its apps' letters (among the latest it was shown).
-  return { dead: letters, total: caller.apps === null ? state.messages : letters.length };
+  return { letters, total: state.messages };
 }
 
-/** Runs a dead letter's job again (a fresh job on the work queue) and removes the letter. */
-export async function retryDeadLetter(ctx: Ctx, id: string, caller: Caller) {
-  if (!/^\d{1,15}$/.test(id)) throw notFound("dead letter");
+/** One dead letter by its sequence, or null. */
+export async function readDeadLetter(ctx: Ctx, seq: number): Promise<StoredLetter | null> {
   const jsm = await manager(ctx);
-  const stored = await jsm.streams.getMessage(ctx.busNames.dead.name, { seq: Number(id) }).catch(() => null);
+  const stored = await jsm.streams.getMessage(ctx.busNames.dead.name, { seq }).catch(() => null);
   const letter = stored ? parseJson(DeadLetter, stored.string()) : undefined;
-  if (!stored || !letter || !mayUseApp(caller, letter.job.app)) throw notFound("dead letter");
+  if (!stored || !letter) return null;
+  return { seq, letter, requestId: stored.header?.get("X-Request-ID") || letter.job.request_id };
+}
+
+/** Puts a dead letter's job on the work queue again (a fresh message) and removes the letter. */
+export async function requeueDeadLetter(ctx: Ctx, stored: StoredLetter, requestId: string | null): Promise<void> {
   const h = headers();
-  if (caller.requestId) h.set("X-Request-ID", caller.requestId);
+  if (requestId) h.set("X-Request-ID", requestId);
   // A new message id: the original's may still be inside the stream's duplicate window.
-  await jetstream(await ctx.bus(), { timeout: 5000 }).publish(ctx.busNames.cleanupSubject, JSON.stringify(letter.job), {
-    msgID: `${letter.job.id}-retry-${id}-${Date.now()}`,
+  await jetstream(await ctx.bus(), { timeout: 5000 }).publish(ctx.busNames.cleanupSubject, JSON.stringify(stored.letter.job), {
+    msgID: `${stored.letter.job.id}-retry-${stored.seq}-${Date.now()}`,
     headers: h,
   });
-  await jsm.streams.deleteMessage(ctx.busNames.dead.name, Number(id), false);
-  await recordAudit(ctx, caller, {
-    action: "job.retry",
-    targetKind: "instance",
-    target: letter.job.id,
-    summary: { dead_letter: id, error: letter.error },
-  });
-  return { id, status: "retried" as const, job: letter.job };
+  await (await manager(ctx)).streams.deleteMessage(ctx.busNames.dead.name, stored.seq, false);
 }

@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { DeadLetters } from "@/components/admin/dead-letters";
 import { mayWrite } from "@/lib/admin/session";
-import { listDeadLetters } from "@/lib/bus/dead-letters";
 import { AppError } from "@/lib/errors";
+import { listDeadLetters } from "@/lib/jobs/dead-letters";
 import { requireUser } from "../../_lib/guard";
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
-import { listDeadLetters } from "@/lib/bus/dead-letters";
 import { json, methodNotAllowed, withRoute } from "@/lib/http/route";
+import { listDeadLetters } from "@/lib/jobs/dead-letters";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,5 @@
-import { retryDeadLetter } from "@/lib/bus/dead-letters";
 import { json, withRoute } from "@/lib/http/route";
+import { retryDeadLetter } from "@/lib/jobs/dead-letters";
 
 export const dynamic = "force-dynamic";
 
