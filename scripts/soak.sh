@@ -7,8 +7,8 @@ source "$(dirname "$0")/lib.sh"
 
 prepare chromium
 trap stop_started_now EXIT
+build_next
 prepare_database supervise SUPERVISE_DATABASE_URL
 build_image hello tryitnow/hello:latest
-build_next
 step "soak: churn ${SOAK_CHURN_MINUTES:-10} min with ${SOAK_KILLS:-50} kills, then ${SOAK_STEADY_MINUTES:-30} min of steady load"
 node --import tsx bench/soak.ts
