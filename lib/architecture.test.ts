@@ -26,9 +26,12 @@ describe("ARCHITECTURE.md", () => {
     const missing: string[] = [];
     let cited = 0;
     for (const file of ROOTS.flatMap(sources)) {
-      for (const match of readFileSync(file, "utf8").matchAll(/ARCHITECTURE\.md[,:]? ?\(?"([^"]+)"/g)) {
+      if (file === "lib/architecture.test.ts") continue;
+      for (const match of readFileSync(file, "utf8").matchAll(/ARCHITECTURE\.md[,:]?\s?\(?"([^"]{1,80})"/g)) {
+        // A name may wrap onto the comment's next line.
+        const name = match[1].replace(/\s*\n\s*(\*|\/\/|#)?\s*/g, " ");
         cited += 1;
-        if (!sections.has(match[1])) missing.push(`${file}: "${match[1]}"`);
+        if (!sections.has(name)) missing.push(`${file}: "${name}"`);
       }
     }
     expect(cited).toBeGreaterThan(50);
