@@ -28,12 +28,13 @@ const SAMPLE_MS = 10_000;
 const OUT = ".data/soak";
 const PROXY_PORT = 18107;
 const PREFIX = "tinsoak:";
+const CADDY_ADMIN = "127.0.0.1:12079";
 
 const stack = supervisedStack({
   name: "soak",
   port: 18106,
   proxyPort: PROXY_PORT,
-  caddyAdmin: "127.0.0.1:12079",
+  caddyAdmin: CADDY_ADMIN,
   prefix: PREFIX,
   network: "tin-soak-net",
   env: { PUBLIC_URL: `http://localhost:${PROXY_PORT}`, POOL_TARGET_SIZE: "0", LOG_LEVEL: "warn" },
@@ -83,16 +84,39 @@ function rssMb(pid: number): number {
 
 const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
+/** Resident memory by kind: anonymous (heap, stacks) and file-backed (the binary's pages, bounded by its size). */
+function rssSplitMb(pid: number): { anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(status.match(new RegExp(`${field}:\\s+(\\d+)`))?.[1] ?? 0);
+  return { anon: Math.round((kb("RssAnon") / 1024) * 10) / 10, file: Math.round((kb("RssFile") / 1024) * 10) / 10 };
+}
+
+/** Caddy's live heap after a collection (its admin API's pprof endpoint, `gc=1`), in MB. */
+async function caddyHeapMb(): Promise<number | null> {
+  const text = await fetch(`http://${CADDY_ADMIN}/debug/pprof/heap?debug=1&gc=1`, { signal: AbortSignal.timeout(5000) })
+    .then((response) => response.text())
+    .catch(() => "");
+  const bytes = Number(text.match(/# HeapAlloc = (\d+)/)?.[1]);
+  return Number.isFinite(bytes) ? Math.round((bytes / 1048576) * 100) / 100 : null;
+}
+
 async function sample(db: mysql.Connection, jsm: Awaited<ReturnType<typeof jetstreamManager>>): Promise<Record<string, number>> {
   const values: Record<string, number> = {};
   for (const [name, pid] of processes()) {
     try {
       values[`rss_mb.${name}`] = Math.round(rssMb(pid) * 10) / 10;
       values[`fds.${name}`] = openFds(pid);
+      if (name === "caddy") {
+        const split = rssSplitMb(pid);
+        values["rss_anon_mb.caddy"] = split.anon;
+        values["rss_file_mb.caddy"] = split.file;
+      }
     } catch {
       // restarting at this moment
     }
   }
+  const heap = await caddyHeapMb();
+  if (heap !== null) values["heap_mb.caddy"] = heap;
   const info = await redis.info("memory");
   values.redis_used_mb = Math.round((Number(info.match(/used_memory:(\d+)/)?.[1] ?? 0) / 1048576) * 100) / 100;
   let keys = 0;
