@@ -81,6 +81,17 @@ const api = (method: string, path: string, body?: unknown) =>
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
+/** Whether the proxy holds one route per live instance and its config has not changed for 2 s. */
+let lastRoutes = { json: "", sinceMs: 0 };
+async function routesSettled(): Promise<boolean> {
+  const json = await fetch("http://127.0.0.1:12099/id/tin-instances/routes")
+    .then((response) => response.text())
+    .catch(() => "");
+  if (json !== lastRoutes.json) lastRoutes = { json, sinceMs: Date.now() };
+  const routes = (JSON.parse(json || "[]") as unknown[]).length;
+  return routes === 3 && Date.now() - lastRoutes.sinceMs >= 2000;
+}
+
 /** A navigation, again (at most twice more) when Chromium dropped it because the host's network changed. */
 async function gotoSteadily(page: Page, url: string) {
   for (let attempt = 1; ; attempt += 1) {
@@ -200,6 +211,9 @@ describe("over https through the bundled proxy", () => {
       // first, and a page whose load or widget script was dropped all the same loaded again, as a
       // visitor would reload it.
       await waitFor("a full pool before the browser", async () => (await readyOf("secure")) >= 3, 60_000, 250);
+      // Every route change is a config reload, which on TLS restarts the listener under the page's
+      // connections: the proxy's routes settled first (the tests before released demos).
+      await waitFor("the proxy's routes settled", routesSettled, 60_000, 250);
       const button = page.getByRole("button", { name: "Try it now" });
       const shown = () =>
         button.waitFor({ state: "visible", timeout: 10_000 }).then(
