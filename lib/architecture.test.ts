@@ -38,3 +38,15 @@ describe("ARCHITECTURE.md", () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe("the time of day", () => {
+  it('is read through ctx.clock in lib/ (ARCHITECTURE.md, "Testing"): Date.now() only in the clock and the supervisor', () => {
+    const allowed = new Set(["lib/clock.ts", "lib/supervise/supervisor.ts"]);
+    const callers = sources("lib")
+      .filter((file) => !file.endsWith(".test.ts") && !allowed.has(file))
+      .filter((file) => /Date\.now\(\)/.test(readFileSync(file, "utf8")));
+    expect(callers).toEqual([]);
+    // The check would see a call: the clock itself makes one.
+    expect(readFileSync("lib/clock.ts", "utf8")).toMatch(/Date\.now\(\)/);
+  });
+});

@@ -82,6 +82,15 @@ export const Config = z.object({
    * conversion calls (TRYIT_API_URL); 0: none (then CONTAINER_API_URL must say where they go).
    */
   PROXY_HTTP_PORT: int(0),
+  /**
+   * Go's soft memory limit for the bundled Caddy (its GOMEMLIMIT, set where scripts/lib.sh and the
+   * proxy's unit start it): without one its resident memory keeps what every route change's reload
+   * freed (ARCHITECTURE.md, "Supervision").
+   */
+  PROXY_MEMORY_LIMIT: z
+    .string()
+    .default("64MiB")
+    .refine((value) => /^[1-9][0-9]*(MiB|GiB)$/.test(value), "a size in MiB or GiB, e.g. 64MiB"),
   /** A secret key with every scope; long enough that guessing it is hopeless. */
   API_KEY: z
     .string()

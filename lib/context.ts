@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusNames, busNames, connectBus } from "./bus/nats";
+import { type Clock, systemClock } from "./clock";
 import type { Config } from "./config";
 import { createDb, type Db } from "./db/client";
 import { StateLog } from "./dependency";
@@ -26,6 +27,8 @@ export interface Ctx {
   db: Db;
   runtime: ContainerRuntime;
   routes: RouteTable;
+  /** The time of day every verb reads (a test's ManualClock in the worker-logic tests). */
+  clock: Clock;
   /** The kernel's egress rules for the instances (workers apply them). */
   egress: EgressFirewall;
   /** The NATS connection, made on first use (jobs and events land on it). */
@@ -69,7 +72,10 @@ export function serviceSlots(): Pick<Ctx, "service" | "existing"> {
   };
 }
 
-export function createContext(config: Config, service: string): Ctx {
+/** What a test may put in a context instead of the real parts: an in-memory runtime and routes, a clock. */
+export type CtxParts = Partial<Pick<Ctx, "runtime" | "routes" | "clock">>;
+
+export function createContext(config: Config, service: string, parts: CtxParts = {}): Ctx {
   const log = createLogger(config.LOG_LEVEL, service);
   const redis = createRedis(config);
   // ioredis reconnects on its own (with back-off); the log says when Redis went and when it is back.
@@ -82,14 +88,15 @@ export function createContext(config: Config, service: string): Ctx {
   // The web faces the internet and holds no root-equivalent socket: the workers report the
   // runtime's health with their heartbeats (ARCHITECTURE.md, "Supervision").
   const runtime =
-    service === "web"
+    parts.runtime ??
+    (service === "web"
       ? withoutRuntime()
       : new DockerRuntime({
           socketPath: config.DOCKER_SOCKET,
           network: config.CONTAINER_NETWORK,
           deployment: config.VALKEY_PREFIX,
           dns: config.CONTAINER_DNS,
-        });
+        }));
   return {
     config,
     log,
@@ -97,6 +104,7 @@ export function createContext(config: Config, service: string): Ctx {
     keys,
     db,
     runtime,
+    clock: parts.clock ?? systemClock,
     egress: new EgressFirewall({
       runtime,
       log,
@@ -106,19 +114,21 @@ export function createContext(config: Config, service: string): Ctx {
       enabled: config.EGRESS_RULES === "on",
       lock: (task) => withLock(redis, keys.egressLock, task),
     }),
-    routes: new CaddyRoutes({
-      adminUrl: config.CADDY_ADMIN_URL,
-      baseDomain: config.BASE_DOMAIN,
-      proxyPort: config.PROXY_PORT,
-      tls: config.PROXY_TLS_CERT
-        ? { certificate: config.PROXY_TLS_CERT, key: config.PROXY_TLS_KEY, httpPort: config.PROXY_HTTP_PORT }
-        : null,
-      // The web's own listeners for the proxy (server.ts): requests through them are never local clients.
-      webUpstreams: webUpstreams(config).proxy,
-      front: webUpstreams(config).front,
-      publicHost: publicHostOnProxy(config),
-      accessLog: resolve(config.PROXY_ACCESS_LOG),
-    }),
+    routes:
+      parts.routes ??
+      new CaddyRoutes({
+        adminUrl: config.CADDY_ADMIN_URL,
+        baseDomain: config.BASE_DOMAIN,
+        proxyPort: config.PROXY_PORT,
+        tls: config.PROXY_TLS_CERT
+          ? { certificate: config.PROXY_TLS_CERT, key: config.PROXY_TLS_KEY, httpPort: config.PROXY_HTTP_PORT }
+          : null,
+        // The web's own listeners for the proxy (server.ts): requests through them are never local clients.
+        webUpstreams: webUpstreams(config).proxy,
+        front: webUpstreams(config).front,
+        publicHost: publicHostOnProxy(config),
+        accessLog: resolve(config.PROXY_ACCESS_LOG),
+      }),
     busNames: busNames(config.VALKEY_PREFIX, config.EVENTS_STREAM_MAX_BYTES),
     ...serviceSlots(),
     bus() {

@@ -53,13 +53,16 @@ export class StateLog {
   failed(error: unknown): void {
     this.failures += 1;
     if (this.downSince !== null) return;
-    this.downSince = Date.now();
+    this.downSince = performance.now();
     this.log.warn({ what: this.what, err: error instanceof Error ? error.message : String(error) }, `${this.what}: failing`);
   }
 
   ok(): void {
     if (this.downSince === null) return;
-    this.log.info({ what: this.what, downMs: Date.now() - this.downSince, failedAttempts: this.failures }, `${this.what}: back`);
+    this.log.info(
+      { what: this.what, downMs: Math.round(performance.now() - this.downSince), failedAttempts: this.failures },
+      `${this.what}: back`,
+    );
     this.downSince = null;
     this.failures = 0;
   }

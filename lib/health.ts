@@ -161,7 +161,7 @@ async function readReports(ctx: Ctx) {
 }
 
 async function buildReport(ctx: Ctx) {
-  const now = Date.now();
+  const now = ctx.clock.now();
   const [reports, mariadb, nats, caddy, openApi] = await Promise.all([
     measured(() => readReports(ctx)),
     timed(() => ctx.db.execute("select 1")),
@@ -232,7 +232,7 @@ const cache = new WeakMap<Ctx, { atMs: number; report: Promise<HealthReport> }>(
  * round to MariaDB, NATS and Caddy per request.
  */
 export function healthReport(ctx: Ctx): Promise<HealthReport> {
-  const now = Date.now();
+  const now = ctx.clock.now();
   const cached = cache.get(ctx);
   if (cached && now - cached.atMs < ctx.config.HEALTH_CACHE) return cached.report;
   const report = buildReport(ctx);

@@ -14,7 +14,7 @@ const SNAPSHOT_MAX_AGE_MS = 30_000;
 export async function publishMetricsSnapshot(ctx: Ctx, processId: string): Promise<void> {
   const all = await metrics.registry.getMetricsAsJSON();
   const ours = all.filter((metric) => metric.name.startsWith("tin_"));
-  await ctx.redis.hset(ctx.keys.workerMetrics, processId, JSON.stringify({ atMs: Date.now(), metrics: ours }));
+  await ctx.redis.hset(ctx.keys.workerMetrics, processId, JSON.stringify({ atMs: ctx.clock.now(), metrics: ours }));
 }
 
 export async function removeMetricsSnapshot(ctx: Ctx, processId: string): Promise<void> {
@@ -48,7 +48,7 @@ async function countKeys(ctx: Ctx, pattern: string): Promise<number> {
 export async function mergedMetrics(ctx: Ctx, self: string): Promise<{ contentType: string; body: string }> {
   await Promise.all([poolStats(ctx, EVERY_APP), refreshProcessGauges(ctx)]); // the pool and process gauges
   const snapshots = await ctx.redis.hgetall(ctx.keys.workerMetrics);
-  const now = Date.now();
+  const now = ctx.clock.now();
   const ours = await metrics.registry.getMetricsAsJSON();
   const theirs: MetricsSnapshot["metrics"][] = [];
   for (const [workerId, raw] of Object.entries(snapshots)) {

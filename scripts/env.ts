@@ -27,6 +27,7 @@ const vars: Record<string, string | number> = {
   TIN_NATS_PORT: nats.port || 4222,
   TIN_CADDY_ADMIN: `${caddy.hostname}:${caddy.port || 2019}`,
   TIN_CADDY_ADMIN_URL: config.CADDY_ADMIN_URL,
+  TIN_PROXY_MEMORY_LIMIT: config.PROXY_MEMORY_LIMIT,
   TIN_IMAGE: config.CONTAINER_IMAGE,
   TIN_PREFIX: config.VALKEY_PREFIX,
   TIN_EGRESS_TABLE: tableName(config.CONTAINER_NETWORK),

@@ -159,13 +159,17 @@ start_nats() {
 }
 
 # start_caddy ADMIN_HOST:PORT NAME: Caddy with only its admin API on loopback; the worker loads the server.
+# GOMEMLIMIT (PROXY_MEMORY_LIMIT, default 64MiB): Go's runtime keeps the memory it freed after every config
+# reload's garbage until it nears this, so Caddy's resident memory rose for as long as a soak ran
+# while its live heap stayed flat (ARCHITECTURE.md, "Supervision").
 start_caddy() {
   local admin="$1" name="${2:-caddy}"
   if curl -fsS -m 2 "http://$admin/config/" >/dev/null 2>&1; then info "$name: already running (admin $admin)"; return; fi
   step "starting $name (admin API on $admin)"
   mkdir -p "$DATA/$name"
   printf '{"admin":{"listen":"%s"}}\n' "$admin" >"$DATA/$name/bootstrap.json"
-  XDG_DATA_HOME="$DATA/$name" XDG_CONFIG_HOME="$DATA/$name" nohup caddy run --config "$DATA/$name/bootstrap.json" \
+  GOMEMLIMIT="${TIN_PROXY_MEMORY_LIMIT:-64MiB}" XDG_DATA_HOME="$DATA/$name" XDG_CONFIG_HOME="$DATA/$name" \
+    nohup caddy run --config "$DATA/$name/bootstrap.json" \
     >>"$LOGS/$name.log" 2>&1 &
   mark_started "$name" $!
   wait_for "$name" 20 curl -fsS -m 2 "http://$admin/config/"

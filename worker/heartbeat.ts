@@ -15,7 +15,7 @@ const LIVE_RESTORE_EVERY_MS = 30_000;
  * no Docker socket) and the apps whose replenish backs off.
  */
 export class Heartbeat {
-  private readonly startedAtMs = Date.now();
+  private readonly startedAtMs: number;
   private phase: WorkerHeartbeat["phase"] = "starting";
   private waitingFor: string | null = "its dependencies";
   private runtime: WorkerHeartbeat["runtime"] = null;
@@ -27,7 +27,9 @@ export class Heartbeat {
   constructor(
     private readonly ctx: Ctx,
     readonly workerId: string,
-  ) {}
+  ) {
+    this.startedAtMs = ctx.clock.now();
+  }
 
   waiting(what: string | null): void {
     this.waitingFor = what;
@@ -46,7 +48,7 @@ export class Heartbeat {
       pid: process.pid,
       host: hostname(),
       started_at_ms: this.startedAtMs,
-      at_ms: Date.now(),
+      at_ms: this.ctx.clock.now(),
       phase: this.phase,
       waiting_for: this.waitingFor,
       loops: this.loops(),
@@ -69,7 +71,7 @@ export class Heartbeat {
 
   private async forgetOld(): Promise<void> {
     const all = await this.ctx.redis.hgetall(this.ctx.keys.heartbeats);
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     // A malformed entry is dropped too (ARCHITECTURE.md, rule 10: parsed with zod, never trusted).
     const old = Object.entries(all)
       .filter(([, raw]) => now - (parseJson(WorkerHeartbeat, raw)?.at_ms ?? 0) > FORGET_AFTER_MS)
@@ -86,15 +88,18 @@ export class Heartbeat {
     });
     try {
       await Promise.race([this.ctx.runtime.ping(), deadline]);
-      if (Date.now() - this.liveRestore.atMs > LIVE_RESTORE_EVERY_MS) {
-        this.liveRestore = { value: await Promise.race([this.ctx.runtime.survivesRestart(), deadline]), atMs: Date.now() };
+      if (this.ctx.clock.now() - this.liveRestore.atMs > LIVE_RESTORE_EVERY_MS) {
+        this.liveRestore = {
+          value: await Promise.race([this.ctx.runtime.survivesRestart(), deadline]),
+          atMs: this.ctx.clock.now(),
+        };
       }
       this.runtime = {
         ok: true,
         latency_ms: Math.round(performance.now() - started),
         error: null,
         live_restore: this.liveRestore.value,
-        at_ms: Date.now(),
+        at_ms: this.ctx.clock.now(),
       };
     } catch (error) {
       this.runtime = {
@@ -102,7 +107,7 @@ export class Heartbeat {
         latency_ms: Math.round(performance.now() - started),
         error: (error as Error).message.slice(0, 200),
         live_restore: this.liveRestore.value,
-        at_ms: Date.now(),
+        at_ms: this.ctx.clock.now(),
       };
     } finally {
       clearTimeout(timer);

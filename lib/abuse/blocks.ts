@@ -70,7 +70,7 @@ export async function createBlock(ctx: Ctx, input: BlockInput, caller: Caller) {
     reason: input.reason ?? "",
     createdBy: caller.actor.label.slice(0, 254),
     createdAt: new Date(),
-    expiresAt: new Date(Date.now() + BLOCK_DURATIONS[input.expires_in]),
+    expiresAt: new Date(ctx.clock.now() + BLOCK_DURATIONS[input.expires_in]),
   };
   await ctx.db.insert(blocks).values(row);
   await syncBlockMirror(ctx, app ? [app] : await allApps(ctx));
@@ -132,6 +132,6 @@ export async function syncBlockMirror(ctx: Ctx, apps: readonly string[]): Promis
 
 /** Retention: blocks that ended more than 30 days ago leave the table (the audit log keeps their story). */
 export async function purgeEndedBlocks(ctx: Ctx): Promise<number> {
-  const [result] = await ctx.db.delete(blocks).where(lt(blocks.expiresAt, new Date(Date.now() - 30 * 86_400_000)));
+  const [result] = await ctx.db.delete(blocks).where(lt(blocks.expiresAt, new Date(ctx.clock.now() - 30 * 86_400_000)));
   return (result as { affectedRows?: number }).affectedRows ?? 0;
 }

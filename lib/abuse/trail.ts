@@ -105,7 +105,7 @@ export async function readTrail(ctx: Ctx, caller: Pick<Caller, "apps">, params: 
 }
 
 /** Retention: assignments that ended (or began, when never ended) more than ABUSE_TRAIL_DAYS ago. */
-export async function pruneTrail(ctx: Ctx, nowMs = Date.now()): Promise<number> {
+export async function pruneTrail(ctx: Ctx, nowMs = ctx.clock.now()): Promise<number> {
   const cutoff = new Date(nowMs - ctx.config.ABUSE_TRAIL_DAYS * 86_400_000);
   const [result] = await ctx.db
     .delete(abuseTrail)

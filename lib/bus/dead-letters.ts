@@ -54,7 +54,7 @@ export async function requeueDeadLetter(ctx: Ctx, stored: StoredLetter, requestI
   if (requestId) h.set("X-Request-ID", requestId);
   // A new message id: the original's may still be inside the stream's duplicate window.
   await jetstream(await ctx.bus(), { timeout: 5000 }).publish(ctx.busNames.cleanupSubject, JSON.stringify(stored.letter.job), {
-    msgID: `${stored.letter.job.id}-retry-${stored.seq}-${Date.now()}`,
+    msgID: `${stored.letter.job.id}-retry-${stored.seq}-${ctx.clock.now()}`,
     headers: h,
   });
   await (await manager(ctx)).streams.deleteMessage(ctx.busNames.dead.name, stored.seq, false);

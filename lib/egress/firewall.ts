@@ -91,7 +91,7 @@ export class EgressFirewall {
     // makes `admit` fail, and nothing is ready before `admit` returns. A new network or a changed
     // allow list changes the fingerprint, so it is always checked.
     const fingerprint = fingerprintOf(this.inputFor(networks));
-    if (this.verified?.fingerprint === fingerprint && Date.now() - this.verified.atMs < VERIFIED_FOR_MS) return network;
+    if (this.verified?.fingerprint === fingerprint && performance.now() - this.verified.atMs < VERIFIED_FOR_MS) return network;
     // Changing the table is one writer at a time across workers, listing the networks again inside
     // the lock, so an install never leaves out a network another worker has just created.
     if (holds(await listTable(this.table), fingerprint)) this.remember(fingerprint);
@@ -195,7 +195,7 @@ export class EgressFirewall {
   }
 
   private remember(fingerprint: string): void {
-    this.verified = { fingerprint, atMs: Date.now() };
+    this.verified = { fingerprint, atMs: performance.now() };
   }
 
   private verdicts(instances: RuntimeInstance[]): InstanceVerdicts {

@@ -61,7 +61,7 @@ export async function recordBeacon(
 ): Promise<boolean> {
   // Another tenant's app is answered as one that does not exist.
   if (!mayUseApp(input.actor, input.app)) throw new AppError("NOT_FOUND", `no app "${input.app}"`);
-  const minute = Math.floor(Date.now() / MINUTE_MS);
+  const minute = Math.floor(ctx.clock.now() / MINUTE_MS);
   const [count, exists] = await Promise.all([
     windowCountScript.run(
       ctx.redis,
@@ -74,7 +74,7 @@ export async function recordBeacon(
   if (limit > 0 && count > limit) {
     metrics.beacons.inc({ outcome: "limited" });
     throw new AppError("RATE_LIMITED", `at most ${limit} beacons a minute from one address`, {
-      retryAfterSeconds: Math.max(1, Math.ceil(((minute + 1) * MINUTE_MS - Date.now()) / 1000)),
+      retryAfterSeconds: Math.max(1, Math.ceil(((minute + 1) * MINUTE_MS - ctx.clock.now()) / 1000)),
     });
   }
   if (!exists) throw new AppError("NOT_FOUND", `no app "${input.app}"`);

@@ -45,7 +45,7 @@ async function appOfSession(ctx: Ctx, id: string): Promise<string | null> {
     .where(eq(instanceSessions.instance, id))
     .limit(1);
   if (!row?.assignedAt) return null;
-  return row.endedAt && Date.now() - row.endedAt.getTime() > CONVERT_WINDOW_MS ? null : row.app;
+  return row.endedAt && ctx.clock.now() - row.endedAt.getTime() > CONVERT_WINDOW_MS ? null : row.app;
 }
 
 /** Counts a label against the instance's cap; a repeated label is free (the call is idempotent). */
@@ -89,7 +89,7 @@ export async function convert(ctx: Ctx, id: string, input: ConvertInput, actor: 
     type: "converted",
     app,
     instance: id,
-    atMs: Date.now(),
+    atMs: ctx.clock.now(),
     request_id: requestId,
     visitor: null,
     data,

@@ -83,7 +83,7 @@ class EventPublisher {
         type: input.type,
         app: input.app,
         instance: input.instance ?? null,
-        atMs: input.atMs ?? Date.now(),
+        atMs: input.atMs ?? this.ctx.clock.now(),
         request_id: input.requestId ?? null,
         data: input.data ?? {},
       },

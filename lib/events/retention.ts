@@ -9,7 +9,7 @@ const CHUNK = 10_000;
  * or its start when it never ended), in chunks so no statement holds locks for long. Hourly
  * rollups are kept (ARCHITECTURE.md, "Funnel analytics"). Returns how many rows went.
  */
-export async function pruneEvents(ctx: Ctx, nowMs = Date.now()): Promise<{ events: number; sessions: number }> {
+export async function pruneEvents(ctx: Ctx, nowMs = ctx.clock.now()): Promise<{ events: number; sessions: number }> {
   const cutoff = new Date(nowMs - ctx.config.EVENTS_RETENTION_DAYS * 86_400_000);
   const removed = { events: 0, sessions: 0 };
   for (;;) {

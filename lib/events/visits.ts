@@ -135,7 +135,7 @@ export class VisitsReader {
   private async record({ byInstance }: Visits): Promise<void> {
     // Requests to an instance not known yet wait here: it may have ended before this read while its
     // session row is still on its way to MariaDB (the writer batches). Retried each step for a minute.
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     for (const [id, waiting] of this.pending) byInstance.set(id, [...waiting.times, ...(byInstance.get(id) ?? [])]);
     if (!byInstance.size) return;
     const ids = [...byInstance.keys()];

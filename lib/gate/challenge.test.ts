@@ -1,14 +1,15 @@
 import { solveChallenge, verifySolution } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
 import { describe, expect, it } from "vitest";
+import { type Clock, ManualClock, systemClock } from "../clock";
 import { type Ctx, serviceSlots } from "../context";
 import { derivedKey } from "../secrets";
 import { checkAnswer, issueChallenge } from "./challenge";
 import { callerClass, challengeRequired } from "./policy";
 
-/** Enough of a context for the gate: the deployment's secret and the challenge lifetime. */
-const ctxWith = (ttlMs: number) =>
-  ({ config: { AUTH_SECRET: "s".repeat(40), CHALLENGE_TTL: ttlMs }, ...serviceSlots() }) as unknown as Ctx;
+/** Enough of a context for the gate: the deployment's secret, the challenge lifetime and a clock. */
+const ctxWith = (ttlMs: number, clock: Clock = systemClock) =>
+  ({ config: { AUTH_SECRET: "s".repeat(40), CHALLENGE_TTL: ttlMs }, clock, ...serviceSlots() }) as unknown as Ctx;
 
 async function answerTo(ctx: Ctx, app: string): Promise<string> {
   const challenge = await issueChallenge(ctx, app, 2_000);
@@ -25,6 +26,14 @@ describe("challenges", () => {
     expect(await checkAnswer(ctx, "shop", "%%%")).toEqual({ ok: false, reason: "malformed" });
     const stale = ctxWith(-120_000);
     expect(await checkAnswer(stale, "shop", await answerTo(stale, "shop"))).toEqual({ ok: false, reason: "expired" });
+    // The same answer, good a second before its lifetime ends, is expired a second after it.
+    const clock = new ManualClock();
+    const timed = ctxWith(60_000, clock);
+    const kept = await answerTo(timed, "shop");
+    clock.advance(59_000);
+    expect(await checkAnswer(timed, "shop", kept)).toMatchObject({ ok: true });
+    clock.advance(2_000);
+    expect(await checkAnswer(timed, "shop", kept)).toEqual({ ok: false, reason: "expired" });
   });
 
   it("reach the verdicts of altcha-lib's own verifySolution on good, forged and tampered answers", async () => {

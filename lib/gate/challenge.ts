@@ -63,7 +63,7 @@ export async function issueChallenge(ctx: Ctx, app: string, difficulty: number):
     counter: randomInt(difficulty, Math.max(1, Math.ceil(difficulty / 2))),
     deriveKey,
     data: { app },
-    expiresAt: Math.floor((Date.now() + ctx.config.CHALLENGE_TTL) / 1000),
+    expiresAt: Math.floor((ctx.clock.now() + ctx.config.CHALLENGE_TTL) / 1000),
     ...(await secrets(ctx)),
   });
 }
@@ -99,7 +99,7 @@ export async function checkAnswer(ctx: Ctx, app: string, answer: string): Promis
   const raw = (decoded as { challenge: { parameters: Record<string, unknown> } }).challenge.parameters;
   if (!sameHex(challenge.signature, hmacHex(hmacSignatureSecret, JSON.stringify(sortKeys(raw)))))
     return { ok: false, reason: "invalid" };
-  if (challenge.parameters.expiresAt * 1000 < Date.now()) return { ok: false, reason: "expired" };
+  if (challenge.parameters.expiresAt * 1000 < ctx.clock.now()) return { ok: false, reason: "expired" };
   if (
     !/^(?:[0-9a-f]{2})+$/.test(solution.derivedKey) ||
     !Number.isInteger(solution.counter) ||
@@ -147,7 +147,7 @@ export async function challengeFor(
 ): Promise<{ required: false } | { required: true; challenge: Challenge }> {
   if (!mayUseApp(input.actor, input.app)) throw new AppError("NOT_FOUND", `app "${input.app}" not found`);
   const keys = ctx.keys.app(input.app);
-  const minute = Math.floor(Date.now() / 60_000);
+  const minute = Math.floor(ctx.clock.now() / 60_000);
   const reply = await challengeScript.run(
     ctx.redis,
     { cfg: keys.cfg, counter: keys.challenges(clientKey(input.clientIp, ctx.config.IPV6_PREFIX_LENGTH), minute) },
@@ -159,7 +159,7 @@ export async function challengeFor(
       "RATE_LIMITED",
       `too many browser checks from this address (${ctx.config.CHALLENGE_RATE_PER_MINUTE} a minute)`,
       {
-        retryAfterSeconds: 60 - Math.floor((Date.now() % 60_000) / 1000),
+        retryAfterSeconds: 60 - Math.floor((ctx.clock.now() % 60_000) / 1000),
       },
     );
   }

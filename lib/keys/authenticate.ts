@@ -52,7 +52,7 @@ class KeyCache {
   }
 
   async get(ctx: Ctx): Promise<Snapshot> {
-    if (this.snapshot && Date.now() - this.snapshot.loadedAtMs < ctx.config.KEY_CACHE_TTL) return this.snapshot;
+    if (this.snapshot && ctx.clock.now() - this.snapshot.loadedAtMs < ctx.config.KEY_CACHE_TTL) return this.snapshot;
     this.loading ??= this.load(ctx).finally(() => {
       this.loading = undefined;
     });
@@ -72,7 +72,7 @@ class KeyCache {
       byHash.set(hash, record);
       for (const origin of record.origins) origins.add(origin);
     }
-    const snapshot = { loadedAtMs: Date.now(), byHash, origins, marker };
+    const snapshot = { loadedAtMs: ctx.clock.now(), byHash, origins, marker };
     // A load that began before an invalidation may hold stale keys: use it once, do not keep it.
     if (generation === this.generation) this.snapshot = snapshot;
     return snapshot;

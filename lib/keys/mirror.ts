@@ -28,12 +28,12 @@ export async function mirrorKey(ctx: Ctx, row: ApiKeyRow): Promise<void> {
   await ctx.redis
     .pipeline()
     .hset(ctx.keys.apiKeys, row.hash, JSON.stringify(recordOf(row)))
-    .zadd(ctx.keys.apiKeyChanges, Date.now(), `created:${row.hash}`)
+    .zadd(ctx.keys.apiKeyChanges, ctx.clock.now(), `created:${row.hash}`)
     .exec();
 }
 
 export async function unmirrorKey(ctx: Ctx, hash: string): Promise<void> {
-  await ctx.redis.pipeline().hdel(ctx.keys.apiKeys, hash).zadd(ctx.keys.apiKeyChanges, Date.now(), `revoked:${hash}`).exec();
+  await ctx.redis.pipeline().hdel(ctx.keys.apiKeys, hash).zadd(ctx.keys.apiKeyChanges, ctx.clock.now(), `revoked:${hash}`).exec();
 }
 
 /**
@@ -57,8 +57,8 @@ export async function syncKeyMirror(ctx: Ctx, active: ApiKeyRow[], readAtMs: num
   if (stale.length) pipeline.hdel(ctx.keys.apiKeys, ...stale);
   for (const [hash, record] of wanted)
     if (present[hash] !== record && !recent.has(`revoked:${hash}`)) pipeline.hset(ctx.keys.apiKeys, hash, record);
-  pipeline.zremrangebyscore(ctx.keys.apiKeyChanges, "-inf", Date.now() - CHANGE_MEMORY_MS);
-  const marker: MirrorMarker = { count: wanted.size, at_ms: Date.now() };
+  pipeline.zremrangebyscore(ctx.keys.apiKeyChanges, "-inf", ctx.clock.now() - CHANGE_MEMORY_MS);
+  const marker: MirrorMarker = { count: wanted.size, at_ms: ctx.clock.now() };
   pipeline.hset(ctx.keys.apiKeys, MIRROR_MARKER, JSON.stringify(marker));
   await pipeline.exec();
 }

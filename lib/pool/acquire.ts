@@ -39,7 +39,7 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
   // Another tenant's app is answered as one that does not exist (the script's NO_APP below).
   if (!mayUseApp(input.actor, app)) throw new AppError("NOT_FOUND", `app "${app}" not found`);
   const started = performance.now();
-  const now = Date.now();
+  const now = ctx.clock.now();
   const keys = ctx.keys.app(app);
   const ipKey = clientKey(input.clientIp, ctx.config.IPV6_PREFIX_LENGTH);
   const hourWindow = Math.floor(now / HOUR_MS);

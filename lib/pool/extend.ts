@@ -25,7 +25,7 @@ const REASONS = {
  */
 export async function extend(ctx: Ctx, id: string, input: ExtendInput, actor: Actor, requestId?: string) {
   const { app, keys } = await locate(ctx, id, actor);
-  const now = Date.now();
+  const now = ctx.clock.now();
   const reply = await extendScript.run(
     ctx.redis,
     { inst: keys.inst(id), expiry: keys.expiry, cfg: keys.cfg },

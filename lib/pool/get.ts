@@ -14,7 +14,7 @@ export async function getInstance(ctx: Ctx, id: string, actor: Actor) {
   ]);
   const [state, createdAt, assignedAt, expiresAt, extensions, maxExpiresAt] = fields;
   const [adminPath, extendMs, maxExtensions, ctaLabel, ctaUrl] = settings;
-  const now = Date.now();
+  const now = ctx.clock.now();
   if (state !== "assigned" || Number(expiresAt) <= now) throw notFound();
   return instanceView(
     ctx.config,

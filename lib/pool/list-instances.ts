@@ -19,7 +19,7 @@ export async function listInstances(ctx: Ctx, app: string) {
   const reading = ctx.redis.pipeline();
   for (const id of ids) reading.hmget(keys.inst(id), "assigned_at", "expires_at", "client_ip", "extensions", "created_at");
   const fields = ids.length ? await execPipeline(reading) : [];
-  const now = Date.now();
+  const now = ctx.clock.now();
   const instances = ids.flatMap((id, index) => {
     const [assignedAt, expiresAt, ip, extensions] = as.fields(fields[index]);
     if (!assignedAt || !expiresAt) return []; // expired between the two reads

@@ -15,7 +15,7 @@ import { removeRecord } from "./remove";
  */
 export async function release(ctx: Ctx, id: string, actor: Actor, requestId: string) {
   const { app, keys } = await locate(ctx, id, actor);
-  const state = await removeRecord(ctx, keys, id, { expected: "assigned", event: "released", nowMs: Date.now() });
+  const state = await removeRecord(ctx, keys, id, { expected: "assigned", event: "released", nowMs: ctx.clock.now() });
   if (!state) throw notFound();
   await ctx.redis.del(ctx.keys.loc(id));
   metrics.released.inc({ app });

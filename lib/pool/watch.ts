@@ -38,12 +38,14 @@ class WatchHub {
   private readonly streams = new Map<string, Set<Stream>>();
   private readonly process = WEB_PROCESS_ID;
   private slots = 0;
-  private lastRenewMs = Date.now();
+  private lastRenewMs: number;
   private closing = false;
   private timer?: NodeJS.Timeout;
   private subscriber?: Redis;
 
-  constructor(private readonly ctx: Ctx) {}
+  constructor(private readonly ctx: Ctx) {
+    this.lastRenewMs = ctx.clock.now();
+  }
 
   get size(): number {
     let total = 0;
@@ -81,7 +83,11 @@ class WatchHub {
     const slot = `${this.process}:${this.slots}`;
     const max = this.ctx.config.SSE_MAX_PER_IP;
     const admit = () =>
-      streamAdmitScript.run(this.ctx.redis, { streams: slotKey }, { nowMs: Date.now(), member: slot, leaseMs: LEASE_MS, max });
+      streamAdmitScript.run(
+        this.ctx.redis,
+        { streams: slotKey },
+        { nowMs: this.ctx.clock.now(), member: slot, leaseMs: LEASE_MS, max },
+      );
     // A full count may hold slots of a web process that died: those are freed, and the claim tried once more.
     const admitted = (await admit()) || ((await this.freeSlotsOfDeadProcesses(slotKey)) > 0 && (await admit()));
     if (!admitted) {
@@ -117,7 +123,7 @@ class WatchHub {
     let stream: Stream;
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
-        const now = Date.now();
+        const now = this.ctx.clock.now();
         stream = { id, ...claimed, expiresAtMs, openedAtMs: now, lastBeatMs: now, eventId: 0, controller };
         const set = this.streams.get(id) ?? new Set<Stream>();
         this.streams.set(id, set);
@@ -168,7 +174,7 @@ class WatchHub {
   }
 
   private tick(): void {
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     this.renewSlots(now);
     for (const set of this.streams.values()) {
       for (const stream of set) {
@@ -201,7 +207,7 @@ class WatchHub {
     for (const stream of set) {
       if (event.type === "extended") {
         stream.expiresAtMs = event.expires_at;
-        this.sendTtl(stream, Date.now());
+        this.sendTtl(stream, this.ctx.clock.now());
       } else {
         this.send(stream, "expired", { id: stream.id, ttl_remaining: 0, state: event.type });
         this.close(stream, true);

@@ -21,7 +21,7 @@ export type Outcome = (typeof OUTCOMES)[number];
 const minuteOf = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 
 /** Worker: the pool levels of this minute (a later sample in the same minute replaces an earlier one). */
-export async function recordPoolLevels(ctx: Ctx, levels: PoolLevels[], nowMs = Date.now()): Promise<void> {
+export async function recordPoolLevels(ctx: Ctx, levels: PoolLevels[], nowMs = ctx.clock.now()): Promise<void> {
   if (!levels.length) return;
   const key = ctx.keys.history(minuteOf(nowMs));
   const fields: Record<string, number> = {};
@@ -31,7 +31,7 @@ export async function recordPoolLevels(ctx: Ctx, levels: PoolLevels[], nowMs = D
 
 /** Worker: one failure it handled, newest first, the list capped. */
 export async function recordFailure(ctx: Ctx, failure: Omit<FailureEntry, "at">): Promise<void> {
-  const entry: FailureEntry = { at: Date.now(), ...failure, error: failure.error?.slice(0, 500) ?? null };
+  const entry: FailureEntry = { at: ctx.clock.now(), ...failure, error: failure.error?.slice(0, 500) ?? null };
   await ctx.redis
     .pipeline()
     .lpush(ctx.keys.failures, JSON.stringify(entry))
@@ -46,7 +46,7 @@ export async function recordFailure(ctx: Ctx, failure: Omit<FailureEntry, "at">)
 export class AcquisitionHistory {
   private readonly seen = new Map<string, number>();
 
-  async flush(ctx: Ctx, nowMs = Date.now()): Promise<void> {
+  async flush(ctx: Ctx, nowMs = ctx.clock.now()): Promise<void> {
     const { values } = await metrics.acquisitions.get();
     const gains: Record<string, number> = {};
     for (const { labels, value } of values) {
@@ -70,7 +70,7 @@ export class AcquisitionHistory {
 export type Series = Record<(typeof LEVELS)[number], (number | null)[]> & Record<Outcome, number[]>;
 
 /** The last `minutes` minutes, oldest first: per app and in total, levels and acquisitions by outcome. */
-export async function readHistory(ctx: Ctx, minutes = 60, nowMs = Date.now()) {
+export async function readHistory(ctx: Ctx, minutes = 60, nowMs = ctx.clock.now()) {
   const last = minuteOf(nowMs);
   const stamps = Array.from({ length: minutes }, (_, index) => last - (minutes - 1 - index) * MINUTE_MS);
   const pipeline = ctx.redis.pipeline();

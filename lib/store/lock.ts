@@ -30,9 +30,9 @@ export function withLock<T>(
 
 async function leased<T>(redis: Redis, key: string, task: () => Promise<T>, { ttlMs = 10_000, waitMs = 15_000 }): Promise<T> {
   const owner = randomUUID();
-  const deadline = Date.now() + waitMs;
+  const deadline = performance.now() + waitMs;
   while (!(await leaseScript.run(redis, { lease: key }, { owner, ttlMs }))) {
-    if (Date.now() > deadline) throw new Error(`lock ${key} still held after ${waitMs} ms`);
+    if (performance.now() > deadline) throw new Error(`lock ${key} still held after ${waitMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   try {

@@ -78,7 +78,7 @@ export class Supervisor {
     });
     if (fd !== null) closeSync(fd);
     entry.child = child;
-    entry.startedAtMs = Date.now();
+    entry.startedAtMs = performance.now();
     if (child.pid) writeFileSync(this.pidFile(spec.name), `${child.pid}\n`);
     this.options.log.info({ process: spec.name, pid: child.pid }, `${spec.name} started`);
     child.once("error", (error) =>
@@ -91,7 +91,7 @@ export class Supervisor {
     const { spec } = entry;
     entry.child = null;
     rmSync(this.pidFile(spec.name), { force: true });
-    const ranMs = Date.now() - entry.startedAtMs;
+    const ranMs = performance.now() - entry.startedAtMs;
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     if (spec.kind === "web" && child.pid) {
       // Its stream slots are free now, not when their lease lapses; its metrics leave /metrics.

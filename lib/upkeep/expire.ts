@@ -15,7 +15,7 @@ export async function expireDue(ctx: Ctx, app: string, batch = 100): Promise<num
   const expired = await expireScript.run(
     ctx.redis,
     { expiry: keys.expiry, trail: keys.trail },
-    { nowMs: Date.now(), batch, instPrefix: keys.instPrefix, channel: ctx.keys.events },
+    { nowMs: ctx.clock.now(), batch, instPrefix: keys.instPrefix, channel: ctx.keys.events },
   );
   if (!expired.length) return 0;
   metrics.expired.inc({ app }, expired.length);

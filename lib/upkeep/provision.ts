@@ -27,7 +27,7 @@ export async function provision(
   const reserved = await reserveScript.run(
     ctx.redis,
     { ready: keys.ready, warming: keys.warming, expiry: keys.expiry, inst: keys.inst(id), cfg: keys.cfg },
-    { target: options.target, max: app.poolMax, nowMs: Date.now(), workerId: options.workerId, id },
+    { target: options.target, max: app.poolMax, nowMs: ctx.clock.now(), workerId: options.workerId, id },
   );
   if (reserved.status === "refused") return { status: "full" };
   const started = performance.now();
@@ -52,7 +52,7 @@ export async function provision(
     const ready = await readyScript.run(
       ctx.redis,
       { warming: keys.warming, ready: keys.ready, inst: keys.inst(id) },
-      { id, nowMs: Date.now() },
+      { id, nowMs: ctx.clock.now() },
     );
     if (!ready) throw new DroppedError();
     const seconds = (performance.now() - started) / 1000;

@@ -46,7 +46,7 @@ async function reconcileOnce(ctx: Ctx): Promise<ReconcileReport> {
     staleLookups: 0,
   };
   await ctx.routes.prepare();
-  const listedAtMs = Date.now();
+  const listedAtMs = ctx.clock.now();
   const [containers, routes] = await Promise.all([ctx.runtime.list(), ctx.routes.list()]);
   const slugs = new Set([...(await ctx.redis.smembers(ctx.keys.apps)), ...containers.map((c) => c.app)]);
   const records = await readRecords(ctx, [...slugs]);

@@ -24,7 +24,7 @@ export class Replenisher {
 
   /** The apps whose replenish was backing off at the last tick and still is. */
   backoff() {
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     return this.backingOff.filter((entry) => entry.until_ms > now);
   }
 
@@ -38,7 +38,7 @@ export class Replenisher {
       this.ctx.redis,
       apps.map((app) => this.ctx.keys.app(app.slug)),
     );
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     this.backingOff = levels
       .filter((level) => level.health.backoffUntilMs > now)
       .map((level) => ({
@@ -70,8 +70,8 @@ export class Replenisher {
         const failures = await this.ctx.redis.hincrby(keys.health, "consecutive_failures", 1);
         await this.ctx.redis.hset(keys.health, {
           last_error: error.message.slice(0, 500),
-          last_error_at: Date.now(),
-          backoff_until: Date.now() + backoffMs(failures),
+          last_error_at: this.ctx.clock.now(),
+          backoff_until: this.ctx.clock.now() + backoffMs(failures),
         });
         this.ctx.log.warn({ app: app.slug, err: error.message, consecutiveFailures: failures }, "provision failed");
         await recordFailure(this.ctx, { app: app.slug, instance: null, reason: "provision", error: error.message });

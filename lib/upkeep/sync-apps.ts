@@ -12,7 +12,7 @@ import { drainApp } from "./drain";
  * active API keys. Apps whose row is gone are drained. Returns the apps, for the other loops.
  */
 export async function syncApps(ctx: Ctx): Promise<AppSpec[]> {
-  const readAtMs = Date.now();
+  const readAtMs = ctx.clock.now();
   await syncKeyMirror(ctx, await activeKeyRows(ctx.db), readAtMs);
   const specs = (await listAppRows(ctx.db)).map(specFromRow);
   await Promise.all(specs.map((spec) => mirrorApp(ctx, spec)));

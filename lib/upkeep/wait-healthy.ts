@@ -21,13 +21,13 @@ function probe(hostPort: number, path: string, timeoutMs: number): Promise<numbe
  * passes: quickly at first (tens of ms), since a fresh container is usually up within a few polls.
  */
 export async function waitHealthy(hostPort: number, path: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let delayMs = 10;
   let lastProblem = "no answer";
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     signal?.throwIfAborted();
     try {
-      const status = await probe(hostPort, path, Math.min(1000, Math.max(50, deadline - Date.now())));
+      const status = await probe(hostPort, path, Math.min(1000, Math.max(50, deadline - performance.now())));
       if (status < 400) return;
       lastProblem = `status ${status}`;
     } catch (error) {

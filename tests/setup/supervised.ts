@@ -19,6 +19,8 @@ export interface SupervisedOptions {
   prefix: string;
   network: string;
   env?: Record<string, string>;
+  /** Caddy's GOMEMLIMIT (Go's soft memory limit), as scripts/lib.sh sets PROXY_MEMORY_LIMIT; none when absent. */
+  caddyMemoryLimit?: string;
 }
 
 export const SUPERVISED_API_KEY = "supervise-secret-key-0123456789";
@@ -102,7 +104,11 @@ export function supervisedStack(options: SupervisedOptions) {
           "-c",
           `mkdir -p ${data}/caddy && echo '{"admin":{"listen":"${options.caddyAdmin}"}}' > ${data}/caddy/bootstrap.json && exec caddy run --config ${data}/caddy/bootstrap.json`,
         ],
-        { XDG_DATA_HOME: `${data}/caddy`, XDG_CONFIG_HOME: `${data}/caddy` },
+        {
+          XDG_DATA_HOME: `${data}/caddy`,
+          XDG_CONFIG_HOME: `${data}/caddy`,
+          ...(options.caddyMemoryLimit ? { GOMEMLIMIT: options.caddyMemoryLimit } : {}),
+        },
       );
       await waitFor(
         `the ${options.name} stack's Caddy`,
