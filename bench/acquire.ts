@@ -76,6 +76,7 @@ async function main() {
       instPrefix: keys.instPrefix,
       launchOnly: 0,
       defaultLifetimeMs: 14_400_000,
+      defaultMaxExtensions: 6,
       caller: "server",
       answer: "",
       keyRate: 0,

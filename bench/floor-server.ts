@@ -45,6 +45,7 @@ createServer((req, res) => {
         instPrefix: keys.instPrefix,
         launchOnly: 0,
         defaultLifetimeMs: 14_400_000,
+        defaultMaxExtensions: 6,
         caller: "server",
         answer: "",
         keyRate: 0,

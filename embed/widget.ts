@@ -115,7 +115,8 @@ function sessionOf(body: Record<string, unknown>, token: string): Session {
     maxExpiresAt: Date.parse(String(body.max_expires_at)),
     extensions: Number(body.extensions ?? 0),
     maxExtensions: Number(body.max_extensions ?? 0),
-    extendMinutes: Number(body.extend_minutes ?? 10),
+    // Every instance view carries it (lib/pool/view.ts), the app's step or the mirror's fallback.
+    extendMinutes: Number(body.extend_minutes),
     cta: (body.cta as Session["cta"]) ?? null,
   };
 }

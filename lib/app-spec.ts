@@ -64,7 +64,27 @@ export function parseWritablePath(entry: string): { path: string; sizeMb: number
 /** How the dashboard's form edits a field. */
 export type FieldInput = "text" | "number" | "decimal" | "checkbox" | "env" | "capabilities" | "limit" | "select" | "lines";
 
-interface FieldDef<Api extends string, Schema extends z.ZodType, Value, Column> {
+/** How a mirrored field is stored in the app's Redis settings hash (`cfg`, lib/store/hashes.ts). */
+export type MirrorKind = "int" | "flag" | "text";
+
+export interface Mirror<Value, Name extends string = string, Kind extends MirrorKind = MirrorKind> {
+  /** Its name in the hash, which the Lua scripts read. */
+  field: Name;
+  kind: Kind;
+  /** Spec value → stored value; the value itself when absent. */
+  encode?: (value: Value) => number | string | boolean;
+  /** What a reader takes when the field is absent (a mirror written by an older version). */
+  fallback?: number | string;
+}
+
+interface FieldDef<
+  Api extends string,
+  Schema extends z.ZodType,
+  Value,
+  Column,
+  MirrorName extends string = never,
+  Kind extends MirrorKind = MirrorKind,
+> {
   /** The name in the API's JSON (snake_case). */
   api: Api;
   /** The dashboard form's label, help line and control. */
@@ -89,13 +109,23 @@ interface FieldDef<Api extends string, Schema extends z.ZodType, Value, Column> 
   fromApi?: (value: z.output<Schema>) => Value;
   /** Spec value → API value; identity when absent. */
   toApi?: (value: Value) => z.output<Schema>;
+  /** Mirrored into Redis for the scripts (ARCHITECTURE.md, "App settings"): the acquire path reads no MariaDB. */
+  mirror?: Mirror<Value, MirrorName, Kind>;
 }
 
-function field<const Api extends string, Schema extends z.ZodType, Column, Value = z.output<Schema>>(
-  def: FieldDef<Api, Schema, Value, Column>,
-) {
+function field<
+  const Api extends string,
+  Schema extends z.ZodType,
+  Column,
+  Value = z.output<Schema>,
+  const MirrorName extends string = never,
+  const Kind extends MirrorKind = MirrorKind,
+>(def: FieldDef<Api, Schema, Value, Column, MirrorName, Kind>) {
   return def;
 }
+
+/** The extension step of an app that sets none, and of a mirror without one. */
+export const DEFAULT_EXTEND_MINUTES = 10;
 
 const int32 = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -172,6 +202,7 @@ export const APP_FIELDS = {
     column: int("pool_target").notNull(),
     env: "POOL_TARGET_SIZE",
     initial: (config) => config.POOL_TARGET_SIZE,
+    mirror: { field: "pool_target", kind: "int", fallback: 0 },
   }),
   poolMin: field({
     api: "pool_min",
@@ -192,6 +223,7 @@ export const APP_FIELDS = {
     column: int("pool_max").notNull(),
     env: "POOL_MAX_SIZE",
     initial: (config) => config.POOL_MAX_SIZE,
+    mirror: { field: "pool_max", kind: "int", fallback: 0 },
   }),
   defaultTtlSeconds: field({
     api: "default_ttl_seconds",
@@ -202,6 +234,7 @@ export const APP_FIELDS = {
     column: int("default_ttl_seconds").notNull(),
     env: "POOL_DEFAULT_TTL",
     initial: (config) => Math.round(config.POOL_DEFAULT_TTL / 1000),
+    mirror: { field: "default_ttl_ms", kind: "int", encode: (seconds) => seconds * 1000 },
   }),
   maxTtlSeconds: field({
     api: "max_ttl_seconds",
@@ -212,6 +245,7 @@ export const APP_FIELDS = {
     column: int("max_ttl_seconds").notNull(),
     env: "POOL_MAX_TTL",
     initial: (config) => Math.round(config.POOL_MAX_TTL / 1000),
+    mirror: { field: "max_ttl_ms", kind: "int", encode: (seconds) => seconds * 1000 },
   }),
   extendMinutes: field({
     api: "extend_minutes",
@@ -219,8 +253,9 @@ export const APP_FIELDS = {
     help: "What one Extend adds.",
     input: "number",
     schema: int32(1, 60),
-    column: int("extend_minutes").notNull().default(10),
-    initial: () => 10,
+    column: int("extend_minutes").notNull().default(DEFAULT_EXTEND_MINUTES),
+    initial: () => DEFAULT_EXTEND_MINUTES,
+    mirror: { field: "extend_ms", kind: "int", encode: (minutes) => minutes * 60_000, fallback: DEFAULT_EXTEND_MINUTES * 60_000 },
   }),
   maxLifetimeSeconds: field({
     api: "max_lifetime_seconds",
@@ -231,6 +266,7 @@ export const APP_FIELDS = {
     column: int("max_lifetime_seconds").notNull().default(14_400),
     env: "POOL_MAX_LIFETIME",
     initial: (config) => Math.round(config.POOL_MAX_LIFETIME / 1000),
+    mirror: { field: "max_lifetime_ms", kind: "int", encode: (seconds) => seconds * 1000 },
   }),
   maxExtensions: field({
     api: "max_extensions",
@@ -241,6 +277,7 @@ export const APP_FIELDS = {
     column: int("max_extensions").notNull().default(6),
     env: "POOL_MAX_EXTENSIONS",
     initial: (config) => config.POOL_MAX_EXTENSIONS,
+    mirror: { field: "max_extensions", kind: "int" },
   }),
   ctaLabel: field({
     api: "cta_label",
@@ -250,6 +287,7 @@ export const APP_FIELDS = {
     schema: z.string().max(80),
     column: varchar("cta_label", { length: 80 }).notNull().default(""),
     initial: () => "",
+    mirror: { field: "cta_label", kind: "text", fallback: "" },
   }),
   ctaUrl: field({
     api: "cta_url",
@@ -265,6 +303,7 @@ export const APP_FIELDS = {
     ]),
     column: varchar("cta_url", { length: 500 }).notNull().default(""),
     initial: () => "",
+    mirror: { field: "cta_url", kind: "text", fallback: "" },
   }),
   launchPage: field({
     api: "launch_page",
@@ -274,6 +313,7 @@ export const APP_FIELDS = {
     schema: z.boolean(),
     column: boolean("launch_page").notNull().default(false),
     initial: (_config, slug) => slug === DEFAULT_APP,
+    mirror: { field: "launch_page", kind: "flag" },
   }),
   adminPath: field({
     api: "admin_path",
@@ -284,6 +324,7 @@ export const APP_FIELDS = {
     schema: Path,
     column: varchar("admin_path", { length: 500 }).notNull(),
     initial: () => "/",
+    mirror: { field: "admin_path", kind: "text", fallback: "/" },
   }),
   memoryMb: field({
     api: "memory_mb",
@@ -405,6 +446,7 @@ export const APP_FIELDS = {
     schema: z.number().int().min(1).max(100_000).nullable(),
     column: int("acquire_rate"),
     initial: (): number | null => null,
+    mirror: { field: "acquire_rate", kind: "int", encode: (rate) => rate ?? 0, fallback: 0 },
   }),
   botGate: field({
     api: "bot_gate",
@@ -420,6 +462,7 @@ export const APP_FIELDS = {
     schema: z.enum(BOT_GATES),
     column: varchar("bot_gate", { length: 5 }).$type<BotGate>().notNull().default("auto"),
     initial: (): BotGate => "auto",
+    mirror: { field: "bot_gate", kind: "text", fallback: "auto" },
   }),
   gateDifficulty: field({
     api: "gate_difficulty",
@@ -430,6 +473,7 @@ export const APP_FIELDS = {
     schema: int32(1000, 10_000_000),
     column: int("gate_difficulty").notNull().default(100_000),
     initial: () => 100_000,
+    mirror: { field: "gate_difficulty", kind: "int", fallback: 100_000 },
   }),
   extendRequiresVisit: field({
     api: "extend_requires_visit",
@@ -440,6 +484,7 @@ export const APP_FIELDS = {
     schema: z.boolean(),
     column: boolean("extend_requires_visit").notNull().default(true),
     initial: () => true,
+    mirror: { field: "extend_visit", kind: "flag" },
   }),
   rateLimitHourly: field({
     api: "rate_limit_hourly",
@@ -450,6 +495,7 @@ export const APP_FIELDS = {
     schema: z.number().int().min(0).nullable(),
     column: int("rate_limit_hourly"),
     initial: (): number | null => null,
+    mirror: { field: "rl_hourly", kind: "int", encode: (limit) => limit ?? -1, fallback: -1 },
   }),
   rateLimitDaily: field({
     api: "rate_limit_daily",
@@ -460,6 +506,7 @@ export const APP_FIELDS = {
     schema: z.number().int().min(0).nullable(),
     column: int("rate_limit_daily"),
     initial: (): number | null => null,
+    mirror: { field: "rl_daily", kind: "int", encode: (limit) => limit ?? -1, fallback: -1 },
   }),
   paused: field({
     api: "paused",
@@ -469,12 +516,13 @@ export const APP_FIELDS = {
     schema: z.boolean(),
     column: boolean("paused").notNull().default(false),
     initial: () => false,
+    mirror: { field: "paused", kind: "flag" },
   }),
 };
 
 type Fields = typeof APP_FIELDS;
 export type AppFieldName = keyof Fields;
-type ValueOf<F> = F extends FieldDef<string, z.ZodType, infer V, unknown> ? V : never;
+type ValueOf<F> = F extends FieldDef<string, z.ZodType, infer V, unknown, string> ? V : never;
 
 /** An app as the pool uses it. */
 export type AppSpec = { slug: string } & { [K in AppFieldName]: ValueOf<Fields[K]> };
@@ -488,8 +536,32 @@ export type AppColumns = { [K in AppFieldName]: Fields[K]["column"] };
 export const FIELD_NAMES = Object.keys(APP_FIELDS) as AppFieldName[];
 
 /** A loosely typed view of one entry, for the generic mappings below. */
-function def(name: AppFieldName): FieldDef<string, z.ZodType, unknown, unknown> {
-  return APP_FIELDS[name] as FieldDef<string, z.ZodType, unknown, unknown>;
+function def(name: AppFieldName): FieldDef<string, z.ZodType, unknown, unknown, string> {
+  return APP_FIELDS[name] as unknown as FieldDef<string, z.ZodType, unknown, unknown, string>;
+}
+
+/** The names of the settings hash's fields (`cfg`), each the `mirror` of one app field. */
+export type CfgFieldName = {
+  [K in AppFieldName]: Fields[K] extends { mirror?: Mirror<never, infer Name> } ? Name : never;
+}[AppFieldName];
+
+/** The stored kind of each `cfg` field. */
+export type CfgKindOf<N extends CfgFieldName> = {
+  [K in AppFieldName]: Fields[K] extends { mirror?: Mirror<never, infer Name, infer Kind> }
+    ? [Name] extends [never]
+      ? never
+      : Name extends N
+        ? Kind
+        : never
+    : never;
+}[AppFieldName];
+
+/** The mirrored fields: the spec's name, and how it is stored. */
+export function mirroredFields(): { name: AppFieldName; mirror: Mirror<unknown> }[] {
+  return FIELD_NAMES.flatMap((name) => {
+    const mirror = def(name).mirror;
+    return mirror ? [{ name, mirror: mirror as Mirror<unknown> }] : [];
+  });
 }
 
 export function appColumns(): AppColumns {

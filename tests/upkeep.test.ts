@@ -91,6 +91,12 @@ async function settle(replenishers: Replenisher[], apps: AppSpec[]) {
   );
 }
 
+/** One tick, and its provisions finished (no further tick: a failure's back-off is written by then). */
+async function tickOnce(replenisher: Replenisher, apps: AppSpec[]) {
+  await replenisher.tick(apps);
+  await waitFor("the provisions to end", async () => replenisher.busy === 0, 5_000, 5);
+}
+
 const startsIn = (calls: string[]) => calls.filter((call) => call.startsWith("start ")).length;
 
 describe("replenish", () => {
@@ -138,7 +144,7 @@ describe("replenish", () => {
     const app = await appWith({ poolTarget: 1 });
     const replenisher = new Replenisher(ctx, "w1", 2);
     runtime.failNextStarts = 2;
-    await settle([replenisher], [app]);
+    await tickOnce(replenisher, [app]);
     let health = (await levelsOf(app)).health;
     expect(health).toMatchObject({ consecutiveFailures: 1, backoffUntilMs: clock.now() + backoffMs(1) });
     expect(health.lastError).toContain("start refused");
@@ -148,7 +154,7 @@ describe("replenish", () => {
     expect(replenisher.backoff()).toEqual([expect.objectContaining({ app: app.slug, failures: 1 })]);
 
     clock.advance(backoffMs(1) + 1);
-    await settle([replenisher], [app]);
+    await tickOnce(replenisher, [app]);
     health = (await levelsOf(app)).health;
     expect(health).toMatchObject({ consecutiveFailures: 2, backoffUntilMs: clock.now() + backoffMs(2) });
     clock.advance(backoffMs(2) - 1);
@@ -164,8 +170,7 @@ describe("replenish", () => {
     const app = await appWith({ poolTarget: 1 });
     const replenisher = new Replenisher(ctx, "w1", 1);
     routes.failNextAdds = 1;
-    await replenisher.tick([app]);
-    await waitFor("the provision to end", async () => replenisher.busy === 0, 5_000, 10);
+    await tickOnce(replenisher, [app]);
     expect(await levelsOf(app)).toMatchObject({ ready: 0, warming: 0, health: { consecutiveFailures: 1 } });
     expect(runtime.containers.size).toBe(0);
     expect(await ctx.redis.keys(`${ctx.keys.app(app.slug).instPrefix}*`)).toEqual([]);

@@ -5,6 +5,7 @@ import type { Ctx } from "../context";
 import { abuseTrail } from "../db/schema";
 import { AppError, invalidInput } from "../errors";
 import { mayUseApp } from "../keys/authenticate";
+import { decodeInstance } from "../store/hashes";
 import { parseJson } from "../store/messages";
 
 /** What the scripts that end an assignment queue on `{app}:trail` (`TRAIL_LUA`, lib/store/scripts.ts). */
@@ -50,17 +51,19 @@ export async function flushTrail(ctx: Ctx, app: string): Promise<number> {
   return written;
 }
 
+const HOLDER = ["client_ip", "assigned_at"] as const;
+
 /** The instances of an app assigned right now, with their holders (from their Redis records). */
 async function recordHolders(ctx: Ctx, app: string): Promise<void> {
   const keys = ctx.keys.app(app);
   const ids = await ctx.redis.zrange(keys.expiry, "0", "-1");
   if (!ids.length) return;
   const pipeline = ctx.redis.pipeline();
-  for (const id of ids) pipeline.hmget(keys.inst(id), "client_ip", "assigned_at");
-  const held = ((await pipeline.exec()) ?? []).map(([, value]) => value as (string | null)[]);
+  for (const id of ids) pipeline.hmget(keys.inst(id), ...HOLDER);
+  const held = ((await pipeline.exec()) ?? []).map(([, value]) => decodeInstance(HOLDER, (value ?? []) as (string | null)[]));
   const rows = ids.flatMap((id, index) => {
-    const [ip, at] = held[index] ?? [];
-    return ip && at ? [{ instance: id, app, clientIp: ip, assignedAt: new Date(Number(at)), endedAt: null }] : [];
+    const { client_ip: ip, assigned_at: at } = held[index];
+    return ip && at ? [{ instance: id, app, clientIp: ip, assignedAt: new Date(at), endedAt: null }] : [];
   });
   await upsert(ctx, rows);
 }

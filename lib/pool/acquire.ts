@@ -74,6 +74,7 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
       // The launch page (no key, from PUBLIC_URL) may start only apps whose launch page is on.
       launchOnly: input.actor.kind === "launch" ? 1 : 0,
       defaultLifetimeMs: ctx.config.POOL_MAX_LIFETIME,
+      defaultMaxExtensions: ctx.config.POOL_MAX_EXTENSIONS,
       caller,
       answer: answer ? (answer.ok ? answer.expiresAtMs : "bad") : "",
       keyRate: input.actor.kind === "publishable" ? (input.actor.acquireRate ?? 0) : 0,

@@ -2,9 +2,12 @@ import { Slug } from "../app-spec";
 import type { Ctx } from "../context";
 import { notFound } from "../errors";
 import { maskAddress } from "../net/address";
+import { decodeInstance } from "../store/hashes";
 import { as, execPipeline } from "../store/pipeline";
 import { readPoolLevels } from "../store/pool-levels";
 import { instanceUrl } from "./view";
+
+const LISTED = ["assigned_at", "expires_at", "client_ip", "extensions"] as const;
 
 /**
  * An app's assigned instances for the dashboard (soonest to expire first) and its ready and warming
@@ -17,21 +20,21 @@ export async function listInstances(ctx: Ctx, app: string) {
   if (!levels.sizing) throw notFound("app");
   const ids = await ctx.redis.zrange(keys.expiry, "0", "499");
   const reading = ctx.redis.pipeline();
-  for (const id of ids) reading.hmget(keys.inst(id), "assigned_at", "expires_at", "client_ip", "extensions", "created_at");
+  for (const id of ids) reading.hmget(keys.inst(id), ...LISTED);
   const fields = ids.length ? await execPipeline(reading) : [];
   const now = ctx.clock.now();
   const instances = ids.flatMap((id, index) => {
-    const [assignedAt, expiresAt, ip, extensions] = as.fields(fields[index]);
-    if (!assignedAt || !expiresAt) return []; // expired between the two reads
+    const record = decodeInstance(LISTED, as.fields(fields[index]));
+    if (!record.assigned_at || !record.expires_at) return []; // expired between the two reads
     return [
       {
         id,
         url: instanceUrl(ctx.config, id),
-        assigned_at: new Date(Number(assignedAt)).toISOString(),
-        expires_at: new Date(Number(expiresAt)).toISOString(),
-        ttl_remaining_seconds: Math.max(0, Math.floor((Number(expiresAt) - now) / 1000)),
-        client: maskAddress(ip ?? ""),
-        extensions: Number(extensions ?? 0),
+        assigned_at: new Date(record.assigned_at).toISOString(),
+        expires_at: new Date(record.expires_at).toISOString(),
+        ttl_remaining_seconds: Math.max(0, Math.floor((record.expires_at - now) / 1000)),
+        client: maskAddress(record.client_ip ?? ""),
+        extensions: record.extensions ?? 0,
       },
     ];
   });

@@ -4,6 +4,7 @@
  * inside a script because the id is only known there (same slot, so Cluster-safe). Times are epoch
  * milliseconds. Each script names its keys and arguments and decodes its reply into a union.
  */
+import { cfgLua } from "./hashes";
 import { defineScript, reply } from "./script";
 
 export type InstanceState = "warming" | "ready" | "assigned";
@@ -44,14 +45,14 @@ return 'reserved'
   },
 });
 
-/** Records the container of a warming instance; false when the record went away meanwhile. */
+/** Records the published port of a warming instance's container; false when the record went away meanwhile. */
 export const attachScript = defineScript({
   name: "attach",
   keys: ["inst"],
-  args: ["containerId", "hostPort"],
+  args: ["hostPort"],
   lua: `
 if redis.call('HGET', inst, 'state') ~= 'warming' then return 0 end
-redis.call('HSET', inst, 'container_id', containerId, 'host_port', hostPort)
+redis.call('HSET', inst, 'host_port', hostPort)
 return 1
 `,
   decode: (value) => value === 1,
@@ -131,17 +132,31 @@ export const acquireScript = defineScript({
     "instPrefix",
     "launchOnly",
     "defaultLifetimeMs",
+    "defaultMaxExtensions",
     "caller",
     "answer",
     "keyRate",
     "blockCandidates",
   ],
   lua: `
-local settings = redis.call('HMGET', cfg, 'default_ttl_ms', 'rl_hourly', 'rl_daily', 'admin_path', 'paused', 'launch_page',
-  'max_lifetime_ms', 'extend_ms', 'max_extensions', 'cta_label', 'cta_url', 'acquire_rate', 'bot_gate')
-if not settings[1] then return {'NO_APP'} end
-if launchOnly == '1' and settings[6] ~= '1' then return {'NOT_PUBLIC'} end
-if settings[5] == '1' then return {'PAUSED'} end
+${cfgLua("cfg", "settings", [
+  "default_ttl_ms",
+  "rl_hourly",
+  "rl_daily",
+  "admin_path",
+  "paused",
+  "launch_page",
+  "max_lifetime_ms",
+  "extend_ms",
+  "max_extensions",
+  "cta_label",
+  "cta_url",
+  "acquire_rate",
+  "bot_gate",
+])}
+if not settings.default_ttl_ms then return {'NO_APP'} end
+if launchOnly == '1' and settings.launch_page ~= '1' then return {'NOT_PUBLIC'} end
+if settings.paused == '1' then return {'PAUSED'} end
 local now = tonumber(nowMs)
 if blockCandidates ~= '' and redis.call('EXISTS', blocks) == 1 then
   local candidates = {}
@@ -150,7 +165,7 @@ if blockCandidates ~= '' and redis.call('EXISTS', blocks) == 1 then
     if expires and tonumber(expires) > now then return {'BLOCKED'} end
   end
 end
-local gate = settings[13] or 'auto'
+local gate = settings.bot_gate
 if gate ~= 'auto' and gate ~= 'pow' and gate ~= 'none' then gate = 'auto' end
 local challenged = caller ~= 'server' and (gate == 'pow' or (gate == 'auto' and caller == 'visitor'))
 if challenged then
@@ -165,15 +180,15 @@ local function take(key, rate)
   if tokens < 1 then return tokens, tostring(math.ceil((1 - tokens) * 60000 / rate)) end
   return tokens, nil
 end
-local rate = tonumber(settings[12]) or 0
+local rate = tonumber(settings.acquire_rate) or 0
 local tokens, wait = take(bucket, rate)
 if wait then return {'CAPPED', wait, 'app'} end
 local ownRate = tonumber(keyRate) or 0
 local ownTokens, ownWait = take(keyBucket, ownRate)
 if ownWait then return {'CAPPED', ownWait, 'key'} end
-local hourly = tonumber(settings[2]) or -1
+local hourly = tonumber(settings.rl_hourly) or -1
 if hourly < 0 then hourly = tonumber(defaultHourly) end
-local daily = tonumber(settings[3]) or -1
+local daily = tonumber(settings.rl_daily) or -1
 if daily < 0 then daily = tonumber(defaultDaily) end
 local usedHour = tonumber(redis.call('GET', hourCounter) or '0')
 local usedDay = tonumber(redis.call('GET', dayCounter) or '0')
@@ -197,8 +212,8 @@ if challenged then
   redis.call('SET', spent, id, 'PXAT', math.max(now + 1000, tonumber(answer)))
 end
 local inst = instPrefix .. id
-local ttl = tonumber(settings[1])
-local maxExpires = now + (tonumber(settings[7]) or tonumber(defaultLifetimeMs))
+local ttl = tonumber(settings.default_ttl_ms)
+local maxExpires = now + (tonumber(settings.max_lifetime_ms) or tonumber(defaultLifetimeMs))
 local expires = math.min(now + ttl, maxExpires)
 redis.call('HSET', inst, 'state', 'assigned', 'assigned_at', now, 'expires_at', expires, 'client_ip', clientIp,
   'max_expires_at', maxExpires, 'extensions', 0)
@@ -208,8 +223,8 @@ redis.call('PEXPIRE', hourCounter, tonumber(hourResetMs) + 1000)
 redis.call('INCR', dayCounter)
 redis.call('PEXPIRE', dayCounter, tonumber(dayResetMs) + 1000)
 local created = redis.call('HGET', inst, 'created_at') or now
-return {'OK', id, hourly, usedHour + 1, daily, usedDay + 1, tostring(created), tostring(expires), tostring(ttl), settings[4] or '/',
-  tostring(maxExpires), settings[8] or '600000', settings[9] or '6', settings[10] or '', settings[11] or ''}
+return {'OK', id, hourly, usedHour + 1, daily, usedDay + 1, tostring(created), tostring(expires), tostring(ttl), settings.admin_path,
+  tostring(maxExpires), settings.extend_ms, settings.max_extensions or defaultMaxExtensions, settings.cta_label, settings.cta_url}
 `,
   decode: (value, fail): AcquireReply => {
     const parts = reply.list(value, fail, "reply");
@@ -284,12 +299,12 @@ export const extendScript = defineScript({
 local st = redis.call('HMGET', inst, 'state', 'expires_at', 'extensions', 'max_expires_at', 'visited')
 local now = tonumber(nowMs)
 if st[1] ~= 'assigned' or tonumber(st[2]) <= now then return {'NOT_FOUND'} end
-local settings = redis.call('HMGET', cfg, 'max_ttl_ms', 'extend_ms', 'max_extensions', 'extend_visit')
-if visitOnly == '1' and settings[4] ~= '0' and st[5] ~= '1' then return {'NOT_VISITED'} end
-local maxTtl = tonumber(settings[1] or defaultMaxTtlMs)
+${cfgLua("cfg", "settings", ["max_ttl_ms", "extend_ms", "max_extensions", "extend_visit"])}
+if visitOnly == '1' and settings.extend_visit ~= '0' and st[5] ~= '1' then return {'NOT_VISITED'} end
+local maxTtl = tonumber(settings.max_ttl_ms or defaultMaxTtlMs)
 local step = tonumber(addMs)
-if step <= 0 then step = tonumber(settings[2] or '600000') end
-local maxExt = tonumber(settings[3] or defaultMaxExtensions)
+if step <= 0 then step = tonumber(settings.extend_ms) end
+local maxExt = tonumber(settings.max_extensions or defaultMaxExtensions)
 local used = tonumber(st[3] or '0')
 local maxExpires = tonumber(st[4] or '0')
 local expires = tonumber(st[2]) + step
@@ -526,13 +541,13 @@ export const challengeScript = defineScript({
   keys: ["cfg", "counter"],
   args: ["launchOnly", "limit"],
   lua: `
-local settings = redis.call('HMGET', cfg, 'default_ttl_ms', 'launch_page', 'bot_gate', 'gate_difficulty')
-if not settings[1] then return {'NO_APP'} end
-if launchOnly == '1' and settings[2] ~= '1' then return {'NOT_PUBLIC'} end
+${cfgLua("cfg", "settings", ["default_ttl_ms", "launch_page", "bot_gate", "gate_difficulty"])}
+if not settings.default_ttl_ms then return {'NO_APP'} end
+if launchOnly == '1' and settings.launch_page ~= '1' then return {'NOT_PUBLIC'} end
 local used = redis.call('INCR', counter)
 if used == 1 then redis.call('PEXPIRE', counter, 61000) end
 if used > tonumber(limit) then return {'RATE_LIMITED'} end
-return {'OK', settings[3] or 'auto', settings[4] or '100000'}
+return {'OK', settings.bot_gate, settings.gate_difficulty}
 `,
   decode: (value, fail): ChallengeReply => {
     const parts = reply.list(value, fail, "reply");

@@ -37,8 +37,8 @@ export async function provision(
     // Fail closed: no instance starts before its network's egress rules are in place.
     const network = await ctx.egress.prepare(app);
     const env = { ...app.env, ...(await productEnv(ctx, app, id, network.gateway)) };
-    const { containerId, hostPort, address } = await ctx.runtime.start(app, id, env, network.name);
-    if (!(await attachScript.run(ctx.redis, { inst: keys.inst(id) }, { containerId, hostPort }))) throw new DroppedError();
+    const { hostPort, address } = await ctx.runtime.start(app, id, env, network.name);
+    if (!(await attachScript.run(ctx.redis, { inst: keys.inst(id) }, { hostPort }))) throw new DroppedError();
     // The address enters the egress maps while the app boots; not ready before both are done, and
     // a failed admit stops the health check.
     const health = new AbortController();

@@ -1,15 +1,18 @@
 import type { Ctx } from "../context";
 import { metrics } from "../metrics";
 import { removeRecord } from "../pool/remove";
+import { decodeInstance } from "../store/hashes";
 import { recordFailure } from "../store/history";
 import { as, execPipeline } from "../store/pipeline";
+
+const RECORD = ["state", "worker", "ready_at"] as const;
+
 import { cleanupInstance } from "./cleanup";
 
 interface RecordInfo {
   app: string;
   state: string;
   worker: string | null;
-  hostPort: number | null;
   readyAtMs: number;
 }
 
@@ -113,19 +116,13 @@ async function readRecords(ctx: Ctx, slugs: string[]): Promise<Map<string, Recor
     }
   });
   const reading = ctx.redis.pipeline();
-  for (const { id, app } of ids) reading.hmget(ctx.keys.app(app).inst(id), "state", "worker", "host_port", "ready_at");
+  for (const { id, app } of ids) reading.hmget(ctx.keys.app(app).inst(id), ...RECORD);
   const fields = ids.length ? await execPipeline(reading) : [];
   const records = new Map<string, RecordInfo>();
   ids.forEach(({ id, app }, index) => {
-    const [state, worker, hostPort, readyAt] = as.fields(fields[index]);
-    if (!state) return;
-    records.set(id, {
-      app,
-      state,
-      worker: worker ?? null,
-      hostPort: hostPort ? Number(hostPort) : null,
-      readyAtMs: Number(readyAt ?? 0),
-    });
+    const record = decodeInstance(RECORD, as.fields(fields[index]));
+    if (!record.state) return;
+    records.set(id, { app, state: record.state, worker: record.worker, readyAtMs: record.ready_at ?? 0 });
   });
   return records;
 }
