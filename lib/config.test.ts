@@ -92,7 +92,7 @@ describe(".env", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 30_000); // a tsx process of its own: seconds on a loaded 2-core machine
 
   it("is read for the process's own environment only, never for one a caller (a test) passes", () => {
     const dir = mkdtempSync(join(tmpdir(), "tin-env-"));

@@ -59,7 +59,7 @@ describe("the route table", () => {
       seen.add(route as string);
     }
     expect([...seen].sort()).toEqual(Object.keys(ROUTES).sort());
-  });
+  }, 30_000); // imports every route module: seconds on a loaded 2-core machine
 
   it("keeps the dashboard's API on sessions and the public API on keys", () => {
     for (const [name, entry] of Object.entries(ROUTES) as [string, RouteEntry][]) {
