@@ -2,11 +2,13 @@ import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from "no
 import { resolve } from "node:path";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureStreams } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
 import { eventRollups, events, instanceSessions } from "../lib/db/schema";
 import { pruneEvents } from "../lib/events/retention";
 import { VisitsReader } from "../lib/events/visits";
+import { writeEvents } from "../lib/events/write";
 import { newInstanceId } from "../lib/ids";
 import { acquire, api, createApp, removeApps, uniqueSlug, waitReady } from "./helpers";
 import { type Proc, startWeb, startWorker, TEST_ENV, waitFor, webAnswers } from "./setup/stack";
@@ -191,11 +193,33 @@ describe("visits from the proxy's access log", () => {
     loadConfig({ ...process.env, ...TEST_ENV, VALKEY_PREFIX: "tintest-visits:", LOG_LEVEL: "silent" }),
     "test-visits",
   );
-  afterAll(() => visitsCtx.close());
+  // The events writer is the sessions' only writer: the reader's events reach them through it.
+  let stopWriting = false;
+  let writing: Promise<void> = Promise.resolve();
+  beforeAll(async () => {
+    await ensureStreams(await visitsCtx.bus(), visitsCtx.busNames, { ackWaitMs: 30_000, maxDeliver: 3 });
+    writing = writeEvents(visitsCtx, visitsCtx.log, () => stopWriting);
+  });
+  afterAll(async () => {
+    stopWriting = true;
+    await writing;
+    await visitsCtx.close();
+  });
   const line = (id: string, tsMs: number) =>
     `${JSON.stringify({ ts: tsMs / 1000, request: { host: `${id}.localhost:18081`, uri: "/" }, status: 200 })}\n`;
   const sessionOf = async (id: string) =>
     (await ctx.db.select().from(instanceSessions).where(eq(instanceSessions.instance, id)))[0];
+  /** The session once the writer has applied what the reader published (it batches: up to 3 s). */
+  const settledSession = (id: string, requests: number) =>
+    waitFor(
+      `${requests} requests on ${id}'s session`,
+      async () => {
+        const row = await sessionOf(id);
+        return row?.requests === requests ? row : null;
+      },
+      15_000,
+      200,
+    );
 
   it("credits running instances (and ended ones up to their end), follows a rotation and keeps its cursor across readers", async () => {
     rmSync(dir, { recursive: true, force: true });
@@ -223,9 +247,24 @@ describe("visits from the proxy's access log", () => {
     );
     const first = new VisitsReader(visitsCtx, visitsCtx.log, "reader-1", file);
     expect(await first.tick()).toBe(8);
-    expect(await sessionOf(a)).toMatchObject({ requests: 2, firstVisitAt: new Date(t0), lastRequestAt: new Date(t0 + 1000) });
-    expect((await sessionOf(ended)).requests).toBe(1); // the request after its end was a 404, not a visit
+    expect(await settledSession(a, 2)).toMatchObject({ firstVisitAt: new Date(t0), lastRequestAt: new Date(t0 + 1000) });
+    await settledSession(ended, 1); // the request after its end was a 404, not a visit
     expect(await sessionOf(unknown)).toBeUndefined();
+    // The visited step, once per instance, beside the requests.
+    const steps = await ctx.db
+      .select()
+      .from(events)
+      .where(and(eq(events.instance, a), eq(events.type, "visited")));
+    expect(steps).toHaveLength(1);
+
+    // A reader that died after publishing a chunk and before moving its cursor reads the same chunk
+    // again, to the same end: its events have the same ids, and nothing is counted twice.
+    const saved = await visitsCtx.redis.hgetall(visitsCtx.keys.visitsCursor);
+    await visitsCtx.redis.hset(visitsCtx.keys.visitsCursor, { offset: 0, end: saved.offset });
+    expect(await new VisitsReader(visitsCtx, visitsCtx.log, "reader-1", file).tick()).toBe(8);
+    await new Promise((resolve) => setTimeout(resolve, 4000)); // the writer's next batch
+    expect((await sessionOf(a)).requests).toBe(2);
+    expect((await sessionOf(ended)).requests).toBe(1);
     // An instance that ended before the read, its session row not written yet: its requests wait, and
     // count once the row arrives.
     expect(await sessionOf(late)).toBeUndefined();
@@ -233,7 +272,7 @@ describe("visits from the proxy's access log", () => {
       .insert(instanceSessions)
       .values({ instance: late, app, assignedAt: new Date(t0 - 1000), endedAt: new Date(t0 + 2000), endedHow: "released" });
     expect(await first.tick()).toBe(0);
-    expect((await sessionOf(late)).requests).toBe(1);
+    await settledSession(late, 1);
 
     // The rest of the half-written line arrives; then Caddy rotates the file after two more lines.
     appendFileSync(file, line(a, t0 + 2000).slice(20) + line(a, t0 + 3000));
@@ -245,9 +284,10 @@ describe("visits from the proxy's access log", () => {
     const second = new VisitsReader(visitsCtx, visitsCtx.log, "reader-2", file);
     expect(await second.tick()).toBe(4);
     expect(await first.tick()).toBe(0); // not its lease any more
-    expect(await sessionOf(a)).toMatchObject({ requests: 5, lastRequestAt: new Date(t0 + 4000) });
-    expect(await sessionOf(b)).toMatchObject({ requests: 1, firstVisitAt: new Date(t0 + 5000) });
+    expect(await settledSession(a, 5)).toMatchObject({ lastRequestAt: new Date(t0 + 4000) });
+    expect(await settledSession(b, 1)).toMatchObject({ firstVisitAt: new Date(t0 + 5000) });
     expect(await second.tick()).toBe(0); // nothing new: nothing counted twice
+    await new Promise((resolve) => setTimeout(resolve, 4000));
     expect((await sessionOf(a)).requests).toBe(5);
     await ctx.db.delete(instanceSessions).where(eq(instanceSessions.app, app));
   });

@@ -1,13 +1,12 @@
 import { createHash } from "node:crypto";
-import { jetstream } from "@nats-io/jetstream";
-import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Ctx } from "../context";
-import { instanceSessions } from "../db/schema";
+import { sessionsOf } from "../db/events";
 import { AppError, notFound } from "../errors";
 import { INSTANCE_ID } from "../ids";
 import { type Actor, mayUseApp } from "../keys/authenticate";
 import type { AnalyticsEvent } from "./model";
+import { publishEvents } from "./publish";
 
 /** How long after its end an instance can still be credited with a conversion. */
 export const CONVERT_WINDOW_MS = 7 * 86_400_000;
@@ -39,11 +38,7 @@ export type ConvertInput = z.infer<typeof ConvertInput>;
 async function appOfSession(ctx: Ctx, id: string): Promise<string | null> {
   const live = await ctx.redis.get(ctx.keys.loc(id));
   if (live) return live;
-  const [row] = await ctx.db
-    .select({ app: instanceSessions.app, endedAt: instanceSessions.endedAt, assignedAt: instanceSessions.assignedAt })
-    .from(instanceSessions)
-    .where(eq(instanceSessions.instance, id))
-    .limit(1);
+  const [row] = await sessionsOf(ctx, [id]);
   if (!row?.assignedAt) return null;
   return row.endedAt && ctx.clock.now() - row.endedAt.getTime() > CONVERT_WINDOW_MS ? null : row.app;
 }
@@ -95,8 +90,7 @@ export async function convert(ctx: Ctx, id: string, input: ConvertInput, actor: 
     data,
   };
   try {
-    const js = jetstream(await ctx.bus(), { timeout: 3000 });
-    await js.publish(`${ctx.busNames.eventsSubjectRoot}.converted`, JSON.stringify(event), { msgID: eventId });
+    await publishEvents(ctx, [event]);
   } catch (error) {
     ctx.log.warn({ instance: id, app, requestId, err: (error as Error).message }, "conversion not recorded: NATS unavailable");
     throw new AppError("UNAVAILABLE", "conversions cannot be recorded right now; retry", {

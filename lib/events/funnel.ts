@@ -1,8 +1,9 @@
-import { and, desc, eq, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { Slug } from "../app-spec";
 import type { Ctx } from "../context";
-import { apps, eventRollups, events, instanceSessions } from "../db/schema";
+import { countSessions, rollupsByHour, rollupTotals, sessionPercentiles, sessionsIn, sourcesBy } from "../db/events";
+import { apps } from "../db/schema";
 import { AppError, invalidInput } from "../errors";
 import { type Actor, mayUseApp } from "../keys/authenticate";
 
@@ -58,14 +59,6 @@ export function parseRange(params: URLSearchParams): RangeQuery {
   return parsed.data;
 }
 
-/** Hour rows whose hour starts in the range: `from` is taken from the start of its hour. */
-const hourRange = (range: RangeQuery) =>
-  and(
-    eq(eventRollups.app, range.app),
-    gte(eventRollups.hour, new Date(Math.floor(range.from.getTime() / HOUR_MS) * HOUR_MS)),
-    lt(eventRollups.hour, range.to),
-  );
-
 async function ensureApp(ctx: Ctx, slug: string): Promise<void> {
   const [row] = await ctx.db.select({ slug: apps.slug }).from(apps).where(eq(apps.slug, slug)).limit(1);
   if (!row) throw new AppError("NOT_FOUND", `no app "${slug}"`);
@@ -84,11 +77,7 @@ export interface Funnel {
 /** The funnel of an app over a range, from the hourly rollups and the sessions (the API's answer). */
 export async function funnel(ctx: Ctx, range: RangeQuery): Promise<Funnel> {
   await ensureApp(ctx, range.app);
-  const rows = await ctx.db
-    .select({ type: eventRollups.type, detail: eventRollups.detail, count: sql<string>`SUM(${eventRollups.count})` })
-    .from(eventRollups)
-    .where(hourRange(range))
-    .groupBy(eventRollups.type, eventRollups.detail);
+  const rows = await rollupTotals(ctx, range);
   const counts = new Map<string, number>();
   const rejected: Record<string, number> = Object.fromEntries(REJECT_REASONS.map((reason) => [reason, 0]));
   for (const row of rows) {
@@ -98,14 +87,9 @@ export async function funnel(ctx: Ctx, range: RangeQuery): Promise<Funnel> {
     counts.set(row.type, (counts.get(row.type) ?? 0) + n);
   }
   const [lengths, firstVisits, sessionCount] = await Promise.all([
-    percentiles(ctx, range, sql`TIMESTAMPDIFF(MICROSECOND, assigned_at, ended_at)`, isNotNull(instanceSessions.endedAt)),
-    percentiles(
-      ctx,
-      range,
-      sql`TIMESTAMPDIFF(MICROSECOND, assigned_at, first_visit_at)`,
-      isNotNull(instanceSessions.firstVisitAt),
-    ),
-    ctx.db.select({ n: sql<number>`COUNT(*)` }).from(instanceSessions).where(sessionRange(range)),
+    sessionPercentiles(ctx, range, "ended_at"),
+    sessionPercentiles(ctx, range, "first_visit_at"),
+    countSessions(ctx, range),
   ]);
   return {
     app: range.app,
@@ -113,7 +97,7 @@ export async function funnel(ctx: Ctx, range: RangeQuery): Promise<Funnel> {
     to: range.to.toISOString(),
     steps: FUNNEL_STEPS.map((name) => ({ name, count: counts.get(name) ?? 0 })),
     rejected,
-    sessions: { count: Number(sessionCount[0]?.n ?? 0), median_seconds: lengths.p50, p90_seconds: lengths.p90 },
+    sessions: { count: sessionCount, median_seconds: lengths.p50, p90_seconds: lengths.p90 },
     first_visit: { median_seconds: firstVisits.p50, p90_seconds: firstVisits.p90 },
   };
 }
@@ -124,28 +108,6 @@ export async function funnelForKey(ctx: Ctx, params: URLSearchParams, actor: Act
   // Another tenant's app is answered as one that does not exist (ensureApp's 404).
   if (!mayUseApp(actor, range.app)) throw new AppError("NOT_FOUND", `no app "${range.app}"`);
   return funnel(ctx, range);
-}
-
-const sessionRange = (range: RangeQuery) =>
-  and(
-    eq(instanceSessions.app, range.app),
-    gte(instanceSessions.assignedAt, range.from),
-    lt(instanceSessions.assignedAt, range.to),
-  );
-
-/** Median and p90 (continuous, in seconds with 3 decimals) of a duration over the range's sessions. */
-async function percentiles(ctx: Ctx, range: RangeQuery, micros: ReturnType<typeof sql>, present: ReturnType<typeof isNotNull>) {
-  const [row] = await ctx.db
-    .select({
-      p50: sql<string | null>`PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY ${micros}) OVER ()`,
-      p90: sql<string | null>`PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY ${micros}) OVER ()`,
-    })
-    .from(instanceSessions)
-    .where(and(sessionRange(range), present))
-    .limit(1);
-  const seconds = (value: string | null | undefined) =>
-    value === null || value === undefined ? null : Math.round(Number(value) / 1000) / 1000;
-  return { p50: seconds(row?.p50), p90: seconds(row?.p90) };
 }
 
 export interface SeriesPoint {
@@ -162,16 +124,7 @@ export interface SeriesPoint {
 
 /** Events per bucket: hours for ranges up to two days, else days cut in the viewer's time zone. */
 export async function series(ctx: Ctx, range: RangeQuery): Promise<{ bucket: "hour" | "day"; points: SeriesPoint[] }> {
-  const rows = await ctx.db
-    .select({
-      hour: eventRollups.hour,
-      type: eventRollups.type,
-      detail: eventRollups.detail,
-      count: sql<string>`SUM(${eventRollups.count})`,
-    })
-    .from(eventRollups)
-    .where(hourRange(range))
-    .groupBy(eventRollups.hour, eventRollups.type, eventRollups.detail);
+  const rows = await rollupsByHour(ctx, range);
   const bucket = range.to.getTime() - range.from.getTime() <= 2 * DAY_MS ? "hour" : "day";
   const dayOf = new Intl.DateTimeFormat("en-CA", { timeZone: range.tz, year: "numeric", month: "2-digit", day: "2-digit" });
   const hourOf = new Intl.DateTimeFormat("en-GB", {
@@ -213,44 +166,12 @@ export async function series(ctx: Ctx, range: RangeQuery): Promise<{ bucket: "ho
 
 /** The pages the button was seen on and clicked from, and the referrers that brought visitors, most first. */
 export async function topSources(ctx: Ctx, range: RangeQuery, limit = 10) {
-  const where = and(
-    eq(events.app, range.app),
-    gte(events.at, range.from),
-    lt(events.at, range.to),
-    inArray(events.type, ["impression", "click"]),
-  );
-  const page = sql<string>`JSON_VALUE(${events.data}, '$.page')`;
-  const referrer = sql<string>`JSON_VALUE(${events.data}, '$.referrer')`;
-  const impressions = sql<string>`SUM(${events.type} = 'impression')`;
-  const clicks = sql<string>`SUM(${events.type} = 'click')`;
-  const [pages, referrers] = await Promise.all([
-    ctx.db
-      .select({ name: page, impressions, clicks })
-      .from(events)
-      .where(and(where, isNotNull(page)))
-      .groupBy(page)
-      .orderBy(desc(impressions))
-      .limit(limit),
-    ctx.db
-      .select({ name: referrer, impressions, clicks })
-      .from(events)
-      .where(and(where, isNotNull(referrer)))
-      .groupBy(referrer)
-      .orderBy(desc(impressions))
-      .limit(limit),
-  ]);
-  const shape = (rows: { name: string; impressions: string; clicks: string }[]) =>
-    rows.map((row) => ({ name: row.name, impressions: Number(row.impressions), clicks: Number(row.clicks) }));
-  return { pages: shape(pages), referrers: shape(referrers) };
+  const [pages, referrers] = await Promise.all([sourcesBy(ctx, range, "page", limit), sourcesBy(ctx, range, "referrer", limit)]);
+  return { pages, referrers };
 }
 
 /** The sessions of the range, newest first (the CSV export). */
 export async function sessionRows(ctx: Ctx, range: RangeQuery, limit = 100_000) {
   await ensureApp(ctx, range.app);
-  return ctx.db
-    .select()
-    .from(instanceSessions)
-    .where(sessionRange(range))
-    .orderBy(desc(instanceSessions.assignedAt))
-    .limit(limit);
+  return sessionsIn(ctx, range, limit);
 }

@@ -7,6 +7,9 @@ export const EVENT_TYPES = [
   "acquired",
   "rejected",
   "visited",
+  // Not a funnel step: a chunk of an instance's requests from the proxy's access log, applied to
+  // its session (count, last request) by the writer; `visited` marks the step once.
+  "requests",
   "extended",
   "released",
   "expired",

@@ -128,6 +128,27 @@ class EventPublisher {
   }
 }
 
+/**
+ * Publishes events now and waits for JetStream to store them; throws when it cannot (NATS away).
+ * For the steps that must not be dropped: a conversion (its caller gets a 503) and the visits
+ * reader's requests (its cursor moves only after this). One message; its id is the single event's
+ * own, so a retried conversion is one message, or a fresh one for a batch.
+ */
+export async function publishEvents(ctx: Ctx, list: AnalyticsEvent[], timeoutMs = 3000): Promise<void> {
+  if (!list.length) return;
+  const nc = await busWithin(() => ctx.bus(), timeoutMs);
+  const js = jetstream(nc, { timeout: timeoutMs });
+  for (let start = 0; start < list.length; start += PER_MESSAGE) {
+    const chunk = list.slice(start, start + PER_MESSAGE);
+    const single = list.length === 1;
+    await js.publish(
+      `${ctx.busNames.eventsSubjectRoot}.${single ? chunk[0].type : "batch"}`,
+      JSON.stringify(single ? chunk[0] : { events: chunk }),
+      { msgID: single ? chunk[0].id : `batch-${randomUUID()}` },
+    );
+  }
+}
+
 /** Records one funnel step; never throws, never waits. */
 export function emitEvent(ctx: Ctx, input: EmitInput): void {
   if (ctx.config.ANALYTICS_EVENTS === "off") return;

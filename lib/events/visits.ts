@@ -1,13 +1,14 @@
+import { createHash } from "node:crypto";
 import { open, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { inArray, sql } from "drizzle-orm";
 import type { Ctx } from "../context";
-import { instanceSessions } from "../db/schema";
+import { sessionsOf } from "../db/events";
 import { INSTANCE_ID } from "../ids";
 import type { Logger } from "../log";
 import { metrics } from "../metrics";
 import { leaseScript, markVisitedScript } from "../store/scripts";
-import { emitEvent } from "./publish";
+import type { AnalyticsEvent } from "./model";
+import { publishEvents } from "./publish";
 
 /** Bytes read per step: a backlog is worked off in steps, each saved before the next. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -22,6 +23,11 @@ interface Cursor {
   /** The file being read, by inode: a rotation renames it, and the reader finishes it before moving on. */
   ino: number;
   offset: number;
+  /**
+   * Where the chunk being published ends, saved before its events go out: a reader that died in
+   * between reads exactly that chunk again, so its events get the same ids and count once.
+   */
+  end?: number;
 }
 
 interface Visits {
@@ -34,10 +40,12 @@ interface Visits {
  * The "visited" step and each session's requests, taken from the proxy itself (ARCHITECTURE.md,
  * "Funnel analytics"): Caddy writes the instances' access log to a file; one worker at a time (a
  * Redis lease) reads what was appended since its cursor (inode + offset, kept in Redis, so a restart
- * or another worker goes on where it stopped), follows a rotated file to its end, and for each
- * instance emits `visited` once (a fixed event id: seen again, it is the same row) and adds the
- * requests to its session row. At least once: a reader killed between the session update and the
- * cursor save counts those requests again.
+ * or another worker goes on where it stopped) and follows a rotated file to its end. For each
+ * chunk it publishes, and waits for JetStream to take, one `requests` event per instance (its
+ * count and last request; the id names the instance and the chunk: file, start and end) and, once
+ * per instance, `visited` (a fixed id); the events writer applies them to the sessions, as it does
+ * every other step. The cursor moves after the publish, and a chunk is read again with the same
+ * bounds (`Cursor.end`), so a reader killed in between counts nothing twice.
  */
 export class VisitsReader {
   private readonly visited = new Set<string>();
@@ -75,7 +83,7 @@ export class VisitsReader {
     }
     if (current.size < cursor.offset) cursor = { ino: current.ino, offset: 0 }; // truncated by hand
     handled += await this.drain(this.path, cursor, current.size);
-    if (!handled && this.pending.size) await this.record({ byInstance: new Map(), lines: 0 });
+    if (!handled && this.pending.size) await this.record({ byInstance: new Map(), lines: 0 }, `pending:${this.ctx.clock.now()}`);
     return handled;
   }
 
@@ -86,13 +94,18 @@ export class VisitsReader {
     try {
       const buffer = Buffer.alloc(CHUNK_BYTES);
       for (;;) {
-        const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, cursor.offset);
+        // A chunk planned before a restart is read to its planned end, no further.
+        const length = cursor.end ? Math.min(CHUNK_BYTES, cursor.end - cursor.offset) : CHUNK_BYTES;
+        const { bytesRead } = await handle.read(buffer, 0, length, cursor.offset);
         if (bytesRead === 0) break;
         const lastNewline = buffer.subarray(0, bytesRead).lastIndexOf(10);
         if (lastNewline < 0) break; // a line still being written
+        const chunkEnd = cursor.offset + lastNewline + 1;
+        if (cursor.end !== chunkEnd) await this.saveCursor({ ...cursor, end: chunkEnd });
         const visits = this.parse(buffer.subarray(0, lastNewline + 1).toString("utf8"));
-        await this.record(visits);
-        cursor.offset += lastNewline + 1;
+        await this.record(visits, `${cursor.ino}:${cursor.offset}:${chunkEnd}`);
+        cursor.offset = chunkEnd;
+        cursor.end = undefined;
         await this.saveCursor(cursor);
         handled += visits.lines;
         if (cursor.offset >= end) break;
@@ -130,12 +143,13 @@ export class VisitsReader {
   /**
    * Credits the requests to instances that are running (their app from Redis) or that ended after
    * the request (a session row): a request to an unknown or ended instance's host is a 404 from the
-   * proxy, not a visit.
+   * proxy, not a visit. `chunk` names what was read (file, start, end), for the events' ids.
    */
-  private async record({ byInstance }: Visits): Promise<void> {
+  private async record({ byInstance }: Visits, chunk: string): Promise<void> {
     // Requests to an instance not known yet wait here: it may have ended before this read while its
-    // session row is still on its way to MariaDB (the writer batches). Retried each step for a minute.
+    // session row (its `acquired` event) is still on its way to MariaDB. Retried each step for a minute.
     const now = this.ctx.clock.now();
+    const waited = new Set(this.pending.keys());
     for (const [id, waiting] of this.pending) byInstance.set(id, [...waiting.times, ...(byInstance.get(id) ?? [])]);
     if (!byInstance.size) return;
     const ids = [...byInstance.keys()];
@@ -145,16 +159,14 @@ export class VisitsReader {
       const app = live[index];
       if (app) apps.set(id, { app, endedMs: null });
     });
-    const gone = ids.filter((id) => !apps.has(id));
-    if (gone.length) {
-      const rows = await this.ctx.db
-        .select({ instance: instanceSessions.instance, app: instanceSessions.app, endedAt: instanceSessions.endedAt })
-        .from(instanceSessions)
-        .where(inArray(instanceSessions.instance, gone));
-      for (const row of rows) apps.set(row.instance, { app: row.app, endedMs: row.endedAt?.getTime() ?? null });
-    }
-    const updates: (typeof instanceSessions.$inferInsert)[] = [];
-    const marks: Promise<boolean>[] = [];
+    for (const row of await sessionsOf(
+      this.ctx,
+      ids.filter((id) => !apps.has(id)),
+    ))
+      apps.set(row.instance, { app: row.app, endedMs: row.endedAt?.getTime() ?? null });
+    const published: AnalyticsEvent[] = [];
+    const resolved: string[] = [];
+    const firstSeen: { id: string; app: string; live: boolean }[] = [];
     for (const [id, times] of byInstance) {
       const known = apps.get(id);
       if (!known) {
@@ -164,51 +176,59 @@ export class VisitsReader {
         else this.pending.delete(id); // never an instance of ours (a guessed host name), or gone for good
         continue;
       }
-      this.pending.delete(id);
+      resolved.push(id);
       const counted = known.endedMs === null ? times : times.filter((at) => at <= known.endedMs!);
       if (!counted.length) continue;
       const first = Math.min(...counted);
-      // Once per instance from this reader (a fixed id makes any repeat one row anyway).
+      // A waiting instance's requests came from earlier chunks: its own id part keeps them apart.
+      const source = waited.has(id) ? `${chunk}:waited:${first}` : chunk;
+      published.push(
+        this.event("requests", requestsId(id, source), known.app, id, first, {
+          count: counted.length,
+          last_at_ms: Math.max(...counted),
+        }),
+      );
+      // Once per instance from this reader (its fixed id makes any repeat one row anyway).
       if (!this.visited.has(id)) {
-        if (this.visited.size >= VISITED_MEMORY) this.visited.clear();
-        this.visited.add(id);
-        emitEvent(this.ctx, { type: "visited", id: `vi-${id}`, app: known.app, instance: id, atMs: first });
-        // The running instance may now be extended by its visitor (`extend_requires_visit`).
-        if (known.endedMs === null)
-          marks.push(markVisitedScript.run(this.ctx.redis, { inst: this.ctx.keys.app(known.app).inst(id) }, {}));
+        published.push(this.event("visited", `vi-${id}`, known.app, id, first, {}));
+        firstSeen.push({ id, app: known.app, live: known.endedMs === null });
       }
-      updates.push({
-        instance: id,
-        app: known.app,
-        firstVisitAt: new Date(first),
-        lastRequestAt: new Date(Math.max(...counted)),
-        requests: counted.length,
-      });
     }
-    await Promise.all(marks);
-    if (!updates.length) return;
-    await this.ctx.db
-      .insert(instanceSessions)
-      .values(updates)
-      .onDuplicateKeyUpdate({
-        set: {
-          requests: sql.raw("requests + VALUES(requests)"),
-          lastRequestAt: sql.raw("GREATEST(COALESCE(last_request_at, VALUES(last_request_at)), VALUES(last_request_at))"),
-          firstVisitAt: sql.raw("LEAST(COALESCE(first_visit_at, VALUES(first_visit_at)), VALUES(first_visit_at))"),
-        },
-      });
-    metrics.visitsRead.inc(updates.reduce((sum, update) => sum + (update.requests ?? 0), 0));
+    // Stored by JetStream before the cursor moves on: with NATS away this step fails and is retried
+    // (a waiting instance's requests wait on).
+    await publishEvents(this.ctx, published);
+    for (const id of resolved) this.pending.delete(id);
+    for (const { id, app, live: running } of firstSeen) {
+      if (this.visited.size >= VISITED_MEMORY) this.visited.clear();
+      this.visited.add(id);
+      // The running instance may now be extended by its visitor (`extend_requires_visit`).
+      if (running) await markVisitedScript.run(this.ctx.redis, { inst: this.ctx.keys.app(app).inst(id) }, {});
+    }
+    metrics.visitsRead.inc(published.reduce((sum, event) => sum + (Number(event.data.count) || 0), 0));
+  }
+
+  private event(
+    type: "requests" | "visited",
+    id: string,
+    app: string,
+    instance: string,
+    atMs: number,
+    data: AnalyticsEvent["data"],
+  ): AnalyticsEvent {
+    return { id, type, app, instance, atMs, request_id: null, visitor: null, data };
   }
 
   private async loadCursor(): Promise<Cursor | null> {
-    const raw = await this.ctx.redis.hmget(this.ctx.keys.visitsCursor, "ino", "offset");
+    const raw = await this.ctx.redis.hmget(this.ctx.keys.visitsCursor, "ino", "offset", "end");
     const ino = Number(raw[0]);
     const offset = Number(raw[1]);
-    return raw[0] && Number.isFinite(ino) && Number.isFinite(offset) ? { ino, offset } : null;
+    const end = Number(raw[2] ?? 0);
+    if (!raw[0] || !Number.isFinite(ino) || !Number.isFinite(offset)) return null;
+    return end > offset ? { ino, offset, end } : { ino, offset };
   }
 
   private async saveCursor(cursor: Cursor): Promise<void> {
-    await this.ctx.redis.hset(this.ctx.keys.visitsCursor, { ino: cursor.ino, offset: cursor.offset });
+    await this.ctx.redis.hset(this.ctx.keys.visitsCursor, { ino: cursor.ino, offset: cursor.offset, end: cursor.end ?? 0 });
   }
 
   /** Caddy renames a full log to `<name>-<timestamp>.<ext>` in the same directory. */
@@ -223,4 +243,9 @@ export class VisitsReader {
     this.log.warn({ ino }, "the rotated access log is gone; its unread lines are not counted");
     return null;
   }
+}
+
+/** A chunk's requests event id: the instance and the chunk (file, start, end), hashed to fit the column. */
+function requestsId(instance: string, chunk: string): string {
+  return `rq-${createHash("sha256").update(`${instance}\u0000${chunk}`).digest("base64url").slice(0, 32)}`;
 }

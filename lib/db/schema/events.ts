@@ -39,7 +39,7 @@ export const eventRollups = mysqlTable(
 
 /**
  * One row per instance a visitor held (ARCHITECTURE.md, "Funnel analytics"): written by the events
- * writer (acquired, visited, extended, ended, converted) and by the visits reader (requests). It
+ * writer only (acquired, visited, requests, extended, ended, converted; lib/db/events.ts). It
  * outlives the instance, so a conversion is accepted up to 7 days after the end.
  */
 export const instanceSessions = mysqlTable(
