@@ -194,15 +194,17 @@ export class VisitsReader {
         firstSeen.push({ id, app: known.app, live: known.endedMs === null });
       }
     }
+    // The running instance may now be extended by its visitor (`extend_requires_visit`): marked
+    // first, so a visitor can extend while NATS is away (the mark is idempotent; a retry marks again).
+    for (const { id, app, live: running } of firstSeen)
+      if (running) await markVisitedScript.run(this.ctx.redis, { inst: this.ctx.keys.app(app).inst(id) }, {});
     // Stored by JetStream before the cursor moves on: with NATS away this step fails and is retried
     // (a waiting instance's requests wait on).
     await publishEvents(this.ctx, published);
     for (const id of resolved) this.pending.delete(id);
-    for (const { id, app, live: running } of firstSeen) {
+    for (const { id } of firstSeen) {
       if (this.visited.size >= VISITED_MEMORY) this.visited.clear();
       this.visited.add(id);
-      // The running instance may now be extended by its visitor (`extend_requires_visit`).
-      if (running) await markVisitedScript.run(this.ctx.redis, { inst: this.ctx.keys.app(app).inst(id) }, {});
     }
     metrics.visitsRead.inc(published.reduce((sum, event) => sum + (Number(event.data.count) || 0), 0));
   }
