@@ -142,16 +142,29 @@ export async function deleteApp(slug: string) {
 export async function removeApps(apps: string[], running: Proc[] = []): Promise<void> {
   const cleaner = startWorker("worker-cleanup");
   try {
-    for (const slug of apps) await deleteApp(slug);
+    // A dependency a test restarted may refuse the first request (503 with Retry-After): delete until
+    // the app is gone, or nothing would drain and the wait below would time out saying nothing.
+    for (const slug of apps) {
+      await waitFor(
+        `the app ${slug} to be deleted`,
+        async () => [200, 404].includes((await deleteApp(slug).catch(() => ({ status: 0 }))).status),
+        30_000,
+        500,
+      );
+    }
+    let left: string[] = [];
     await waitFor(
       "the file's apps to be drained",
       async () => {
-        for (const slug of apps) if ((await containersOf(slug)).length) return false;
-        return true;
+        left = [];
+        for (const slug of apps) for (const c of await containersOf(slug)) left.push(`${slug} ${c.Id.slice(0, 12)} ${c.State}`);
+        return !left.length;
       },
       60_000,
       250,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; left: ${left.join(", ")}`);
+    });
   } finally {
     await Promise.all([cleaner, ...running].map((proc) => proc.stop()));
   }
