@@ -69,6 +69,9 @@ export async function runChurn(options: ChurnOptions) {
         signal: AbortSignal.timeout(10_000),
       });
       const json = (await response.json().catch(() => null)) as Record<string, any> | null;
+      // A success whose body did not come (the web died after the proxy had passed its head on): the
+      // answer is lost — the change may or may not have been made, as when no answer came at all.
+      if (response.ok && json === null) return { status: 0, json: { cause: "BODY_LOST" } as Record<string, any> };
       return { status: response.status, json };
     } catch (error) {
       // What the client saw instead of an answer: a timeout, a reset, a closed socket.
