@@ -390,7 +390,16 @@ describe("a health that tells the truth", () => {
       );
       expect(reported.status).toBe("degraded");
       expect(reported.reasons.find((reason: { code: string }) => reason.code === "GIVEN_UP").message).toContain("worker-1");
-      const log = readFileSync(".data/logs/test-crashing.log", "utf8");
+      // The supervisor's log is written asynchronously: the line may land a moment after /health shows the give-up.
+      const log = await waitFor(
+        "the give-up's log line",
+        async () => {
+          const text = readFileSync(".data/logs/test-crashing.log", "utf8");
+          return text.includes("given up") && text;
+        },
+        5_000,
+        100,
+      );
       expect(log).toMatch(/worker-1 failed 5 starts in a row \(last: exit code 3\): given up/);
       expect(readFileSync(`${DATA}/logs-crashing/worker.log`, "utf8")).toContain("worker: cannot start");
       // The web it supervises runs on: it was never given up on.
