@@ -113,6 +113,24 @@ const WEB_TRANSPORT = {
   keep_alive: { enabled: true, probe_interval: "30s", idle_timeout: "10s", max_idle_conns_per_host: 32 },
 };
 
+/** The route variable that holds an instance's published port. */
+const PORT_VAR = "tin_port";
+
+/**
+ * The handler of every instance route, the same in each: it dials the port the route's `vars`
+ * handler set. Caddy 2.6.2 keeps a metric series (`caddy_reverse_proxy_upstreams_healthy`) for
+ * every upstream address it ever provisioned and never drops one (fixed in Caddy 2.7, #5498): with
+ * the port in the dial address, every instance left one behind, and `npm run soak` measured Caddy's
+ * live heap rising by about 5 MB an hour. One address template, one series. A dial that fails is
+ * tried again for up to 3 s: when the Docker daemon comes back it rewrites its port-forwarding
+ * rules, and for a moment a published port refuses (ARCHITECTURE.md, "Restarts").
+ */
+const INSTANCE_PROXY = {
+  handler: "reverse_proxy",
+  upstreams: [{ dial: `127.0.0.1:{http.vars.${PORT_VAR}}` }],
+  load_balancing: { try_duration: "3s", try_interval: "100ms" },
+};
+
 /** Methods a process may be asked again after it took the request and did not answer. */
 const REPEATABLE = ["GET", "HEAD", "OPTIONS"];
 
@@ -448,15 +466,7 @@ export class CaddyRoutes implements RouteTable {
     const route = {
       "@id": routeId(id),
       match: [{ host: [`${id}.${this.options.baseDomain}`] }],
-      // A dial that fails is tried again for up to 3 s: when the Docker daemon comes back it rewrites
-      // its port-forwarding rules, and for a moment a published port refuses (ARCHITECTURE.md, "Restarts").
-      handle: [
-        {
-          handler: "reverse_proxy",
-          upstreams: [{ dial: `127.0.0.1:${hostPort}` }],
-          load_balancing: { try_duration: "3s", try_interval: "100ms" },
-        },
-      ],
+      handle: [{ handler: "vars", [PORT_VAR]: String(hostPort) }, INSTANCE_PROXY],
       terminal: true,
     };
     try {
@@ -505,14 +515,15 @@ export class CaddyRoutes implements RouteTable {
   async list(): Promise<Route[]> {
     const routes = ((await this.call("GET", `/id/${GROUP_ID}/routes`)) ?? []) as {
       "@id"?: string;
-      handle?: { upstreams?: { dial?: string }[] }[];
+      handle?: ({ upstreams?: { dial?: string }[] } & Record<string, unknown>)[];
     }[];
     return routes
       .filter((route) => route["@id"]?.startsWith("tin-"))
       .map((route) => {
-        const dial = route.handle?.[0]?.upstreams?.[0]?.dial ?? "";
-        const port = Number(dial.split(":").pop());
-        return { id: route["@id"]!.slice(4), hostPort: Number.isFinite(port) ? port : null };
+        // The port in the route's variable; a route an earlier version added names it in its dial.
+        const first = route.handle?.[0];
+        const port = Number(first?.[PORT_VAR] ?? first?.upstreams?.[0]?.dial?.split(":").pop() ?? "");
+        return { id: route["@id"]!.slice(4), hostPort: Number.isInteger(port) && port > 0 ? port : null };
       });
   }
 }
