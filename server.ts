@@ -2,16 +2,14 @@ import { chmodSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { dirname } from "node:path";
 import next from "next";
-import { POST as acquireRoute } from "./app/api/v1/demo/acquire/route";
-import { POST as challengeRoute } from "./app/api/v1/demo/challenge/route";
-import { POST as beaconRoute } from "./app/api/v1/events/route";
+import { ROUTE_FILES, UNKNOWN_API } from "./app/route-files";
 import { loadConfig } from "./lib/config";
 import { flushEvents } from "./lib/events/publish";
 import { EDGE_HEADER, PEER_HEADER } from "./lib/http/client-ip";
+import { Dispatcher } from "./lib/http/dispatch";
 import { errorResponse } from "./lib/http/envelope";
-import { type RouteHandler, serveRouteHandler } from "./lib/http/node-adapter";
+import { serveRouteHandler } from "./lib/http/node-adapter";
 import { requestIdOf } from "./lib/http/request";
-import { routeKey } from "./lib/http/routes";
 import { baseSecurityHeaders, newNonce, pageContentSecurityPolicy } from "./lib/http/security-headers";
 import { webContext } from "./lib/http/web-context";
 import { FRONT_FORWARDED_HEADER, FRONT_PEER_HEADER, webListeners } from "./lib/http/web-listeners";
@@ -46,13 +44,12 @@ const app = next({ dev, hostname: host, port });
 const handle = app.getRequestHandler();
 
 /**
- * The hot paths — acquire, and the embed's beacons and challenges (one per page view) — skip Next.js's router: the
- * same route handlers, served directly. Every other request (and these too, when reached through
- * Next.js) behaves the same.
+ * The fast path (ARCHITECTURE.md, "HTTP API"): the public API, /health, /metrics and the widget's
+ * scripts skip Next.js's router — the same route handlers, found from their files' paths and served
+ * directly. Pages, the dashboard and its API, next-auth, HEAD and odd paths go to Next.js.
+ * API_DISPATCH=next sends everything through Next.js (what the bench compares against).
  */
-const FAST_ROUTES = new Map<string, RouteHandler>(
-  [acquireRoute, challengeRoute, beaconRoute].map((route) => [routeKey(route.route), route]),
-);
+const dispatcher = config.API_DISPATCH === "fast" ? new Dispatcher(ROUTE_FILES, UNKNOWN_API) : new Dispatcher([], null);
 
 /**
  * Paths whose route handlers write their own request log line (withRoute); the rest — pages, static
@@ -144,8 +141,10 @@ const serve = (edge: "direct" | "proxy" | "front") => (req: IncomingMessage, res
     done();
     return;
   }
-  const fast = FAST_ROUTES.get(`${req.method} ${path}`);
-  const served: Promise<unknown> = fast ? serveRouteHandler(fast, req, res, config.MAX_BODY_BYTES) : handle(req, res);
+  const fast = dispatcher.match(req.method ?? "GET", path);
+  const served: Promise<unknown> = fast
+    ? serveRouteHandler(fast.handler, req, res, config.MAX_BODY_BYTES, fast.params)
+    : handle(req, res);
   served
     .catch(async (error: unknown) => {
       // The path only: a query may hold a publishable key or an instance token.

@@ -6,7 +6,8 @@ import type { Redis } from "ioredis";
 import { loadConfig } from "../lib/config";
 import { newInstanceId } from "../lib/ids";
 import type { AppKeys } from "../lib/store/keys";
-import { readyScript, reserveScript } from "../lib/store/scripts";
+import { redisKeys } from "../lib/store/keys";
+import { acquireScript, readyScript, reserveScript } from "../lib/store/scripts";
 
 const base = loadConfig();
 const benchDatabaseUrl = (() => {
@@ -160,6 +161,60 @@ export async function fillReadyList(
   }
   const ready = await redis.llen(keys.ready);
   if (ready !== count) throw new Error(`filled ${ready} of ${count}`);
+}
+
+/**
+ * `count` assigned instances of one app (no containers behind them): the ready list filled as
+ * above, then each taken by the acquire script as a server's acquire takes it, its lookup
+ * (`loc:<id>`) written as the worker writes it. Limits so high an extend always succeeds.
+ */
+export async function assignedIds(redis: Redis, prefix: string, app: string, count: number): Promise<string[]> {
+  const keys = redisKeys(prefix).app(app);
+  const huge = 10 * 365 * 86_400_000;
+  await fillReadyList(redis, prefix, keys, count, { max_ttl_ms: huge, max_lifetime_ms: huge, max_extensions: 1_000_000_000 });
+  const ids = await redis.lrange(keys.ready, 0, -1);
+  await acquireScript.load(redis);
+  for (let done = 0; done < ids.length; done += 1000) {
+    const pipeline = redis.pipeline();
+    for (const id of ids.slice(done, done + 1000)) {
+      const now = Date.now();
+      acquireScript.queue(
+        pipeline,
+        {
+          ready: keys.ready,
+          expiry: keys.expiry,
+          cfg: keys.cfg,
+          hourCounter: keys.rateLimit("bench", "h"),
+          dayCounter: keys.rateLimit("bench", "d"),
+          bucket: keys.bucket,
+          keyBucket: keys.keyBucket("none"),
+          spent: keys.answer("none"),
+          blocks: keys.blocks,
+        },
+        {
+          nowMs: now,
+          clientIp: "bench",
+          defaultHourly: 0,
+          defaultDaily: 0,
+          hourResetMs: 3_600_000,
+          dayResetMs: 86_400_000,
+          instPrefix: keys.instPrefix,
+          launchOnly: 0,
+          defaultLifetimeMs: huge,
+          defaultMaxExtensions: 1_000_000_000,
+          caller: "server",
+          answer: "",
+          keyRate: 0,
+          blockCandidates: "",
+        },
+      );
+      pipeline.set(redisKeys(prefix).loc(id), app);
+    }
+    await pipeline.exec();
+  }
+  const assigned = await redis.zcard(keys.expiry);
+  if (assigned !== count) throw new Error(`assigned ${assigned} of ${count}`);
+  return redis.zrange(keys.expiry, "0", "-1");
 }
 
 /** A real worker process of the bench's deployment, returned once its lease is there; stop() waits until it is gone. */

@@ -63,6 +63,8 @@ export const Config = z.object({
   NODE_ENV: z.string().default("production"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   HOST: z.string().default("127.0.0.1"),
+  /** `fast`: the public API, /health, /metrics and the widget skip Next.js's router (server.ts); `next`: everything through it. */
+  API_DISPATCH: z.enum(["fast", "next"]).default("fast"),
   PORT: int(8080),
   /** The origin owners and visitors use for the web process: launch page, embed, sign-in, admin links. */
   PUBLIC_URL: origin("http://localhost:8080"),

@@ -11,6 +11,11 @@ build_image hello tryitnow/hello:latest
 
 step "bench: acquire hot path (autocannon; floor = bare node server, same script, same Redis)"
 node --import tsx bench/acquire.ts
+step "bench: every other API verb (get, unknown id, extend, stats, release; web fast path, web through Next.js, floor = bare node + same lib calls)"
+node --import tsx bench/verbs.ts
+step "bench: status streams on one web process (100, 2,000 and 10,000; RSS, Redis commands/s, expired to every stream)"
+# 10,000 streams are 10,000 sockets on each side: as many descriptors as the machine allows.
+(ulimit -n "$(ulimit -Hn)" && node --import tsx bench/streams.ts)
 step "bench: drain protection (the proof-of-work gate and the drain caps against the plain acquire; challenges per second)"
 node --import tsx bench/gate.ts
 step "bench: cold start and refill (real containers)"

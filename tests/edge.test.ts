@@ -1,8 +1,11 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { streamAdmitScript } from "../lib/store/scripts";
-import { acquire, api, createApp, redis, removeApps, waitFor, waitReady } from "./helpers";
-import { type Proc, startWeb, startWorker, TEST_API_KEY, TEST_PREFIX, webAnswers } from "./setup/stack";
+import { loadConfig } from "../lib/config";
+import { createContext } from "../lib/context";
+import { admitStream } from "../lib/pool/watch";
+import { streamReleaseScript } from "../lib/store/scripts";
+import { acquire, api, createApp, removeApps, waitFor, waitReady } from "./helpers";
+import { type Proc, startWeb, startWorker, TEST_API_KEY, TEST_ENV, webAnswers } from "./setup/stack";
 
 let worker: Proc;
 const apps: string[] = [];
@@ -12,7 +15,7 @@ beforeAll(() => {
 afterAll(() => removeApps(apps, [worker]));
 
 describe("request bodies", () => {
-  it("answers 413 for a body over MAX_BODY_BYTES, on the hot path and through Next.js", async () => {
+  it("answers 413 for a body over MAX_BODY_BYTES", async () => {
     const big = JSON.stringify({ app: "x", pad: "a".repeat(70 * 1024) });
     for (const path of ["/api/v1/demo/acquire", "/api/v1/apps"]) {
       const response = await api(path, { method: "POST", body: big, headers: { "content-type": "application/json" } });
@@ -78,19 +81,29 @@ describe("SSE streams per client", () => {
   });
 });
 
-describe("stream slots of a process that dies", () => {
-  it("lapse with their lease, so a crashed web process cannot lock a client out", async () => {
-    const key = `${TEST_PREFIX}sse:198.51.100.7`;
-    const admit = (slot: string, leaseMs: number) =>
-      streamAdmitScript.run(redis, { streams: key }, { nowMs: Date.now(), member: slot, leaseMs, max: 2 });
-    expect(await admit("dead:1", 300)).toBe(true);
-    expect(await admit("dead:2", 300)).toBe(true);
-    expect(await admit("live:1", 300)).toBe(false);
-    // Nobody renews the dead process's slots: after the lease the client is admitted again.
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(await admit("live:1", 30_000)).toBe(true);
-    expect(await redis.zrange(key, "0", "-1")).toEqual(["live:1"]);
-    await redis.del(key);
+describe("stream counts of a process that dies", () => {
+  it("are removed when a claim finds the client's count full, so a crashed web process cannot lock a client out", async () => {
+    const ctx = createContext(loadConfig({ ...process.env, ...TEST_ENV, LOG_LEVEL: "silent" }), "test-stream-counts");
+    const key = ctx.keys.streams("198.51.100.7");
+    const [dead, live] = ["web-test-dead", "web-test-live"];
+    try {
+      await ctx.redis.set(ctx.keys.webLease(live), "1", "PX", 60_000);
+      expect(await admitStream(ctx, key, dead, 2)).toBe(true);
+      expect(await admitStream(ctx, key, dead, 2)).toBe(true);
+      expect(await ctx.redis.hgetall(key)).toEqual({ [dead]: "2" });
+      // The hash lives as long as a stream it counts may: SSE_MAX_DURATION and a minute.
+      expect(await ctx.redis.pttl(key)).toBeGreaterThan(ctx.config.SSE_MAX_DURATION);
+      // Full: the dead process (no lease) loses its count, the live one is admitted.
+      expect(await admitStream(ctx, key, live, 2)).toBe(true);
+      expect(await ctx.redis.hgetall(key)).toEqual({ [live]: "1" });
+      // A live process's counts are kept: at the cap, the next claim is refused.
+      expect(await admitStream(ctx, key, live, 1)).toBe(false);
+      expect(await streamReleaseScript.run(ctx.redis, { streams: key }, { process: live })).toBe(0);
+      expect(await ctx.redis.exists(key)).toBe(0);
+    } finally {
+      await ctx.redis.del(key, ctx.keys.webLease(live));
+      await ctx.close();
+    }
   });
 });
 

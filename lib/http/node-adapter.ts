@@ -26,14 +26,17 @@ function requestView(req: IncomingMessage, bodyText: string): RequestView {
 
 /**
  * Serves a route handler (the same `withRoute` function Next.js serves) straight from Node's HTTP
- * server. Used for the acquire hot path, where Next.js's per-request routing would cost more than
- * the Redis round trip itself. The body is read up to `maxBytes + 1`, so the handler still answers 413.
+ * server: the fast path of server.ts, where Next.js's per-request routing cost more than the Redis
+ * round trip itself. The body is read up to `maxBytes + 1`, so the handler still answers 413. An
+ * event stream is passed on as it comes, with the socket's back-pressure, and cancelled when the
+ * client goes; any other body is sent whole.
  */
 export async function serveRouteHandler(
   handler: RouteHandler,
   req: IncomingMessage,
   res: ServerResponse,
   maxBytes: number,
+  params: Record<string, string> = {},
 ): Promise<void> {
   const chunks: Buffer[] = [];
   if (req.method !== "GET" && req.method !== "HEAD") {
@@ -44,11 +47,51 @@ export async function serveRouteHandler(
       if (size > maxBytes) break; // enough to know it is too large; the rest is not read
     }
   }
-  const response = await handler(requestView(req, Buffer.concat(chunks).toString("utf8")), { params: Promise.resolve({}) });
+  const response = await handler(requestView(req, Buffer.concat(chunks).toString("utf8")), {
+    params: Promise.resolve(params),
+  });
   const outgoing: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     outgoing[name] = value;
   });
+  if (response.body && outgoing["content-type"]?.startsWith("text/event-stream")) {
+    res.writeHead(response.status, outgoing);
+    res.flushHeaders();
+    await pipeStream(response.body, res);
+    return;
+  }
   res.writeHead(response.status, outgoing);
   res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+/** Writes a web stream to the socket as it comes, waiting when the socket is full; ends with the client. */
+async function pipeStream(body: ReadableStream<Uint8Array>, res: ServerResponse): Promise<void> {
+  const reader = body.getReader();
+  let closed = false;
+  const onClose = () => {
+    closed = true;
+    reader.cancel().catch(() => undefined);
+  };
+  res.once("close", onClose);
+  try {
+    while (!closed) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value) && !closed)
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off("drain", go);
+            res.off("close", go);
+            resolve();
+          };
+          res.on("drain", go);
+          res.on("close", go);
+        });
+    }
+  } catch {
+    // The stream failed or was cancelled: the client's end is closed below.
+  } finally {
+    res.off("close", onClose);
+    if (!res.writableEnded) res.end();
+  }
 }

@@ -6,19 +6,14 @@ import { metrics } from "../metrics";
 import { clientKey } from "../net/address";
 import { InstanceEvent, parseJson } from "../store/messages";
 import { createRedis, type Redis } from "../store/redis";
-import { streamAdmitScript } from "../store/scripts";
+import { streamAdmitScript, streamReleaseScript } from "../store/scripts";
 import { WEB_PROCESS_ID } from "../web-process";
 import { getInstance } from "./get";
 
-/** A stream's slot in its client's count lapses this long after the process last renewed it. */
-const LEASE_MS = 30_000;
-const RENEW_EVERY_MS = 10_000;
-
 interface Stream {
   id: string;
-  /** Its slot: the client's sorted set and this stream's member in it. */
-  slotKey: string;
-  slot: string;
+  /** The client's stream counts, where this stream is counted under its process. */
+  countsKey: string;
   expiresAtMs: number;
   openedAtMs: number;
   lastBeatMs: number;
@@ -37,15 +32,11 @@ const encoder = new TextEncoder();
 class WatchHub {
   private readonly streams = new Map<string, Set<Stream>>();
   private readonly process = WEB_PROCESS_ID;
-  private slots = 0;
-  private lastRenewMs: number;
   private closing = false;
   private timer?: NodeJS.Timeout;
   private subscriber?: Redis;
 
-  constructor(private readonly ctx: Ctx) {
-    this.lastRenewMs = ctx.clock.now();
-  }
+  constructor(private readonly ctx: Ctx) {}
 
   get size(): number {
     let total = 0;
@@ -73,50 +64,22 @@ class WatchHub {
   }
 
   /**
-   * Takes one of the client's SSE_MAX_PER_IP slots, counted across every web process in Redis (one
-   * round trip); IPv6 clients share a slot count per prefix (IPV6_PREFIX_LENGTH), as they share a rate limit.
+   * Counts one more stream of the client against SSE_MAX_PER_IP, over every web process (one round
+   * trip); IPv6 clients share a count per prefix (IPV6_PREFIX_LENGTH), as they share a rate limit.
    */
-  async claim(ip: string): Promise<{ slotKey: string; slot: string }> {
+  async claim(ip: string): Promise<string> {
     this.refuseWhileClosing();
-    const slotKey = this.ctx.keys.streams(clientKey(ip, this.ctx.config.IPV6_PREFIX_LENGTH));
-    this.slots += 1;
-    const slot = `${this.process}:${this.slots}`;
+    const countsKey = this.ctx.keys.streams(clientKey(ip, this.ctx.config.IPV6_PREFIX_LENGTH));
     const max = this.ctx.config.SSE_MAX_PER_IP;
-    const admit = () =>
-      streamAdmitScript.run(
-        this.ctx.redis,
-        { streams: slotKey },
-        { nowMs: this.ctx.clock.now(), member: slot, leaseMs: LEASE_MS, max },
-      );
-    // A full count may hold slots of a web process that died: those are freed, and the claim tried once more.
-    const admitted = (await admit()) || ((await this.freeSlotsOfDeadProcesses(slotKey)) > 0 && (await admit()));
-    if (!admitted) {
+    if (!(await admitStream(this.ctx, countsKey, this.process, max))) {
       throw new AppError("RATE_LIMITED", `at most ${max} status streams per client at once`, { retryAfterSeconds: 5 });
     }
-    return { slotKey, slot };
+    return countsKey;
   }
 
-  /**
-   * Removes the slots whose web process no longer holds its liveness lease (lib/web-process.ts): the
-   * supervisor deletes it the moment the process dies, so its streams' slots are free at once, not
-   * after LEASE_MS. Only on a refused claim: three round trips there, none on the usual path.
-   */
-  private async freeSlotsOfDeadProcesses(slotKey: string): Promise<number> {
-    const members = await this.ctx.redis.zrange(slotKey, "0", "-1");
-    const owners = [...new Set(members.map((member) => member.slice(0, member.lastIndexOf(":"))))].filter(
-      (owner) => owner !== this.process,
-    );
-    if (!owners.length) return 0;
-    const alive = await Promise.all(owners.map((owner) => this.ctx.redis.exists(this.ctx.keys.webLease(owner))));
-    const dead = new Set(owners.filter((_, index) => alive[index] === 0));
-    const orphans = members.filter((member) => dead.has(member.slice(0, member.lastIndexOf(":"))));
-    if (!orphans.length) return 0;
-    return this.ctx.redis.zrem(slotKey, ...orphans);
-  }
-
-  open(id: string, claimed: { slotKey: string; slot: string }, expiresAtMs: number): ReadableStream<Uint8Array> {
+  open(id: string, countsKey: string, expiresAtMs: number): ReadableStream<Uint8Array> {
     if (this.closing) {
-      this.releaseSlot(claimed.slotKey, claimed.slot);
+      this.releaseCount(countsKey);
       this.refuseWhileClosing();
     }
     this.ensureRunning();
@@ -124,7 +87,7 @@ class WatchHub {
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
         const now = this.ctx.clock.now();
-        stream = { id, ...claimed, expiresAtMs, openedAtMs: now, lastBeatMs: now, eventId: 0, controller };
+        stream = { id, countsKey, expiresAtMs, openedAtMs: now, lastBeatMs: now, eventId: 0, controller };
         const set = this.streams.get(id) ?? new Set<Stream>();
         this.streams.set(id, set);
         set.add(stream);
@@ -155,27 +118,14 @@ class WatchHub {
     this.send(stream, "ttl", { id: stream.id, ttl_remaining: ttl, state: "assigned" });
   }
 
-  private releaseSlot(slotKey: string, slot: string): void {
-    this.ctx.redis.zrem(slotKey, slot).catch((error) => this.ctx.log.warn({ err: error.message }, "stream slot release failed"));
-  }
-
-  /** Keeps the slots of this process's open streams alive; a process that dies stops renewing them. */
-  private renewSlots(now: number): void {
-    if (now - this.lastRenewMs < RENEW_EVERY_MS) return;
-    this.lastRenewMs = now;
-    const pipeline = this.ctx.redis.pipeline();
-    for (const set of this.streams.values()) {
-      for (const stream of set) {
-        pipeline.zadd(stream.slotKey, "XX", now + LEASE_MS, stream.slot);
-        pipeline.pexpire(stream.slotKey, LEASE_MS);
-      }
-    }
-    pipeline.exec().catch((error) => this.ctx.log.warn({ err: error.message }, "stream slot renewal failed"));
+  private releaseCount(countsKey: string): void {
+    streamReleaseScript
+      .run(this.ctx.redis, { streams: countsKey }, { process: this.process })
+      .catch((error) => this.ctx.log.warn({ err: error.message }, "stream count release failed"));
   }
 
   private tick(): void {
     const now = this.ctx.clock.now();
-    this.renewSlots(now);
     for (const set of this.streams.values()) {
       for (const stream of set) {
         if (now - stream.openedAtMs >= this.ctx.config.SSE_MAX_DURATION) {
@@ -219,7 +169,7 @@ class WatchHub {
     const set = this.streams.get(stream.id);
     if (!set?.delete(stream)) return;
     if (!set.size) this.streams.delete(stream.id);
-    this.releaseSlot(stream.slotKey, stream.slot);
+    this.releaseCount(stream.countsKey);
     if (endResponse) {
       try {
         stream.controller.close();
@@ -248,6 +198,29 @@ class WatchHub {
     this.subscriber?.disconnect();
     return closed;
   }
+}
+
+/**
+ * Admits a stream of `processId` in the client's counts (`countsKey`) when they are under `max`. A
+ * full count may hold counts of a web process that died: those whose process no longer holds its
+ * liveness lease (lib/web-process.ts; the supervisor deletes it the moment the process dies) are
+ * removed and the admit tried once more — extra round trips on a refusal only, none on the usual path.
+ */
+export async function admitStream(ctx: Ctx, countsKey: string, processId: string, max: number): Promise<boolean> {
+  const admit = () =>
+    streamAdmitScript.run(
+      ctx.redis,
+      { streams: countsKey },
+      { process: processId, max, ttlMs: ctx.config.SSE_MAX_DURATION + 60_000 },
+    );
+  if (await admit()) return true;
+  const owners = (await ctx.redis.hkeys(countsKey)).filter((owner) => owner !== processId);
+  if (!owners.length) return false;
+  const alive = await Promise.all(owners.map((owner) => ctx.redis.exists(ctx.keys.webLease(owner))));
+  const dead = owners.filter((_, index) => alive[index] === 0);
+  if (!dead.length) return false;
+  await ctx.redis.hdel(countsKey, ...dead);
+  return admit();
 }
 
 /** Closes every status stream of this context with `event: shutdown`; returns how many there were. */

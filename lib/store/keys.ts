@@ -66,8 +66,8 @@ export function redisKeys(prefix: string) {
     /** Sign-in attempts of one client address, whatever the email. */
     signinClient: (ipKey: string) => `${prefix}{signin}:client:${ipKey}`,
     signinAccount: (emailHash: string) => `${prefix}{signin}:account:${emailHash}`,
-    /** Open status streams of one client address (its rate-limit key), leased by the web processes. */
-    streams: (ipKey: string) => `${prefix}sse:${ipKey}`,
+    /** Open status streams of one client address (its rate-limit key), counted per web process. */
+    streams: (ipKey: string) => `${prefix}sse-counts:${ipKey}`,
     /** Metric snapshots the workers and the other web processes publish for a web's /metrics. */
     workerMetrics: `${prefix}worker-metrics`,
     /** Every worker's last heartbeat (JSON): its loops, the runtime's health, back-offs (ARCHITECTURE.md, "Supervision"). */

@@ -439,22 +439,37 @@ return ids
 });
 
 /**
- * Admits a status stream while the client (its sorted set of open streams: member → lease
- * deadline) holds fewer than max live ones across every web process; leases of a process that
- * died lapse on their own.
+ * Admits one more status stream of a client (ARCHITECTURE.md, "HTTP API"): its open streams are
+ * counted per web process in one hash (`process` → count), refused at `max` over all processes.
+ * The hash lives `ttlMs` past the latest admit (SSE_MAX_DURATION and a minute: no stream it counts
+ * is open longer), so nothing renews it while streams are open; a process that died leaves its
+ * count, which the next refused claim removes (`lib/pool/watch.ts`).
  */
 export const streamAdmitScript = defineScript({
   name: "streamAdmit",
   keys: ["streams"],
-  args: ["nowMs", "member", "leaseMs", "max"],
+  args: ["process", "max", "ttlMs"],
   lua: `
-redis.call('ZREMRANGEBYSCORE', streams, '-inf', nowMs)
-if redis.call('ZCARD', streams) >= tonumber(max) then return 0 end
-redis.call('ZADD', streams, tonumber(nowMs) + tonumber(leaseMs), member)
-redis.call('PEXPIRE', streams, leaseMs)
+local total = 0
+for _, count in ipairs(redis.call('HVALS', streams)) do total = total + tonumber(count) end
+if total >= tonumber(max) then return 0 end
+redis.call('HINCRBY', streams, process, 1)
+redis.call('PEXPIRE', streams, ttlMs)
 return 1
 `,
   decode: (value) => value === 1,
+});
+
+/** Gives a stream's count back: the process's field goes at zero, the hash with its last field. */
+export const streamReleaseScript = defineScript({
+  name: "streamRelease",
+  keys: ["streams"],
+  args: ["process"],
+  lua: `
+if redis.call('HINCRBY', streams, process, -1) <= 0 then redis.call('HDEL', streams, process) end
+return redis.call('HLEN', streams)
+`,
+  decode: (value) => Number(value),
 });
 
 export type SigninReply = { status: "OK" } | { status: "LIMITED"; retryAfterMs: number };
