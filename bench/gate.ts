@@ -111,6 +111,8 @@ async function perSecond(what: () => Promise<unknown>, seconds = 2): Promise<num
 }
 
 async function main() {
+  // The key mirror before the web starts: its first look at the keys (/health reads them) is kept for KEY_CACHE_TTL.
+  await prepare("plain");
   const web = spawnLogged("web-gate", process.execPath, [".next/tin-server.mjs"], {
     KEY_CACHE_TTL: "60s",
     CHALLENGE_RATE_PER_MINUTE: "1000000000",
