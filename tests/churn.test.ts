@@ -97,11 +97,15 @@ describe("under churn", () => {
       processes: ["web-1", "web-2", "worker-1"],
     });
     console.info(`churn: ${JSON.stringify(report.counts)}; killed ${report.killed.join(", ")}`);
+    console.info(`churn timeline: ${report.timeline.join("; ")}`);
     expect(report.killed).toHaveLength(10);
     expect(report.duplicates).toEqual([]);
     expect(report.counts.acquired).toBeGreaterThan(20);
     // What fails on the way is a request a killed process held or was dialled for: no answer, or
-    // the proxy's 502. Never a 503 without a code (the proxy marking the live process down too).
+    // the proxy's 502 — or a request sent on a kept-alive connection just as Caddy closed it idle
+    // (every route change reloads Caddy's whole config, which closes idle client connections; the
+    // web never saw such a request, and issue 24's routes without reloads remove them). Never a 503
+    // without a code (the proxy marking the live process down too).
     for (const kind of Object.keys(report.counts.failures)) expect(kind).toMatch(/^(acquire|release|extend) (0 \w+|502)$/);
     // Every process is back (the supervisor), and the deployment has settled into a consistent state.
     await waitFor("the supervised processes back", async () => (await stack.api("/health")).json?.status === "ok", 60_000, 500);

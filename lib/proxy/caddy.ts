@@ -158,7 +158,11 @@ function webProxy(upstreams: string[], extra: Record<string, unknown> = {}) {
   const balanced = {
     ...handler,
     health_checks: {
-      active: { uri: "/health/live", interval: "1s", timeout: "1s" },
+      // A live process that is slow to answer for a moment (both cores busy booting its restarted
+      // peer) must not be marked down with it: with a 1 s timeout, one CI churn run saw both
+      // processes down at once and an acquire answered 503 "no upstreams available". A dead
+      // process refuses the dial at once, so the longer timeout does not slow finding it.
+      active: { uri: "/health/live", interval: "1s", timeout: "3s" },
       passive: { fail_duration: "3s", max_fails: 1 },
     },
   };

@@ -52,11 +52,15 @@ export async function runChurn(options: ChurnOptions) {
   const held = new Map<string, Held>();
   const duplicates: string[] = [];
   const killed: string[] = [];
+  /** Kills and failures in order, seconds into the run: what a failure followed. */
+  const timeline: string[] = [];
+  const at = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
   const counts: ChurnCounts = { acquired: 0, exhausted: 0, released: 0, extended: 0, failed: 0, failures: {} };
   const fail = (verb: string, answer: { status: number; json: Record<string, any> | null }) => {
     counts.failed += 1;
     const kind = `${verb} ${answer.status} ${answer.json?.code ?? answer.json?.cause ?? ""}`.trim();
     counts.failures[kind] = (counts.failures[kind] ?? 0) + 1;
+    timeline.push(`${at()} ${kind}`);
   };
   const started = Date.now();
   const deadline = started + options.durationMs;
@@ -149,6 +153,7 @@ export async function runChurn(options: ChurnOptions) {
         if (name && pid) {
           process.kill(pid, "SIGKILL");
           killed.push(name);
+          timeline.push(`${at()} killed ${name}`);
           lastKilled.set(name, Date.now());
           break;
         }
@@ -165,6 +170,7 @@ export async function runChurn(options: ChurnOptions) {
     counts,
     duplicates,
     killed,
+    timeline,
     /** Each demo ever handed out: still serving with its expiry (API and proxy), or ended. */
     async verify(proxyPort: number) {
       const wrong: string[] = [];
