@@ -52,6 +52,8 @@ export async function runChurn(options: ChurnOptions) {
   const held = new Map<string, Held>();
   const duplicates: string[] = [];
   const killed: string[] = [];
+  const started = Date.now();
+  const deadline = started + options.durationMs;
   /** Kills and failures in order, seconds into the run: what a failure followed. */
   const timeline: string[] = [];
   const at = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
@@ -62,8 +64,6 @@ export async function runChurn(options: ChurnOptions) {
     counts.failures[kind] = (counts.failures[kind] ?? 0) + 1;
     timeline.push(`${at()} ${kind}`);
   };
-  const started = Date.now();
-  const deadline = started + options.durationMs;
   const call = async (method: string, path: string, body?: unknown) => {
     try {
       const response = await fetch(`${options.api}${path}`, {
