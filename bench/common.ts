@@ -1,8 +1,10 @@
 /** Shared pieces of the benchmarks: the bench stack's settings, process spawning, tables. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type Docker from "dockerode";
 import type { Redis } from "ioredis";
+import { busNames, connectBus } from "../lib/bus/nats";
 import { loadConfig } from "../lib/config";
 import { newInstanceId } from "../lib/ids";
 import type { AppKeys } from "../lib/store/keys";
@@ -217,8 +219,27 @@ export async function assignedIds(redis: Redis, prefix: string, app: string, cou
   return redis.zrange(keys.expiry, "0", "-1");
 }
 
-/** A real worker process of the bench's deployment, returned once its lease is there; stop() waits until it is gone. */
+/**
+ * Empties the bench deployment's jobs and events streams. A bench that acquires leaves its events
+ * behind (the acquire and gate benches, hundreds of thousands), and the next worker to start would
+ * write them all into MariaDB while its own bench measures: one such backlog of 126 MB cost a
+ * worker 34 s of CPU during the embed bench, on the same two cores.
+ */
+export async function purgeBusStreams(): Promise<void> {
+  const config = benchConfig();
+  const nc = await connectBus(config.NATS_URL);
+  try {
+    const jsm = await jetstreamManager(nc);
+    const names = busNames(config.VALKEY_PREFIX);
+    for (const stream of [names.jobs, names.events]) await jsm.streams.purge(stream.name).catch(() => undefined);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** A real worker process of the bench's deployment (no backlog left by an earlier bench), returned once its lease is there; stop() waits until it is gone. */
 export async function startBenchWorker(redis: Redis, prefix: string, env: Record<string, string> = {}) {
+  await purgeBusStreams();
   const worker = spawnLogged("worker", process.execPath, ["--import", "tsx", "worker/index.ts"], env);
   await waitFor("worker lease", async () => (await redis.keys(`${prefix}worker:*`)).length > 0, 60_000);
   return {

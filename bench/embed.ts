@@ -14,7 +14,17 @@ import { removeApp } from "../lib/apps/remove";
 import { cliCaller } from "../lib/audit/model";
 import { createContext } from "../lib/context";
 import { EMBED_BUNDLE } from "../lib/embed/asset";
-import { BENCH_ENV, benchConfig, caddyUp, percentile, report, spawnLogged, startBenchCaddy, waitFor } from "./common";
+import {
+  BENCH_ENV,
+  benchConfig,
+  caddyUp,
+  percentile,
+  purgeBusStreams,
+  report,
+  spawnLogged,
+  startBenchCaddy,
+  waitFor,
+} from "./common";
 
 const CLICKS = 20;
 const APP = `embed-${Date.now().toString(36)}`;
@@ -48,6 +58,7 @@ async function main() {
   // One browser on one address loads the launch page 40 times a minute here: the challenge limit
   // per address (CHALLENGE_RATE_PER_MINUTE, 30) is for people, so it is lifted for this web.
   const web = spawnLogged("web", process.execPath, [".next/tin-server.mjs"], { CHALLENGE_RATE_PER_MINUTE: "100000" });
+  await purgeBusStreams();
   const worker = spawnLogged("worker", process.execPath, ["--import", "tsx", "worker/index.ts"]);
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
