@@ -79,6 +79,13 @@ async function openMany(port: number, ids: string[], from: number): Promise<Clie
   return clients;
 }
 
+/** The web's V8 heap in use and its memory outside the heap (buffers, streams' native parts), from its /metrics, in MB. */
+async function heapMb(port: number): Promise<{ heap: number; external: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { "X-API-Key": BENCH_ENV.API_KEY } })).text();
+  const mb = (name: string) => Math.round(Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1]) / 1048576);
+  return { heap: mb("nodejs_heap_size_used_bytes"), external: mb("nodejs_external_memory_bytes") };
+}
+
 const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024);
 
 /** Redis's commands per second over `ms`, less the two INFO calls that measure it. */
@@ -103,7 +110,11 @@ async function run(target: "web" | "web-next", port: number, steps: number[]) {
   await waitFor(target, async () => (await fetch(`http://127.0.0.1:${port}/api/v1/pool/stats`)).status > 0);
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const rows: Record<string, string | number>[] = [];
-  rows.push({ target, streams: 0, "rss MB": rssMb(pid), "redis cmd/s": await commandsPerSecond(), "open s": 0 });
+  const memory = async () => {
+    const { heap, external } = await heapMb(port);
+    return { "rss MB": rssMb(pid), "heap MB": heap, "external MB": external };
+  };
+  rows.push({ target, streams: 0, ...(await memory()), "redis cmd/s": await commandsPerSecond(), "open s": 0 });
   const clients: Client[] = [];
   let expiry: Record<string, number> | null = null;
   for (const count of steps) {
@@ -114,7 +125,7 @@ async function run(target: "web" | "web-next", port: number, steps: number[]) {
     rows.push({
       target,
       streams: clients.length,
-      "rss MB": rssMb(pid),
+      ...(await memory()),
       "redis cmd/s": await commandsPerSecond(),
       "open s": openSeconds,
     });

@@ -98,7 +98,7 @@ describe("stream counts of a process that dies", () => {
       expect(await ctx.redis.hgetall(key)).toEqual({ [live]: "1" });
       // A live process's counts are kept: at the cap, the next claim is refused.
       expect(await admitStream(ctx, key, live, 1)).toBe(false);
-      expect(await streamReleaseScript.run(ctx.redis, { streams: key }, { process: live })).toBe(0);
+      expect(await streamReleaseScript.run(ctx.redis, { streams: key }, { process: live, count: 1 })).toBe(0);
       expect(await ctx.redis.exists(key)).toBe(0);
     } finally {
       await ctx.redis.del(key, ctx.keys.webLease(live));

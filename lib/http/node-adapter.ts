@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { eventStreamOf } from "./event-stream";
 import type { RequestView, RouteContext } from "./request";
 
 export type RouteHandler = (request: RequestView, context: RouteContext) => Promise<Response>;
@@ -28,8 +29,8 @@ function requestView(req: IncomingMessage, bodyText: string): RequestView {
  * Serves a route handler (the same `withRoute` function Next.js serves) straight from Node's HTTP
  * server: the fast path of server.ts, where Next.js's per-request routing cost more than the Redis
  * round trip itself. The body is read up to `maxBytes + 1`, so the handler still answers 413. An
- * event stream is passed on as it comes, with the socket's back-pressure, and cancelled when the
- * client goes; any other body is sent whole.
+ * event stream is passed on as it comes and cancelled when the client goes (an EventStreamBody is
+ * written to the socket directly); any other body is sent whole.
  */
 export async function serveRouteHandler(
   handler: RouteHandler,
@@ -57,8 +58,10 @@ export async function serveRouteHandler(
   if (response.body && outgoing["content-type"]?.startsWith("text/event-stream")) {
     res.writeHead(response.status, outgoing);
     res.flushHeaders();
-    await pipeStream(response.body, res);
-    return;
+    // A stream of ours is written to the socket as it comes, and nothing here holds the response
+    // while it is open; any other is read like a web stream.
+    const events = eventStreamOf(response.body);
+    return events ? events.pipeTo(res) : pipeStream(response.body, res);
   }
   res.writeHead(response.status, outgoing);
   res.end(Buffer.from(await response.arrayBuffer()));

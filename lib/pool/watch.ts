@@ -1,6 +1,7 @@
 import type { Ctx } from "../context";
 import { StateLog } from "../dependency";
 import { AppError } from "../errors";
+import { EventStreamBody } from "../http/event-stream";
 import type { Actor } from "../keys/authenticate";
 import { metrics } from "../metrics";
 import { clientKey } from "../net/address";
@@ -18,10 +19,8 @@ interface Stream {
   openedAtMs: number;
   lastBeatMs: number;
   eventId: number;
-  controller: ReadableStreamDefaultController<Uint8Array>;
+  body: EventStreamBody;
 }
-
-const encoder = new TextEncoder();
 
 /**
  * Serves every SSE countdown of a process from one timer and one Redis subscription (ARCHITECTURE.md,
@@ -32,6 +31,10 @@ const encoder = new TextEncoder();
 class WatchHub {
   private readonly streams = new Map<string, Set<Stream>>();
   private readonly process = WEB_PROCESS_ID;
+  /** Open streams over every id: kept, not counted, since each close reads it (10,000 closes at one reap). */
+  private openCount = 0;
+  /** Counts to give back, by client: sent once the current burst of closes is over (one call per client, not per stream). */
+  private readonly releases = new Map<string, number>();
   private closing = false;
   private timer?: NodeJS.Timeout;
   private subscriber?: Redis;
@@ -39,9 +42,7 @@ class WatchHub {
   constructor(private readonly ctx: Ctx) {}
 
   get size(): number {
-    let total = 0;
-    for (const set of this.streams.values()) total += set.size;
-    return total;
+    return this.openCount;
   }
 
   private ensureRunning(): void {
@@ -77,35 +78,30 @@ class WatchHub {
     return countsKey;
   }
 
-  open(id: string, countsKey: string, expiresAtMs: number): ReadableStream<Uint8Array> {
+  open(id: string, countsKey: string, expiresAtMs: number): EventStreamBody {
     if (this.closing) {
       this.releaseCount(countsKey);
       this.refuseWhileClosing();
     }
     this.ensureRunning();
-    let stream: Stream;
-    return new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        const now = this.ctx.clock.now();
-        stream = { id, countsKey, expiresAtMs, openedAtMs: now, lastBeatMs: now, eventId: 0, controller };
-        const set = this.streams.get(id) ?? new Set<Stream>();
-        this.streams.set(id, set);
-        set.add(stream);
-        metrics.sseStreams.set(this.size);
-        controller.enqueue(encoder.encode("retry: 3000\n\n"));
-        this.sendTtl(stream, now);
-      },
-      cancel: () => this.close(stream, false),
-    });
+    const now = this.ctx.clock.now();
+    const body = new EventStreamBody();
+    const stream: Stream = { id, countsKey, expiresAtMs, openedAtMs: now, lastBeatMs: now, eventId: 0, body };
+    body.onCancel(() => this.close(stream, false));
+    const set = this.streams.get(id) ?? new Set<Stream>();
+    this.streams.set(id, set);
+    set.add(stream);
+    this.openCount += 1;
+    metrics.sseStreams.set(this.openCount);
+    body.write("retry: 3000\n\n");
+    this.sendTtl(stream, now);
+    return body;
   }
 
   private send(stream: Stream, event: string, data: unknown): void {
     stream.eventId += 1;
-    try {
-      stream.controller.enqueue(encoder.encode(`id: ${stream.eventId}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
-    } catch {
+    if (!stream.body.write(`id: ${stream.eventId}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`))
       this.close(stream, false);
-    }
   }
 
   private sendTtl(stream: Stream, now: number): void {
@@ -118,10 +114,22 @@ class WatchHub {
     this.send(stream, "ttl", { id: stream.id, ttl_remaining: ttl, state: "assigned" });
   }
 
+  /**
+   * Gives one stream's count back. The closes of one event-loop turn (a reap ends thousands of
+   * streams at once) are summed per client and sent together on the next turn.
+   */
   private releaseCount(countsKey: string): void {
-    streamReleaseScript
-      .run(this.ctx.redis, { streams: countsKey }, { process: this.process })
-      .catch((error) => this.ctx.log.warn({ err: error.message }, "stream count release failed"));
+    if (!this.releases.size) setImmediate(() => this.flushReleases());
+    this.releases.set(countsKey, (this.releases.get(countsKey) ?? 0) + 1);
+  }
+
+  private flushReleases(): void {
+    for (const [countsKey, count] of this.releases) {
+      streamReleaseScript
+        .run(this.ctx.redis, { streams: countsKey }, { process: this.process, count })
+        .catch((error) => this.ctx.log.warn({ err: error.message }, "stream count release failed"));
+    }
+    this.releases.clear();
   }
 
   private tick(): void {
@@ -136,11 +144,7 @@ class WatchHub {
         this.sendTtl(stream, now);
         if (now - stream.lastBeatMs >= this.ctx.config.SSE_HEARTBEAT) {
           stream.lastBeatMs = now;
-          try {
-            stream.controller.enqueue(encoder.encode(": heartbeat\n\n"));
-          } catch {
-            this.close(stream, false);
-          }
+          if (!stream.body.write(": heartbeat\n\n")) this.close(stream, false);
         }
       }
     }
@@ -169,16 +173,11 @@ class WatchHub {
     const set = this.streams.get(stream.id);
     if (!set?.delete(stream)) return;
     if (!set.size) this.streams.delete(stream.id);
+    this.openCount -= 1;
     this.releaseCount(stream.countsKey);
-    if (endResponse) {
-      try {
-        stream.controller.close();
-      } catch {
-        // already closed by the client
-      }
-    }
-    metrics.sseStreams.set(this.size);
-    if (this.size === 0 && this.timer) {
+    if (endResponse) stream.body.close();
+    metrics.sseStreams.set(this.openCount);
+    if (this.openCount === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
@@ -195,6 +194,7 @@ class WatchHub {
         closed += 1;
       }
     }
+    this.flushReleases(); // now, before the context's Redis closes
     this.subscriber?.disconnect();
     return closed;
   }
@@ -229,7 +229,7 @@ export function shutdownWatchers(ctx: Ctx): number {
 }
 
 /** Opens a countdown stream for an assigned instance; 404 before any byte is sent when there is none. */
-export async function watch(ctx: Ctx, id: string, actor: Actor, clientIp: string): Promise<ReadableStream<Uint8Array>> {
+export async function watch(ctx: Ctx, id: string, actor: Actor, clientIp: string): Promise<EventStreamBody> {
   const hub = ctx.service("watch-hub", () => new WatchHub(ctx));
   const instance = await getInstance(ctx, id, actor);
   return hub.open(id, await hub.claim(clientIp), Date.parse(instance.expires_at));

@@ -460,13 +460,13 @@ return 1
   decode: (value) => value === 1,
 });
 
-/** Gives a stream's count back: the process's field goes at zero, the hash with its last field. */
+/** Gives `count` streams' counts back: the process's field goes at zero, the hash with its last field. */
 export const streamReleaseScript = defineScript({
   name: "streamRelease",
   keys: ["streams"],
-  args: ["process"],
+  args: ["process", "count"],
   lua: `
-if redis.call('HINCRBY', streams, process, -1) <= 0 then redis.call('HDEL', streams, process) end
+if redis.call('HINCRBY', streams, process, -tonumber(count)) <= 0 then redis.call('HDEL', streams, process) end
 return redis.call('HLEN', streams)
 `,
   decode: (value) => Number(value),

@@ -6,7 +6,7 @@ export const dynamic = "force-dynamic";
 export const GET = withRoute(
   { route: "demo.status" },
   async ({ ctx, actor, params, clientIp }) =>
-    new Response(await watch(ctx, params.id, actor, clientIp), {
+    new Response((await watch(ctx, params.id, actor, clientIp)).stream, {
       headers: {
         "Content-Type": "text/event-stream; charset=utf-8",
         "Cache-Control": "no-store",
