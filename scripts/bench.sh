@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # npm run bench: the benchmarks of bench/, each printing a table, a JSON line and its baseline.
+# npm run profile: bench/profile.ts only.
 # They run against their own Caddy, web port, Redis prefix and database, beside anything else.
 source "$(dirname "$0")/lib.sh"
 
@@ -8,6 +9,13 @@ trap stop_started_now EXIT
 build_next
 prepare_database bench BENCH_DATABASE_URL
 build_image hello tryitnow/hello:latest
+
+# npm run profile: where one web process's time goes under each verb (bench/profile.ts), no rates.
+if [ "${1:-}" = "--profile" ]; then
+  step "profile: one web process under node --cpu-prof, each verb at c10"
+  node --import tsx bench/profile.ts
+  exit
+fi
 
 step "bench: acquire hot path (autocannon; floor = bare node server, same script, same Redis)"
 node --import tsx bench/acquire.ts
