@@ -7,6 +7,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import autocannon from "autocannon";
+import { createRedis } from "../lib/store/redis";
 import { assignedIds, BENCH_ENV, benchConfig, spawnLogged, waitFor } from "./common";
 
 const APP = "bench";
@@ -54,7 +55,6 @@ async function main() {
   const web = spawnLogged("profile-web", process.execPath, ["--cpu-prof", `--cpu-prof-dir=${DIR}`, ".next/tin-server.mjs"]);
   const url = `http://127.0.0.1:${config.PORT}`;
   await waitFor("web", async () => (await fetch(`${url}/api/v1/pool/stats`)).status > 0);
-  const { createRedis } = await import("../lib/store/redis");
   const redis = createRedis(config);
   const ids = await assignedIds(redis, config.VALKEY_PREFIX, APP, 60_000);
   let next = 1;

@@ -41,10 +41,6 @@ class WatchHub {
 
   constructor(private readonly ctx: Ctx) {}
 
-  get size(): number {
-    return this.openCount;
-  }
-
   private ensureRunning(): void {
     if (!this.subscriber) {
       this.subscriber = createRedis(this.ctx.config, { subscriber: true });
