@@ -57,8 +57,13 @@ export async function busWithin(bus: () => Promise<NatsConnection>, timeoutMs: n
   }
 }
 
+/**
+ * `noAsyncTraces`: the client would otherwise make two error objects (with stacks) for every
+ * publish that waits for JetStream's ack, in case it fails — 2 % of a release's CPU in
+ * `npm run profile`. A failure still says what failed; it loses only the caller's stack.
+ */
 export function connectBus(url: string): Promise<NatsConnection> {
-  return connect({ servers: url, timeout: 2000, maxReconnectAttempts: -1, name: "tryitnow" });
+  return connect({ servers: url, timeout: 2000, maxReconnectAttempts: -1, name: "tryitnow", noAsyncTraces: true });
 }
 
 /**

@@ -29,7 +29,17 @@ function isTrusted(list: BlockList, ip: string): boolean {
   return isIP(ip) !== 0 && list.check(ip, family);
 }
 
-const LOOPBACK = trustedProxies(["127.0.0.0/8", "::1/128"]);
+const LOOPBACK_V6 = trustedProxies(["::1/128"]);
+
+/**
+ * 127.0.0.0/8 or ::1, of an address already normalized (no IPv4-mapped form): IPv4 by a string
+ * test, since a BlockList lookup makes a SocketAddress per request (`npm run profile`).
+ */
+function isLoopback(ip: string): boolean {
+  const family = isIP(ip);
+  if (family === 4) return ip.startsWith("127.");
+  return family === 6 && (ip === "::1" || LOOPBACK_V6.check(ip, "ipv6"));
+}
 
 /**
  * The client address: the socket's, unless the socket is a trusted proxy; only then the right-most
@@ -74,5 +84,5 @@ export function requestClient(headers: { get(name: string): string | null }, tru
     trustedOf(trustedEntries),
     viaProxy,
   );
-  return { ip, local: !viaProxy && isTrusted(LOOPBACK, ip) };
+  return { ip, local: !viaProxy && isLoopback(ip) };
 }

@@ -1,5 +1,6 @@
 import { outageOf } from "../dependency";
 import { AppError, ERROR_STATUS } from "../errors";
+import { Reply } from "./reply";
 
 /**
  * An unexpected error that is a dependency's outage becomes 503 `UNAVAILABLE` naming it, with
@@ -15,7 +16,8 @@ export function asOutage(error: unknown): unknown {
   });
 }
 
-export function errorResponse(error: unknown, requestId: string): Response {
+/** The error envelope `{error, code, details?, request_id}` with the code's status. */
+export function errorReply(error: unknown, requestId: string): Reply {
   const known = error instanceof AppError ? error : undefined;
   const code = known?.code ?? "INTERNAL_ERROR";
   const body = {
@@ -24,11 +26,16 @@ export function errorResponse(error: unknown, requestId: string): Response {
     ...(known?.details === undefined ? {} : { details: known.details }),
     request_id: requestId,
   };
-  const headers: Record<string, string> = { ...(known?.headers ?? {}) };
-  if (known?.retryAfterSeconds !== undefined) headers["Retry-After"] = String(known.retryAfterSeconds);
-  return Response.json(body, { status: ERROR_STATUS[code], headers });
+  const headers: Record<string, string> = { ...(known?.headers ?? {}), "content-type": "application/json" };
+  if (known?.retryAfterSeconds !== undefined) headers["retry-after"] = String(known.retryAfterSeconds);
+  return new Reply(ERROR_STATUS[code], headers, JSON.stringify(body));
 }
 
-export function json(body: unknown, init: { status?: number; headers?: Record<string, string> } = {}): Response {
-  return Response.json(body, { status: init.status ?? 200, headers: { "Cache-Control": "no-store", ...init.headers } });
+/** JSON, never cached: what route handlers answer with. */
+export function json(body: unknown, init: { status?: number; headers?: Record<string, string> } = {}): Reply {
+  return new Reply(
+    init.status ?? 200,
+    { "content-type": "application/json", "cache-control": "no-store", ...init.headers },
+    JSON.stringify(body),
+  );
 }

@@ -1,25 +1,28 @@
 import type { ServerResponse } from "node:http";
 
 /**
- * A server-sent event stream as a route handler answers with it (ARCHITECTURE.md, "HTTP API"):
- * `stream` is a real web stream, which Next.js reads like any other body; the fast path
- * (`node-adapter.ts`) takes it over before anyone reads it and writes the text to Node's socket
- * itself. At 10,000 open streams a process, that leaves no reader, no promise per event and no
- * encoded copy of each event in memory: only this object and the socket.
+ * A server-sent event stream as a route handler answers with it (ARCHITECTURE.md, "HTTP API"), in
+ * a `Reply` (`reply.ts`). The fast path (`node-adapter.ts`) writes its text to Node's socket
+ * itself; Next.js reads `stream`, a web stream made only when asked for. At 10,000 open streams a
+ * process, the fast path leaves no web stream, no reader, no promise per event and no encoded copy
+ * of each event in memory: only this object and the socket.
  *
  * The web stream is pulled, with a high-water mark of 0: nothing is moved into it until a reader
  * asks, so text written before the owner is known waits here, in `pending`.
  */
 export class EventStreamBody {
-  /** Dropped once the fast path writes to the socket: the response that held it is gone by then. */
   private web?: ReadableStream<Uint8Array>;
+  /** Set once the fast path writes to the socket: there is no web stream to give out after that. */
+  private onSocket = false;
   private pending: string[] = [];
   private target: { write(text: string): void; close(): void } | null = null;
   private ended = false;
   private cancelled?: () => void;
 
-  constructor() {
-    this.web = new ReadableStream<Uint8Array>(
+  /** The body as a web stream, for `new Response(…)` (Next.js's router). */
+  get stream(): ReadableStream<Uint8Array> {
+    if (this.onSocket) throw new Error("this event stream is written to a socket already");
+    this.web ??= new ReadableStream<Uint8Array>(
       {
         pull: (controller) => {
           if (this.target) return;
@@ -33,12 +36,6 @@ export class EventStreamBody {
       },
       { highWaterMark: 0 },
     );
-    bodies.set(this.web, this);
-  }
-
-  /** The body for `new Response(…)`. */
-  get stream(): ReadableStream<Uint8Array> {
-    if (!this.web) throw new Error("this event stream is written to a socket already");
     return this.web;
   }
 
@@ -91,7 +88,8 @@ export class EventStreamBody {
    * client that stops reading while more than MAX_BUFFERED bytes wait for it is dropped.
    */
   pipeTo(res: ServerResponse): Promise<void> {
-    this.web = undefined;
+    if (this.web) throw new Error("this event stream is read as a web stream already");
+    this.onSocket = true;
     return new Promise<void>((resolve) => {
       res.once("close", () => {
         this.cancel();
@@ -110,10 +108,3 @@ export class EventStreamBody {
 
 /** What a slow client may have waiting for it before the fast path drops it (its EventSource reconnects). */
 const MAX_BUFFERED = 64 * 1024;
-
-const bodies = new WeakMap<ReadableStream, EventStreamBody>();
-
-/** The event stream behind a response's body, when a handler made it with EventStreamBody and no one has read it. */
-export function eventStreamOf(body: ReadableStream | null): EventStreamBody | undefined {
-  return body && !body.locked ? bodies.get(body) : undefined;
-}

@@ -1,8 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { eventStreamOf } from "./event-stream";
+import { EventStreamBody } from "./event-stream";
+import type { Reply } from "./reply";
 import type { RequestView, RouteContext } from "./request";
 
-export type RouteHandler = (request: RequestView, context: RouteContext) => Promise<Response>;
+/**
+ * A route file's handler as Next.js calls it; `withRoute`'s also carry `reply`, the same handler
+ * answering with a `Reply`, which the fast path writes without making a `Response`.
+ */
+export type RouteHandler = ((request: RequestView, context: RouteContext) => Promise<Response>) & {
+  reply?: (request: RequestView, context: RouteContext) => Promise<Reply>;
+};
 
 /**
  * The request view a route handler reads (method, url, headers.get, text()), over Node's own
@@ -25,20 +32,28 @@ function requestView(req: IncomingMessage, bodyText: string): RequestView {
   };
 }
 
+export interface ServeOptions {
+  /** The body limit: a body is read up to one byte more, so the handler still answers 413. */
+  maxBytes: number;
+  params?: Record<string, string>;
+  /** Headers every response carries (security headers, X-Request-ID), names in lower case. */
+  headers?: Record<string, string>;
+}
+
 /**
  * Serves a route handler (the same `withRoute` function Next.js serves) straight from Node's HTTP
  * server: the fast path of server.ts, where Next.js's per-request routing cost more than the Redis
- * round trip itself. The body is read up to `maxBytes + 1`, so the handler still answers 413. An
- * event stream is passed on as it comes and cancelled when the client goes (an EventStreamBody is
- * written to the socket directly); any other body is sent whole.
+ * round trip itself. A `Reply` is written as it is (an event stream as it comes, cancelled when the client goes); a
+ * handler without one (the widget's scripts) answers with a `Response`, whose body is sent whole
+ * or, for a stream, as it comes.
  */
 export async function serveRouteHandler(
   handler: RouteHandler,
   req: IncomingMessage,
   res: ServerResponse,
-  maxBytes: number,
-  params: Record<string, string> = {},
+  options: ServeOptions,
 ): Promise<void> {
+  const { maxBytes, params = {}, headers = {} } = options;
   const chunks: Buffer[] = [];
   if (req.method !== "GET" && req.method !== "HEAD") {
     let size = 0;
@@ -48,23 +63,39 @@ export async function serveRouteHandler(
       if (size > maxBytes) break; // enough to know it is too large; the rest is not read
     }
   }
-  const response = await handler(requestView(req, Buffer.concat(chunks).toString("utf8")), {
-    params: Promise.resolve(params),
-  });
-  const outgoing: Record<string, string> = {};
+  const request = requestView(req, chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8"));
+  const context = { params: Promise.resolve(params) };
+  if (handler.reply) return writeReply(await handler.reply(request, context), res, headers);
+  const response = await handler(request, context);
+  const outgoing: Record<string, string> = { ...headers };
   response.headers.forEach((value, name) => {
     outgoing[name] = value;
   });
-  if (response.body && outgoing["content-type"]?.startsWith("text/event-stream")) {
-    res.writeHead(response.status, outgoing);
-    res.flushHeaders();
-    // A stream of ours is written to the socket as it comes, and nothing here holds the response
-    // while it is open; any other is read like a web stream.
-    const events = eventStreamOf(response.body);
-    return events ? events.pipeTo(res) : pipeStream(response.body, res);
-  }
   res.writeHead(response.status, outgoing);
+  if (response.body && outgoing["content-type"]?.startsWith("text/event-stream")) {
+    res.flushHeaders();
+    return pipeStream(response.body, res);
+  }
   res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+/** The reply's own headers win over the base ones (lower case both, so each name is sent once). */
+function writeReply(reply: Reply, res: ServerResponse, base: Record<string, string>): Promise<void> | undefined {
+  const { body } = reply;
+  for (const name in base) if (!(name in reply.headers)) reply.headers[name] = base[name];
+  if (!(body instanceof EventStreamBody)) {
+    // With its length, as Next.js sends it (writeHead before end would otherwise mean chunks);
+    // none on a reply without a body (204, 304).
+    if (body !== null)
+      reply.setHeader("content-length", String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength));
+    res.writeHead(reply.status, reply.headers);
+    res.end(body ?? undefined);
+    return;
+  }
+  res.writeHead(reply.status, reply.headers);
+  res.flushHeaders();
+  // Written to the socket as it comes: nothing here holds the response while it is open.
+  return body.pipeTo(res);
 }
 
 /** Writes a web stream to the socket as it comes, waiting when the socket is full; ends with the client. */

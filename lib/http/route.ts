@@ -8,13 +8,15 @@ import { auditActorOf, authorize, sessionActor } from "./actor";
 import { parseBody } from "./body";
 import { requestClient } from "./client-ip";
 import { addCorsHeaders } from "./cors";
-import { asOutage, errorResponse } from "./envelope";
+import { asOutage, errorReply } from "./envelope";
+import { type Reply, reply } from "./reply";
 import { type RequestView, type RouteContext, requestIdOf } from "./request";
 import { type FallbackName, ROUTES, type RouteAuth, type RouteName } from "./routes";
 import { webContext } from "./web-context";
 
-/** Route handlers answer with it: JSON, never cached. */
+/** Route handlers answer with these: JSON, never cached; any other body. */
 export { json } from "./envelope";
+export { reply } from "./reply";
 
 export interface RouteArgs<I> {
   ctx: Ctx;
@@ -37,7 +39,7 @@ interface RouteOptions<S extends z.ZodType | undefined> {
   maxBodyBytes?: number;
 }
 
-type Handler<I> = (args: RouteArgs<I>) => Promise<Response>;
+type Handler<I> = (args: RouteArgs<I>) => Promise<Reply>;
 
 /**
  * Wraps a route handler: request id, client IP, API key, bounded JSON body parsed with zod, one
@@ -49,13 +51,13 @@ export function withRoute<
 >(options: RouteOptions<S> & { route: N }, handler: Handler<S extends z.ZodType ? z.infer<S> : undefined>) {
   const name = options.route;
   const auth: RouteAuth = name in ROUTES ? ROUTES[name as RouteName].auth : "public";
-  const serve = async (request: RequestView, context: RouteContext): Promise<Response> => {
+  const answer = async (request: RequestView, context: RouteContext): Promise<Reply> => {
     const started = performance.now();
     const ctx = webContext();
     const requestId = requestIdOf(request.headers.get("x-request-id"));
     const client = requestClient(request.headers, ctx.config.TRUSTED_PROXIES);
     const ip = client.ip;
-    let response: Response;
+    let response: Reply;
     let failure: unknown;
     const url = new URL(request.url);
     try {
@@ -73,9 +75,9 @@ export function withRoute<
       response = await handler({ ctx, actor, caller, input: input as never, params, request, requestId, clientIp: ip });
     } catch (error) {
       failure = error;
-      response = errorResponse(asOutage(error), requestId);
+      response = errorReply(asOutage(error), requestId);
     }
-    response.headers.set("X-Request-ID", requestId);
+    response.setHeader("X-Request-ID", requestId);
     await addCorsHeaders(ctx, request, response);
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     metrics.httpRequests.inc({ route: name, method: request.method, status: String(response.status) });
@@ -87,15 +89,18 @@ export function withRoute<
     else ctx.log.info({ ...line, outcome: failure instanceof AppError ? failure.code : "ok" }, "request");
     return response;
   };
+  // Next.js calls the handler and wants a Response; the fast path calls `reply` and writes it itself.
+  const serve = async (request: RequestView, context: RouteContext): Promise<Response> =>
+    (await answer(request, context)).toResponse();
   // The table entry the handler serves, for the route test (tests/routes.test.ts).
-  return Object.assign(serve, { route: name });
+  return Object.assign(serve, { route: name, reply: answer });
 }
 
 /** OPTIONS: the preflight a browser sends before a cross-origin call with X-API-Key. */
 export const preflight = withRoute({ route: "cors.preflight" }, async ({ ctx, request }) => {
   const origin = request.headers.get("origin")?.toLowerCase();
   if (!origin || !(await corsOrigins(ctx)).has(origin)) throw new AppError("FORBIDDEN", "origin not allowed");
-  return new Response(null, {
+  return reply(null, {
     status: 204,
     headers: {
       "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",

@@ -1,11 +1,11 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { Ctx } from "../context";
 import { AppError } from "../errors";
 import type { Client } from "../http/client-ip";
 import { parseJson } from "../store/messages";
 import { MIRROR_MARKER, MirrorMarker } from "./mirror";
 import { KeyRecord, type Scope } from "./model";
-import { hashKey, KEY_PREFIX } from "./secret";
+import { hashKey, KEY_PREFIX, keyDigest } from "./secret";
 import { noteKeyUse } from "./usage";
 
 /**
@@ -95,7 +95,12 @@ export const OPEN_ACTOR: Actor = {
   origins: [],
 };
 
-const digest = (value: string) => createHash("sha256").update(value).digest();
+/** API_KEY's digest, made once per value rather than once per request. */
+let envKeyDigest: { key: string; digest: Buffer } | undefined;
+function envDigest(key: string): Buffer {
+  if (envKeyDigest?.key !== key) envKeyDigest = { key, digest: keyDigest(key) };
+  return envKeyDigest.digest;
+}
 const UNAUTHORIZED = () => new AppError("UNAUTHORIZED", "a valid API key is required (X-API-Key or Authorization: Bearer)");
 /** The mirror has not been loaded by a worker: whether a key is valid, or whether any exists, is unknown. */
 const NOT_LOADED = () =>
@@ -128,10 +133,12 @@ export async function authenticate(
     if (snapshot.marker.count > 0) throw UNAUTHORIZED();
     return OPEN_ACTOR;
   }
-  if (ctx.config.API_KEY && timingSafeEqual(digest(presented), digest(ctx.config.API_KEY))) {
+  // One digest of what was presented serves both checks: it is also the key's hash (hashKey).
+  const presentedDigest = keyDigest(presented);
+  if (ctx.config.API_KEY && timingSafeEqual(presentedDigest, envDigest(ctx.config.API_KEY))) {
     return { kind: "env", keyId: null, label: "API_KEY", scopes: "all", apps: null, origins: [] };
   }
-  const hash = hashKey(presented);
+  const hash = presentedDigest.toString("hex");
   const record = snapshot.byHash.get(hash);
   if (!record) throw snapshot.marker ? UNAUTHORIZED() : NOT_LOADED();
   noteKeyUse(ctx, record.id);

@@ -8,6 +8,11 @@ export function newKey(kind: keyof typeof KEY_PREFIX): { key: string; prefix: st
   return { key, prefix: key.slice(0, 12), hash: hashKey(key) };
 }
 
+/** A key's SHA-256: what is stored, in hex (`hashKey`). */
+export function keyDigest(key: string): Buffer {
+  return createHash("sha256").update(key).digest();
+}
+
 export function hashKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
+  return keyDigest(key).toString("hex");
 }

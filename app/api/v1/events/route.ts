@@ -1,5 +1,5 @@
 import { BEACON_MAX_BYTES, BeaconInput, recordBeacon } from "@/lib/events/beacon";
-import { methodNotAllowed, preflight, withRoute } from "@/lib/http/route";
+import { methodNotAllowed, preflight, reply, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
@@ -12,7 +12,7 @@ export const POST = withRoute(
   { route: "events.beacon", body: BeaconInput, maxBodyBytes: BEACON_MAX_BYTES },
   async ({ ctx, actor, input, clientIp, requestId, request }) => {
     await recordBeacon(ctx, { ...input, actor, clientIp, requestId, userAgent: request.headers.get("user-agent") });
-    return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });
+    return reply(null, { status: 204, headers: { "Cache-Control": "no-store" } });
   },
 );
 

@@ -1,7 +1,7 @@
 import { AppError } from "@/lib/errors";
 import { funnelCsv, sessionsCsv } from "@/lib/events/csv";
 import { funnel, parseRange, sessionRows } from "@/lib/events/funnel";
-import { withRoute } from "@/lib/http/route";
+import { reply, withRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
@@ -13,7 +13,7 @@ export const GET = withRoute({ route: "admin.analytics.export" }, async ({ ctx, 
   const range = parseRange(params);
   const body = kind === "funnel" ? funnelCsv(await funnel(ctx, range)) : sessionsCsv(await sessionRows(ctx, range));
   const day = (date: Date) => date.toISOString().slice(0, 10);
-  return new Response(body, {
+  return reply(body, {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",
       "Content-Disposition": `attachment; filename="${range.app}-${kind}-${day(range.from)}-${day(range.to)}.csv"`,
