@@ -48,7 +48,7 @@ interface Verb {
   ids: number;
 }
 
-const VERBS: Verb[] = [
+const ALL_VERBS: Verb[] = [
   { name: "get", method: "GET", path: (ids) => `/api/v1/demo/${ids[0]}`, status: 200, ids: 1 },
   { name: "unknown", method: "GET", path: (ids) => `/api/v1/demo/${ids[1]}`, status: 404, ids: 1 },
   {
@@ -62,6 +62,10 @@ const VERBS: Verb[] = [
   { name: "stats", method: "GET", path: () => "/api/v1/pool/stats", status: 200, ids: 1 },
   { name: "release", method: "DELETE", path: (ids, index) => `/api/v1/demo/${ids[index]}`, status: 200, ids: RELEASE_FILL },
 ];
+
+/** BENCH_VERBS=release,get: only those (a quick look at one verb after a change); all by default. */
+const CHOSEN = process.env.BENCH_VERBS?.split(",");
+const VERBS = CHOSEN ? ALL_VERBS.filter((verb) => CHOSEN.includes(verb.name)) : ALL_VERBS;
 
 async function load(url: string, verb: Verb, ids: string[], connections: number, seconds: number) {
   let index = 0;

@@ -17,7 +17,9 @@ export async function release(ctx: Ctx, id: string, actor: Actor, requestId: str
   const { app, keys } = await locate(ctx, id, actor);
   const state = await removeRecord(ctx, keys, id, { expected: "assigned", event: "released", nowMs: ctx.clock.now() });
   if (!state) throw notFound();
-  await ctx.redis.del(ctx.keys.loc(id));
+  // Not awaited: a pointer left behind (an outage between the two) leads to a record that is gone,
+  // which every verb answers 404 as it would without it; the answer does not wait for a third round trip.
+  ctx.redis.del(ctx.keys.loc(id)).catch(() => undefined);
   metrics.released.inc({ app });
   emitEvent(ctx, { type: "released", app, instance: id, requestId });
   publishCleanup(ctx, { id, app, reason: "released", request_id: requestId }).catch((error: Error) =>
