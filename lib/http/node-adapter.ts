@@ -86,8 +86,7 @@ function writeReply(reply: Reply, res: ServerResponse, base: Record<string, stri
   if (!(body instanceof EventStreamBody)) {
     // With its length, as Next.js sends it (writeHead before end would otherwise mean chunks);
     // none on a reply without a body (204, 304).
-    if (body !== null)
-      reply.setHeader("content-length", String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength));
+    if (body !== null) reply.setHeader("content-length", String(Buffer.byteLength(body)));
     res.writeHead(reply.status, reply.headers);
     res.end(body ?? undefined);
     return;

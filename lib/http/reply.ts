@@ -1,11 +1,11 @@
 import { EventStreamBody } from "./event-stream";
 
-/** What a reply carries: text (JSON, metrics), bytes (the widget's script), an event stream, or nothing. */
-export type ReplyBody = string | Uint8Array | EventStreamBody | null;
+/** What a reply carries: text (JSON, metrics, CSV), an event stream, or nothing. */
+export type ReplyBody = string | EventStreamBody | null;
 
 /**
  * A route handler's answer (ARCHITECTURE.md, "HTTP API"): status, headers and a body that is
- * already text or bytes. The fast path (`node-adapter.ts`) writes it to Node's socket as it is;
+ * already text. The fast path (`node-adapter.ts`) writes it to Node's socket as it is;
  * Next.js gets a `Response` made from it (`toResponse`). A `Response` per request — its Headers,
  * its body stream, `Response.json`'s encoding — was about a twentieth of a verb's CPU in
  * `npm run profile`, and the fast path read it all back out again. Header names are kept in lower
