@@ -53,6 +53,29 @@ const Path = z
   .max(500)
   .regex(/^\/[^\s]*$/, "a path starting with /");
 
+export const DATABASE_KINDS = ["none", "mariadb"] as const;
+export type DatabaseKind = (typeof DATABASE_KINDS)[number];
+
+/** A seed file's name in SEEDS_DIR: a bare name, so no other path of the host can be named. */
+export const SeedName = z.union([
+  z.literal(""),
+  z
+    .string()
+    .max(200)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\.sql$/, "a file name in the seeds folder ending in .sql, e.g. wordpress.sql"),
+]);
+
+/** What of an instance's database a `database_env` entry hands over. */
+export const DB_PARTS = ["host", "port", "host_port", "name", "user", "password"] as const;
+export type DbPart = (typeof DB_PARTS)[number];
+
+/** `WORDPRESS_DB_HOST=host_port` → the variable and the part; null when malformed. */
+export function parseDatabaseEnv(entry: string): { name: string; part: DbPart } | null {
+  const match = /^([A-Za-z_][A-Za-z0-9_]{0,127})=([a-z_]+)$/.exec(entry.trim());
+  if (!match || match[1].startsWith("TRYIT_") || !(DB_PARTS as readonly string[]).includes(match[2])) return null;
+  return { name: match[1], part: match[2] as DbPart };
+}
+
 /** `/var/www/html/wp-content:64` → the path and its size in MB; null when malformed. */
 export function parseWritablePath(entry: string): { path: string; sizeMb: number } | null {
   const match = /^(\/[A-Za-z0-9._\-/]{0,300}):(\d{1,4})$/.exec(entry.trim());
@@ -399,6 +422,87 @@ export const APP_FIELDS = {
     schema: z.array(z.enum(CAPABILITIES)).max(CAPABILITIES.length),
     column: json("cap_add").$type<string[]>().notNull(),
     initial: (): string[] => [],
+  }),
+  database: field({
+    api: "database",
+    label: "Database",
+    help: "MariaDB: every instance gets a database of its own, cloned from the seed when it is made, with a user and password of its own (ARCHITECTURE.md, \u201cDemo databases\u201d).",
+    input: "select",
+    options: [
+      { value: "none", label: "None" },
+      { value: "mariadb", label: "MariaDB, one per instance" },
+    ],
+    advanced: true,
+    schema: z.enum(DATABASE_KINDS),
+    column: varchar("database_kind", { length: 10 }).$type<DatabaseKind>().notNull().default("none"),
+    initial: (): DatabaseKind => "none",
+  }),
+  databaseSeed: field({
+    api: "database_seed",
+    label: "Database seed",
+    help: "A SQL dump in the deployment's seeds folder (SEEDS_DIR), e.g. wordpress.sql; empty: an empty database. Loaded once into a template per seed version.",
+    input: "text",
+    advanced: true,
+    schema: SeedName,
+    column: varchar("database_seed", { length: 200 }).notNull().default(""),
+    initial: () => "",
+  }),
+  databaseEnv: field({
+    api: "database_env",
+    label: "Database variables",
+    help: "One NAME=part per line, part being host, port, host_port, name, user or password, e.g. WORDPRESS_DB_HOST=host_port. TRYIT_DB_HOST, TRYIT_DB_PORT, TRYIT_DB_NAME, TRYIT_DB_USER and TRYIT_DB_PASSWORD are always set.",
+    input: "lines",
+    advanced: true,
+    schema: z
+      .array(
+        z.string().refine((entry) => parseDatabaseEnv(entry) !== null, `write NAME=part, part one of ${DB_PARTS.join(", ")}`),
+      )
+      .max(20),
+    column: json("database_env").$type<string[]>().notNull().default([]),
+    initial: (): string[] => [],
+  }),
+  databaseSetup: field({
+    api: "database_setup",
+    label: "Database setup",
+    help: "SQL run in each new instance's database after the clone, one statement per line, as the instance's own user. Placeholders (quoted for you): {{url}}, {{host}}, {{database}}, {{username}}, {{password}}, {{password_md5}}, {{password_sha256}}.",
+    input: "lines",
+    advanced: true,
+    schema: z.array(z.string().min(1).max(4000)).max(20),
+    column: json("database_setup").$type<string[]>().notNull().default([]),
+    initial: (): string[] => [],
+  }),
+  signInUser: field({
+    api: "sign_in_user",
+    label: "Sign-in user",
+    help: "The user a visitor signs in as; each instance gets a password of its own, shown to its visitor. Empty: no sign-in.",
+    input: "text",
+    advanced: true,
+    schema: z
+      .string()
+      .max(100)
+      .regex(/^[^\s]*$/, "no spaces"),
+    column: varchar("sign_in_user", { length: 100 }).notNull().default(""),
+    initial: () => "",
+  }),
+  signInPath: field({
+    api: "sign_in_path",
+    label: "Sign-in path",
+    help: "Where the app's sign-in page is, e.g. /wp-login.php.",
+    input: "text",
+    advanced: true,
+    schema: Path,
+    column: varchar("sign_in_path", { length: 500 }).notNull().default("/"),
+    initial: () => "/",
+  }),
+  signInPasswordEnv: field({
+    api: "sign_in_password_env",
+    label: "Password variable",
+    help: "The env variable the instance's sign-in password is given in (empty: only through the database setup's placeholders).",
+    input: "text",
+    advanced: true,
+    schema: z.union([z.literal(""), EnvName]),
+    column: varchar("sign_in_password_env", { length: 128 }).notNull().default(""),
+    initial: () => "",
   }),
   egress: field({
     api: "egress",

@@ -178,6 +178,29 @@ export const Config = z.object({
     .string()
     .default("")
     .refine((value) => value === "" || /^https?:\/\/[^/?#@\s]+$/.test(value), "an http(s) origin, e.g. http://172.17.0.1:8081"),
+  /**
+   * The demo database server (ARCHITECTURE.md, "Demo databases"): a MariaDB of its own for the
+   * instances' databases, never the product's. The worker administers it through this Unix socket
+   * (as its root, by socket authentication), or through DEMO_DB_URL (mysql://admin:password@host:port)
+   * when it runs elsewhere; both empty: no app may have a database.
+   */
+  DEMO_DB_SOCKET: z.string().default(".data/run/demo-db.sock"),
+  DEMO_DB_URL: z
+    .string()
+    .default("")
+    .refine((value) => value === "" || /^mysql:\/\/[^/?#\s]+\/?$/.test(value), "mysql://user:password@host:port"),
+  /** Where instances reach the demo database server; unset: the host's address on Docker's bridge docker0. */
+  DEMO_DB_HOST: z
+    .string()
+    .default("")
+    .refine((value) => value === "" || /^\d{1,3}(\.\d{1,3}){3}$/.test(value), "an IPv4 address"),
+  DEMO_DB_PORT: int(3307),
+  /** The only folder an app's `database_seed` may name a file in (uploads land here too). */
+  SEEDS_DIR: z.string().default(".data/seeds"),
+  /** Largest seed an owner may upload in the dashboard (MB); the API's bodies stay at MAX_BODY_BYTES. */
+  SEED_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(4096).default(64),
+  /** Longest a seed may take to load into its template. */
+  SEED_TIMEOUT: duration("5m"),
   HEALTH_PATH: z.string().default("/"),
   HEALTH_TIMEOUT: duration("30s"),
   CONTAINER_MEMORY_MB: int(128),
@@ -276,6 +299,8 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     config.PROXY_TLS_CERT = resolve(/*turbopackIgnore: true*/ config.PROXY_TLS_CERT);
     config.PROXY_TLS_KEY = resolve(/*turbopackIgnore: true*/ config.PROXY_TLS_KEY);
   }
+  if (config.DEMO_DB_SOCKET) config.DEMO_DB_SOCKET = resolve(/*turbopackIgnore: true*/ config.DEMO_DB_SOCKET);
+  config.SEEDS_DIR = resolve(/*turbopackIgnore: true*/ config.SEEDS_DIR);
   config.WEB_PROXY_SOCKET = resolve(
     /*turbopackIgnore: true*/ config.WEB_PROXY_SOCKET || `.data/run/sockets/web-${config.PORT}.sock`,
   );

@@ -4,6 +4,7 @@ import { type BusNames, busNames, connectBus } from "./bus/nats";
 import { type Clock, systemClock } from "./clock";
 import type { Config } from "./config";
 import { createDb, type Db } from "./db/client";
+import { demoDbEndpoint } from "./demo-db/server";
 import { StateLog } from "./dependency";
 import { EgressFirewall, hostResolvers } from "./egress/firewall";
 import { webUpstreams } from "./http/web-listeners";
@@ -56,7 +57,10 @@ export type ServiceName =
   | "watch-hub" // lib/pool/watch.ts: this process's status streams and their subscriber
   | "secrets" // lib/secrets.ts: keys derived from the root secret
   | "gate-secrets" // lib/gate/challenge.ts: the browser check's HMAC secrets
-  | "embed-assets"; // lib/embed/asset.ts: the built widget bundles
+  | "embed-assets" // lib/embed/asset.ts: the built widget bundles
+  | "demo-db" // lib/demo-db/server.ts: the demo database server's admin pool
+  | "seed-versions" // lib/demo-db/template.ts: each seed file's version, per size and time
+  | "templates"; // lib/demo-db/template.ts: the templates found ready (or their seed's failure)
 
 /** The slots behind `Ctx.service` and `Ctx.existing`, for a context (or a unit test's partial one). */
 export function serviceSlots(): Pick<Ctx, "service" | "existing"> {
@@ -97,6 +101,7 @@ export function createContext(config: Config, service: string, parts: CtxParts =
           deployment: config.VALKEY_PREFIX,
           dns: config.CONTAINER_DNS,
         }));
+  const slots = serviceSlots();
   return {
     config,
     log,
@@ -111,6 +116,7 @@ export function createContext(config: Config, service: string, parts: CtxParts =
       baseNetwork: config.CONTAINER_NETWORK,
       apiPort: containerApiPort(config),
       dnsServers: config.CONTAINER_DNS.length ? config.CONTAINER_DNS : hostResolvers(),
+      demoDb: demoDbEndpoint(config),
       enabled: config.EGRESS_RULES === "on",
       lock: (task) => withLock(redis, keys.egressLock, task),
     }),
@@ -130,7 +136,7 @@ export function createContext(config: Config, service: string, parts: CtxParts =
         accessLog: resolve(config.PROXY_ACCESS_LOG),
       }),
     busNames: busNames(config.VALKEY_PREFIX, config.EVENTS_STREAM_MAX_BYTES),
-    ...serviceSlots(),
+    ...slots,
     bus() {
       bus ??= connectBus(config.NATS_URL).catch((error) => {
         bus = undefined; // try again on next use
@@ -141,6 +147,7 @@ export function createContext(config: Config, service: string, parts: CtxParts =
     async close() {
       redis.disconnect();
       await pool.end();
+      await slots.existing<{ close(): Promise<void> }>("demo-db")?.close();
       if (bus) await (await bus.catch(() => undefined))?.close();
     },
   };

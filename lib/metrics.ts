@@ -42,6 +42,12 @@ export const metrics = {
     ["app"],
     [0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10, 30],
   ),
+  databaseCloneDuration: histogram(
+    "tin_database_clone_seconds",
+    "Time to make one instance's database: the template cloned, its user created, the setup run.",
+    ["app"],
+    [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+  ),
   provisionFailures: counter("tin_provision_failures_total", "Provisions that failed (create, health or route).", ["app"]),
   released: counter("tin_instances_released_total", "Instances released by their visitor.", ["app"]),
   expired: counter("tin_instances_expired_total", "Instances whose TTL passed and were reaped.", ["app"]),

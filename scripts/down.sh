@@ -25,6 +25,6 @@ elif docker info >/dev/null 2>&1; then
   count="$(instance_containers | wc -l)"
   if [ "$count" -gt 0 ]; then info "keeping $count instance(s) running (demos and the warm pool): npm run up resumes them (npm run down -- --purge removes them)"; fi
 fi
-for service in caddy nats-server mariadbd redis-server dockerd; do stop_service "$service"; done
+for service in caddy nats-server demo-db mariadbd redis-server dockerd; do stop_service "$service"; done
 restore_listener_handover
 step "stopped"

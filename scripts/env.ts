@@ -1,5 +1,6 @@
 /** Prints the resolved addresses of the configuration as shell variables, for the set-up scripts. */
 import { loadConfig } from "../lib/config";
+import { namePrefix } from "../lib/demo-db/server";
 import { tableName } from "../lib/egress/policy";
 import { splitAddr } from "../lib/store/redis";
 
@@ -31,6 +32,12 @@ const vars: Record<string, string | number> = {
   TIN_IMAGE: config.CONTAINER_IMAGE,
   TIN_PREFIX: config.VALKEY_PREFIX,
   TIN_EGRESS_TABLE: tableName(config.CONTAINER_NETWORK),
+  TIN_DEMO_DB_URL: config.DEMO_DB_URL,
+  TIN_DEMO_DB_SOCKET: config.DEMO_DB_SOCKET,
+  TIN_DEMO_DB_HOST: config.DEMO_DB_HOST,
+  TIN_DEMO_DB_PORT: config.DEMO_DB_PORT,
+  TIN_DEMO_DB_PREFIX: namePrefix(config.VALKEY_PREFIX),
+  TIN_SEEDS_DIR: config.SEEDS_DIR,
 };
 const quote = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
 for (const [name, value] of Object.entries(vars)) console.log(`${name}=${quote(value)}`);

@@ -131,6 +131,54 @@ start_mariadb() {
 }
 
 # ensure_database NAME: the database and the project's own user (Debian's root authenticates by socket only).
+# start_demo_db: the demo database server (ARCHITECTURE.md, "Demo databases"): a MariaDB of its own for
+# the instances' databases, never the product's, listening only on the host's address on Docker's bridge
+# docker0 (DEMO_DB_HOST to choose another) at DEMO_DB_PORT, where instances of apps with a database reach
+# it; the worker administers it through its socket (DEMO_DB_SOCKET). With DEMO_DB_URL it runs elsewhere.
+start_demo_db() {
+  if [ -n "$TIN_DEMO_DB_URL" ]; then info "demo databases: on the server of DEMO_DB_URL"; return; fi
+  if [ -z "$TIN_DEMO_DB_SOCKET" ]; then info "demo databases: none (DEMO_DB_SOCKET is empty)"; return; fi
+  local address="$TIN_DEMO_DB_HOST"
+  [ -n "$address" ] || address="$(ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -1)"
+  [ -n "$address" ] || fail "no address for the demo database server: docker0 has none; set DEMO_DB_HOST"
+  if mariadb-admin --protocol=socket --socket="$TIN_DEMO_DB_SOCKET" -uroot ping >/dev/null 2>&1; then
+    info "demo database server: already running on $address:$TIN_DEMO_DB_PORT"; return
+  fi
+  step "starting the demo database server on $address:$TIN_DEMO_DB_PORT"
+  if [ ! -d "$DATA/demo-db/mysql" ]; then
+    info "initialising data directory .data/demo-db"
+    mariadb-install-db --user=root --datadir="$DATA/demo-db" --auth-root-authentication-method=socket \
+      --skip-test-db >"$LOGS/demo-db-install.log" 2>&1 || fail "mariadb-install-db failed (see $LOGS/demo-db-install.log)"
+  fi
+  mkdir -p "$DATA/demo-db-files" "$(dirname "$TIN_DEMO_DB_SOCKET")"
+  # No file access (secure-file-priv: an empty folder), no LOAD DATA LOCAL, no name lookups; a demo's
+  # last second of writes may be lost if the host itself crashes (flush once a second), never on a
+  # restart of the server.
+  nohup mariadbd --user=root --datadir="$DATA/demo-db" --socket="$TIN_DEMO_DB_SOCKET" --port="$TIN_DEMO_DB_PORT" \
+    --bind-address="$address" --pid-file="$RUN/demo-db.pid.internal" --log-error="$LOGS/demo-db.log" \
+    --skip-name-resolve --local-infile=0 --secure-file-priv="$DATA/demo-db-files" --max-connections=1000 \
+    --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=128M --skip-log-bin >/dev/null 2>&1 &
+  mark_started demo-db $!
+  wait_for "demo database server" 60 mariadb-admin --protocol=socket --socket="$TIN_DEMO_DB_SOCKET" -uroot ping
+}
+
+# purge_demo_databases: this deployment's instance databases and users (names <prefix>_d_…) and templates.
+purge_demo_databases() {
+  [ -z "$TIN_DEMO_DB_URL" ] && [ -S "$TIN_DEMO_DB_SOCKET" ] || return 0
+  mariadb-admin --protocol=socket --socket="$TIN_DEMO_DB_SOCKET" -uroot ping >/dev/null 2>&1 || return 0
+  local demo=(mariadb --protocol=socket --socket="$TIN_DEMO_DB_SOCKET" -uroot -N -B)
+  local like="${TIN_DEMO_DB_PREFIX}\\_%" name count=0
+  while read -r name; do
+    [ -n "$name" ] || continue
+    "${demo[@]}" -e "DROP DATABASE IF EXISTS \`$name\`"; count=$((count + 1))
+  done < <("${demo[@]}" -e "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '$like'")
+  while read -r name; do
+    [ -n "$name" ] || continue
+    "${demo[@]}" -e "DROP USER IF EXISTS '$name'@'%'"
+  done < <("${demo[@]}" -e "SELECT User FROM mysql.user WHERE User LIKE '$like'")
+  info "removed $count demo database(s) of this deployment"
+}
+
 ensure_database() {
   local name="$1"
   if mysql_user_can_connect "$name"; then return; fi
@@ -206,6 +254,7 @@ ensure_services() {
   start_docker
   start_redis
   start_mariadb
+  start_demo_db
   start_nats
 }
 
@@ -268,6 +317,7 @@ purge_instances() {
     info "redis is not running: starting it to remove this deployment's records"
     start_redis
   fi
+  purge_demo_databases
   info "removing this deployment's records from Redis (prefix $TIN_PREFIX)"
   local batch
   while mapfile -t -n 500 batch && [ "${#batch[@]}" -gt 0 ]; do rcli del "${batch[@]}" >/dev/null || true; done < <(rcli --scan --pattern "${TIN_PREFIX}*")
@@ -276,7 +326,7 @@ purge_instances() {
   count="$(rcli --scan --pattern "${TIN_PREFIX}*" | wc -l)"; [ "$count" -eq 0 ] || left+=("$count Redis key(s) ${TIN_PREFIX}*")
   if command -v nft >/dev/null && nft list table inet "$TIN_EGRESS_TABLE" >/dev/null 2>&1; then left+=("the nftables table $TIN_EGRESS_TABLE"); fi
   if [ "${#left[@]}" -gt 0 ]; then
-    for service in caddy nats-server mariadbd redis-server dockerd; do stop_service "$service"; done
+    for service in caddy nats-server demo-db mariadbd redis-server dockerd; do stop_service "$service"; done
     fail "the purge left: ${left[*]}"
   fi
   info "nothing of this deployment is left"
@@ -330,6 +380,37 @@ build_image() {
   if grep -q "COPY busybox" "$context/Dockerfile"; then cp /bin/busybox "$context/busybox"; fi
   docker build -q -t "$image" "$context" >/dev/null 2>"$LOGS/build-$name.log" || fail "docker build failed (see $LOGS/build-$name.log)"
   touch "$stamp"
+}
+
+# build_rootfs_image NAME TAG: a Debian 12 image made here from examples/NAME/packages: debootstrap
+# (minbase) installs them into a folder from the package repository apt uses, and `docker import` makes
+# the image (nothing is pulled). Skipped while the list is unchanged.
+build_rootfs_image() {
+  local name="$1" image="$2"
+  local stamp="$DATA/build/$name.stamp" root="$DATA/build/$name-rootfs" packages want mirror
+  packages="$(grep -v '^#' "examples/$name/packages" | xargs | tr ' ' ,)"
+  want="bookworm minbase $packages"
+  if docker image inspect "$image" >/dev/null 2>&1 && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    info "image $image is up to date"; return
+  fi
+  ensure_packages debootstrap
+  mirror="$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)"
+  [ -n "$mirror" ] || mirror="$(awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list 2>/dev/null)"
+  mirror="${mirror:-http://deb.debian.org/debian}"
+  step "building image $image: Debian 12 (debootstrap from $mirror) with $packages — about a minute"
+  rm -rf "$root" && mkdir -p "$root" "$DATA/build"
+  debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >"$LOGS/build-$name.log" 2>&1 \
+    || { rm -rf "$root"; fail "debootstrap failed (see $LOGS/build-$name.log)"; }
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/var/log/*.log
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/bash"]' - "$image" >/dev/null || { rm -rf "$root"; fail "docker import of $image failed"; }
+  rm -rf "$root"
+  echo "$want" >"$stamp"
+}
+
+# build_wordpress: the WordPress example's images (examples/wordpress-base, examples/wordpress).
+build_wordpress() {
+  build_rootfs_image wordpress-base tryitnow/wordpress-base:latest
+  build_image wordpress tryitnow/wordpress:latest
 }
 
 build_next() {

@@ -67,6 +67,12 @@ export function specProblems(spec: AppSpec): FieldProblem[] {
     problems.push({ path: "env", message: "TRYIT_* variables are set by the pool" });
   if (Object.values(spec.env).includes(ENV_MASK))
     problems.push({ path: "env", message: `a new variable needs a value (not ${ENV_MASK})` });
+  if (spec.database === "none" && spec.databaseSeed)
+    problems.push({ path: "database_seed", message: "a seed needs a database (database: mariadb)" });
+  if (spec.signInPasswordEnv.startsWith("TRYIT_"))
+    problems.push({ path: "sign_in_password_env", message: "TRYIT_* variables are set by the pool" });
+  if (spec.signInPasswordEnv && spec.signInPasswordEnv in spec.env)
+    problems.push({ path: "sign_in_password_env", message: "this variable is already in env" });
   return problems;
 }
 

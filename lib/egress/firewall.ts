@@ -26,15 +26,17 @@ export interface FirewallOptions {
   baseNetwork: string;
   apiPort: number;
   dnsServers: string[];
+  /** The demo database server's address and port, which apps with a database may reach. */
+  demoDb: { address: string; port: number } | null;
   /** EGRESS_RULES=off: networks as usual, no rules (the bench's baseline). */
   enabled: boolean;
   /** Runs a change of the table while holding the deployment's egress lock (`withLock`, Redis). */
   lock: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
-export function policyOf(app: Pick<AppSpec, "slug" | "egress" | "egressAllow" | "apiAccess">): AppPolicy {
+export function policyOf(app: Pick<AppSpec, "slug" | "egress" | "egressAllow" | "apiAccess" | "database">): AppPolicy {
   const allow = app.egress === "allow" ? app.egressAllow.flatMap((entry) => parseAllowEntry(entry) ?? []) : [];
-  return { slug: app.slug, mode: app.egress, api: app.apiAccess, allow };
+  return { slug: app.slug, mode: app.egress, api: app.apiAccess, db: app.database === "mariadb", allow };
 }
 
 /** The IPv4 resolvers of /etc/resolv.conf that a container can reach (not loopback). */
@@ -145,6 +147,7 @@ export class EgressFirewall {
       apps: [...this.apps.values()].sort((a, b) => a.slug.localeCompare(b.slug)),
       dnsServers: this.options.dnsServers,
       apiPort: this.options.apiPort,
+      demoDb: this.options.demoDb,
     };
   }
 

@@ -16,9 +16,10 @@ const input: PolicyInput = {
       api: false,
     },
   ],
-  apps: [{ slug: "shop-a", mode: "allow", api: false, allow: [{ cidr: "203.0.113.0/24", port: 443 }] }],
+  apps: [{ slug: "shop-a", mode: "allow", api: false, db: false, allow: [{ cidr: "203.0.113.0/24", port: 443 }] }],
   dnsServers: ["10.255.255.53"],
   apiPort: 8081,
+  demoDb: { address: "172.17.0.1", port: 3307 },
 };
 
 describe("egress policy", () => {
@@ -43,10 +44,23 @@ describe("egress policy", () => {
     expect(networkName("tin-net", "none", false)).toBe("tin-net-none");
     expect(networkName("tin-net", "allow", true)).toBe("tin-net-allow-api");
     expect(tableName("tin-test-net")).toBe("tryitnow_tin_test_net");
-    expect(verdictsOf({ slug: "shop-a", mode: "allow", api: true, allow: [] })).toEqual({
+    expect(verdictsOf({ slug: "shop-a", mode: "allow", api: true, db: false, allow: [] })).toEqual({
       out: "out_allow_shop_a",
       host: "host_closed_api",
     });
+    expect(verdictsOf({ slug: "wp", mode: "public", api: false, db: true, allow: [] }).host).toBe("host_dns_db");
+  });
+
+  it("lets only the chains of apps with a database reach the demo database server", () => {
+    const { text } = rulesetText(input, new Map());
+    const chains = text
+      .split("\n  chain ")
+      .map((part) => ({ name: part.split(" ")[0], body: part }))
+      .filter(({ name }) => name.startsWith("host_"));
+    expect(chains).toHaveLength(8);
+    for (const { name, body } of chains)
+      expect(body.includes("ip daddr 172.17.0.1 tcp dport 3307 accept"), name).toBe(name.endsWith("_db"));
+    expect(rulesetText({ ...input, demoDb: null }, new Map()).text).not.toContain("3307");
   });
 
   it("is a ruleset nft accepts, with a fingerprint of its static part only", () => {

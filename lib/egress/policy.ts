@@ -65,6 +65,8 @@ export interface AppPolicy {
   slug: string;
   mode: EgressMode;
   api: boolean;
+  /** Its instances have a database: they may reach the demo database server. */
+  db: boolean;
   allow: AllowEntry[];
 }
 
@@ -77,6 +79,8 @@ export interface PolicyInput {
   dnsServers: string[];
   /** The proxy's port on the host, where `TRYIT_API_URL` points. */
   apiPort: number;
+  /** The demo database server (ARCHITECTURE.md, "Demo databases"), for the apps that have a database. */
+  demoDb: { address: string; port: number } | null;
 }
 
 /** Instance address → the chains that apply to it (its app's current policy). */
@@ -101,18 +105,23 @@ function outChain(mode: EgressMode, slug: string | null): string {
   return "out_none";
 }
 
-const hostChain = (mode: EgressMode, api: boolean) => `host_${mode === "public" ? "dns" : "closed"}${api ? "_api" : ""}`;
+const hostChain = (mode: EgressMode, api: boolean, db = false) =>
+  `host_${mode === "public" ? "dns" : "closed"}${api ? "_api" : ""}${db ? "_db" : ""}`;
+
+const HOST_KINDS = (["public", "none"] as const).flatMap((mode) =>
+  [false, true].flatMap((api) => [false, true].map((db) => ({ mode, api, db }))),
+);
 
 /** The chains every table holds that an instance's verdict may jump to (an `allow` app adds its own). */
 export const SHARED_CHAINS: readonly string[] = [
   outChain("public", null),
   outChain("none", null),
-  ...(["public", "none"] as const).flatMap((mode) => [hostChain(mode, false), hostChain(mode, true)]),
+  ...HOST_KINDS.map(({ mode, api, db }) => hostChain(mode, api, db)),
 ];
 
 /** The chains for one instance of an app. */
 export function verdictsOf(app: AppPolicy): { out: string; host: string } {
-  return { out: outChain(app.mode, app.slug), host: hostChain(app.mode, app.api) };
+  return { out: outChain(app.mode, app.slug), host: hostChain(app.mode, app.api, app.db) };
 }
 
 const set = (items: readonly (string | number)[]) => (items.length ? `{ ${items.join(", ")} }` : null);
@@ -160,6 +169,11 @@ function tableBody(input: PolicyInput, fingerprint: string): string {
   const apiAccept = gateways
     ? [`    ip daddr ${gateways} tcp dport ${input.apiPort} accept comment "the API (TRYIT_API_URL) through the proxy"`]
     : [];
+  const dbAccept = input.demoDb
+    ? [
+        `    ip daddr ${input.demoDb.address} tcp dport ${input.demoDb.port} accept comment "the demo database server (apps with a database)"`,
+      ]
+    : [];
   const reject = (why: string) => `    counter reject with icmpx type admin-prohibited comment "${why}"`;
   const chains: string[] = [];
   const chain = (name: string, rules: string[], hook?: string) => {
@@ -179,11 +193,14 @@ function tableBody(input: PolicyInput, fingerprint: string): string {
     );
     chain(appChain(app.slug), ["    jump deny_common", ...rules, reject(`allow: nothing else for ${app.slug}`)]);
   }
-  for (const mode of ["public", "none"] as const) {
-    for (const api of [false, true]) {
-      const rules = [...(mode === "public" ? dnsAccept : []), ...(api ? apiAccept : []), reject("the host itself")];
-      chain(hostChain(mode, api), rules);
-    }
+  for (const { mode, api, db } of HOST_KINDS) {
+    const rules = [
+      ...(mode === "public" ? dnsAccept : []),
+      ...(api ? apiAccept : []),
+      ...(db ? dbAccept : []),
+      reject("the host itself"),
+    ];
+    chain(hostChain(mode, api, db), rules);
   }
 
   const forward: string[] = [];

@@ -10,7 +10,7 @@ import { instanceToken } from "../keys/instance-token";
 import { metrics } from "../metrics";
 import { blockCandidates, clientKey } from "../net/address";
 import { acquireScript } from "../store/scripts";
-import { instanceView } from "./view";
+import { credentialsView, instanceView } from "./view";
 
 export const AcquireInput = z.object({
   app: Slug.optional(),
@@ -164,7 +164,12 @@ export async function acquire(ctx: Ctx, input: AcquireInput & { clientIp: string
   );
   return {
     // The token lets a browser (publishable key) follow, extend and end this instance, and no other.
-    instance: { ...view, ttl_seconds: Math.round(reply.ttlMs / 1000), token: await instanceToken(ctx, view.id) },
+    instance: {
+      ...view,
+      ttl_seconds: Math.round(reply.ttlMs / 1000),
+      token: await instanceToken(ctx, view.id),
+      ...(reply.signIn ? { credentials: credentialsView(ctx.config, view.id, reply.signIn) } : {}),
+    },
     headers: rateLimitHeaders(rateLimit),
   };
 }

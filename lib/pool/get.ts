@@ -2,10 +2,21 @@ import type { Ctx } from "../context";
 import { notFound } from "../errors";
 import type { Actor } from "../keys/authenticate";
 import { decodeCfg, decodeInstance } from "../store/hashes";
+import { signInOf } from "../store/scripts";
 import { locate } from "./locate";
-import { instanceView } from "./view";
+import { credentialsView, instanceView } from "./view";
 
-const HELD = ["state", "created_at", "assigned_at", "expires_at", "extensions", "max_expires_at"] as const;
+const HELD = [
+  "state",
+  "created_at",
+  "assigned_at",
+  "expires_at",
+  "extensions",
+  "max_expires_at",
+  "cred_user",
+  "cred_pass",
+  "cred_path",
+] as const;
 const SHOWN = ["admin_path", "extend_ms", "max_extensions", "cta_label", "cta_url"] as const;
 
 /** An assigned instance; warming and ready instances are nobody's yet, released and expired ones are gone: 404. */
@@ -17,7 +28,9 @@ export async function getInstance(ctx: Ctx, id: string, actor: Actor) {
   const cfg = decodeCfg(SHOWN, settings);
   const now = ctx.clock.now();
   if (record.state !== "assigned" || record.expires_at === null || record.expires_at <= now) throw notFound();
-  return instanceView(
+  // The sign-in goes to the visitor's own token only (ARCHITECTURE.md, "Demo databases").
+  const signIn = actor.kind === "instance" ? signInOf(record.cred_user, record.cred_pass, record.cred_path) : null;
+  const view = instanceView(
     ctx.config,
     {
       id,
@@ -36,4 +49,5 @@ export async function getInstance(ctx: Ctx, id: string, actor: Actor) {
     },
     now,
   );
+  return signIn ? { ...view, credentials: credentialsView(ctx.config, id, signIn) } : view;
 }

@@ -11,6 +11,14 @@ export function adminUrl(config: Config, id: string, adminPath: string): string 
   return `${instanceUrl(config, id)}${adminPath.startsWith("/") ? adminPath : `/${adminPath}`}`;
 }
 
+/**
+ * A visitor's sign-in as the API answers it: to the visitor's own token only (acquire, and GET with
+ * the instance token), never to a listing or another key.
+ */
+export function credentialsView(config: Config, id: string, signIn: { username: string; password: string; path: string }) {
+  return { username: signIn.username, password: signIn.password, login_url: adminUrl(config, id, signIn.path) };
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export interface AssignedInstance {

@@ -104,6 +104,10 @@ export const INSTANCE_FIELDS = {
   client_ip: "text",
   /** "1" once the visits reader saw a request to it. */
   visited: "flag",
+  /** The visitor's sign-in (attach writes them; acquire and the token's own GET hand them out). */
+  cred_user: "text",
+  cred_pass: "text",
+  cred_path: "text",
 } as const satisfies Record<string, Codec>;
 
 export type InstanceField = keyof typeof INSTANCE_FIELDS;

@@ -89,6 +89,8 @@ export function redisKeys(prefix: string) {
     conversions: (id: string) => `${prefix}conversions:${id}`,
     /** Held while a worker changes the egress table (ARCHITECTURE.md, "Egress"): one writer at a time. */
     egressLock: `${prefix}egress:lock`,
+    /** One worker at a time loads a seed into its template database (lib/demo-db/template.ts). */
+    templateLock: (name: string) => `${prefix}dbtemplate:lock:${name}`,
     /** The latest failures (provision errors, OOM kills, dead containers), newest first, capped. */
     failures: `${prefix}failures`,
   };

@@ -47,6 +47,9 @@ describe("typed scripts", () => {
         "6",
         "Sign up",
         "https://x.example",
+        "",
+        "",
+        "",
       ]),
     ).toEqual({
       status: "OK",
@@ -62,6 +65,30 @@ describe("typed scripts", () => {
       maxExtensions: 6,
       ctaLabel: "Sign up",
       ctaUrl: "https://x.example",
+      signIn: null,
+    });
+    const signedIn = [
+      "OK",
+      "abc",
+      0,
+      1,
+      0,
+      1,
+      "1000",
+      "61000",
+      "60000",
+      "/",
+      "90000",
+      "600000",
+      "6",
+      "",
+      "",
+      "admin",
+      "pw",
+      "/wp-login.php",
+    ];
+    expect(acquireScript.decode(signedIn)).toMatchObject({
+      signIn: { username: "admin", password: "pw", path: "/wp-login.php" },
     });
     expect(acquireScript.decode(["NOT_PUBLIC"])).toEqual({ status: "NOT_PUBLIC" });
     expect(() => acquireScript.decode(["OK", "abc", 0, 1, 0, 1, "x"])).toThrow(/created_at is not a number/);

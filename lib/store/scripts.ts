@@ -45,14 +45,19 @@ return 'reserved'
   },
 });
 
-/** Records the published port of a warming instance's container; false when the record went away meanwhile. */
+/**
+ * Records the published port of a warming instance's container, and its visitor's sign-in (user,
+ * password, login path: acquire hands them out in its one round trip); false when the record went
+ * away meanwhile.
+ */
 export const attachScript = defineScript({
   name: "attach",
   keys: ["inst"],
-  args: ["hostPort"],
+  args: ["hostPort", "credUser", "credPass", "credPath"],
   lua: `
 if redis.call('HGET', inst, 'state') ~= 'warming' then return 0 end
 redis.call('HSET', inst, 'host_port', hostPort)
+if credUser ~= '' then redis.call('HSET', inst, 'cred_user', credUser, 'cred_pass', credPass, 'cred_path', credPath) end
 return 1
 `,
   decode: (value) => value === 1,
@@ -104,7 +109,21 @@ export type AcquireReply =
       maxExtensions: number;
       ctaLabel: string;
       ctaUrl: string;
+      signIn: SignIn | null;
     };
+
+/** A visitor's sign-in to their instance, as the instance record holds it. */
+export interface SignIn {
+  username: string;
+  password: string;
+  path: string;
+}
+
+/** The record's `cred_*` fields → a sign-in; null for an app without one. */
+export function signInOf(user: unknown, password: unknown, path: unknown): SignIn | null {
+  if (typeof user !== "string" || !user) return null;
+  return { username: user, password: typeof password === "string" ? password : "", path: typeof path === "string" ? path : "/" };
+}
 
 /**
  * The acquire, in one round trip (ARCHITECTURE.md, "Drain protection"), checking in this order:
@@ -222,9 +241,11 @@ redis.call('INCR', hourCounter)
 redis.call('PEXPIRE', hourCounter, tonumber(hourResetMs) + 1000)
 redis.call('INCR', dayCounter)
 redis.call('PEXPIRE', dayCounter, tonumber(dayResetMs) + 1000)
-local created = redis.call('HGET', inst, 'created_at') or now
+local held = redis.call('HMGET', inst, 'created_at', 'cred_user', 'cred_pass', 'cred_path')
+local created = held[1] or now
 return {'OK', id, hourly, usedHour + 1, daily, usedDay + 1, tostring(created), tostring(expires), tostring(ttl), settings.admin_path,
-  tostring(maxExpires), settings.extend_ms, settings.max_extensions or defaultMaxExtensions, settings.cta_label, settings.cta_url}
+  tostring(maxExpires), settings.extend_ms, settings.max_extensions or defaultMaxExtensions, settings.cta_label, settings.cta_url,
+  held[2] or '', held[3] or '', held[4] or ''}
 `,
   decode: (value, fail): AcquireReply => {
     const parts = reply.list(value, fail, "reply");
@@ -262,6 +283,7 @@ return {'OK', id, hourly, usedHour + 1, daily, usedDay + 1, tostring(created), t
       maxExtensions: reply.number(parts[12], fail, "max_extensions"),
       ctaLabel: reply.string(parts[13], fail, "cta_label"),
       ctaUrl: reply.string(parts[14], fail, "cta_url"),
+      signIn: signInOf(parts[15], parts[16], parts[17]),
     };
   },
 });

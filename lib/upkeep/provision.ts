@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import type { AppSpec } from "../app-spec";
 import type { Ctx } from "../context";
+import { cloneDatabase } from "../demo-db/clone";
 import { newInstanceId } from "../ids";
 import { conversionToken } from "../keys/instance-token";
 import { metrics } from "../metrics";
@@ -36,9 +38,27 @@ export async function provision(
     await ctx.redis.set(ctx.keys.loc(id), app.slug);
     // Fail closed: no instance starts before its network's egress rules are in place.
     const network = await ctx.egress.prepare(app);
-    const env = { ...app.env, ...(await productEnv(ctx, app, id, network.gateway)) };
+    // The visitor's sign-in and the instance's database are made before its container: both go
+    // into its environment, and the database's setup may write the password (ARCHITECTURE.md, "Demo databases").
+    const password = app.signInUser ? newPassword() : "";
+    const database =
+      app.database === "mariadb"
+        ? await cloneDatabase(ctx, app, id, {
+            url: instanceUrl(ctx.config, id),
+            host: new URL(instanceUrl(ctx.config, id)).host,
+            username: app.signInUser,
+            password,
+          })
+        : null;
+    const env = {
+      ...app.env,
+      ...database?.env,
+      ...(app.signInPasswordEnv && password ? { [app.signInPasswordEnv]: password } : {}),
+      ...(await productEnv(ctx, app, id, network.gateway)),
+    };
     const { hostPort, address } = await ctx.runtime.start(app, id, env, network.name);
-    if (!(await attachScript.run(ctx.redis, { inst: keys.inst(id) }, { hostPort }))) throw new DroppedError();
+    const signIn = app.signInUser ? { credUser: app.signInUser, credPass: password, credPath: app.signInPath } : NO_SIGN_IN;
+    if (!(await attachScript.run(ctx.redis, { inst: keys.inst(id) }, { hostPort, ...signIn }))) throw new DroppedError();
     // The address enters the egress maps while the app boots; not ready before both are done, and
     // a failed admit stops the health check.
     const health = new AbortController();
@@ -57,7 +77,10 @@ export async function provision(
     if (!ready) throw new DroppedError();
     const seconds = (performance.now() - started) / 1000;
     metrics.provisionDuration.observe({ app: app.slug }, seconds);
-    log.info({ durationMs: Math.round(seconds * 1000), hostPort }, "instance ready");
+    log.info(
+      { durationMs: Math.round(seconds * 1000), hostPort, ...(database ? { cloneMs: Math.round(database.cloneMs) } : {}) },
+      "instance ready",
+    );
     return { status: "ready", id };
   } catch (error) {
     await removeRecord(ctx, keys, id, { expected: "warming", event: "expired" }).catch(() => null);
@@ -74,6 +97,13 @@ export async function provision(
 }
 
 class DroppedError extends Error {}
+
+const NO_SIGN_IN = { credUser: "", credPass: "", credPath: "" };
+
+/** A visitor's sign-in password: 16 characters of base64url (96 random bits), easy to copy. */
+function newPassword(): string {
+  return randomBytes(12).toString("base64url");
+}
 
 /**
  * What the product tells each container about itself (ARCHITECTURE.md, "Containers"): its id and

@@ -1,4 +1,6 @@
 import type { Ctx } from "../context";
+import { dropInstanceDatabase, listInstanceDatabases } from "../demo-db/drop";
+import { demoDbConfigured } from "../demo-db/server";
 import { metrics } from "../metrics";
 import { removeRecord } from "../pool/remove";
 import { decodeInstance } from "../store/hashes";
@@ -23,10 +25,11 @@ export interface ReconcileReport {
   orphanRoutes: number;
   routesRestored: number;
   staleLookups: number;
+  orphanDatabases: number;
 }
 
 /**
- * Makes Docker (by label), Redis and Caddy agree (ARCHITECTURE.md, "Worker loops"). Level-triggered: it reads what
+ * Makes Docker (by label), Redis, Caddy and the demo databases agree (ARCHITECTURE.md, "Worker loops"). Level-triggered: it reads what
  * exists and repairs it. Containers and routes are listed before records are read, so anything a
  * worker creates while this runs already has its record (reserve comes first) and is left alone.
  */
@@ -47,10 +50,21 @@ async function reconcileOnce(ctx: Ctx): Promise<ReconcileReport> {
     orphanRoutes: 0,
     routesRestored: 0,
     staleLookups: 0,
+    orphanDatabases: 0,
   };
   await ctx.routes.prepare();
   const listedAtMs = ctx.clock.now();
-  const [containers, routes] = await Promise.all([ctx.runtime.list(), ctx.routes.list()]);
+  const [containers, routes, databases] = await Promise.all([
+    ctx.runtime.list(),
+    ctx.routes.list(),
+    // Listed before the records too: a database made after this belongs to a record already there.
+    demoDbConfigured(ctx.config)
+      ? listInstanceDatabases(ctx).catch((error) => {
+          ctx.log.warn({ err: (error as Error).message }, "could not list the demo databases; skipped this round");
+          return new Set<string>();
+        })
+      : new Set<string>(),
+  ]);
   const slugs = new Set([...(await ctx.redis.smembers(ctx.keys.apps)), ...containers.map((c) => c.app)]);
   const records = await readRecords(ctx, [...slugs]);
   const liveWorkers = await liveWorkerIds(ctx, records);
@@ -95,6 +109,11 @@ async function reconcileOnce(ctx: Ctx): Promise<ReconcileReport> {
     if (records.has(route.id) || containerById.has(route.id)) continue;
     await ctx.routes.remove(route.id);
     report.orphanRoutes += 1;
+  }
+  for (const id of databases) {
+    if (records.has(id) || containerById.has(id)) continue;
+    await dropInstanceDatabase(ctx, id);
+    report.orphanDatabases += 1;
   }
   report.staleLookups = await sweepLookups(ctx, records);
   for (const [kind, count] of Object.entries(report)) if (count) metrics.reconciled.inc({ kind }, count);
