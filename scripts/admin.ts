@@ -3,6 +3,7 @@
  *   ensure [--password-file F]  first start: create the first admin when there is none (run by npm start/up)
  *   add <email> [--role viewer|admin] [--password-stdin]
  *   passwd <email> [--password-stdin]
+ *   app <settings.json>         create the app of that file, or update it to the file (npm run example)
  * Without --password-stdin a random password is made and printed once.
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,10 +13,14 @@ import { createAdminUser } from "../lib/admin/users/create";
 import { ensureFirstAdmin } from "../lib/admin/users/ensure-first";
 import { Email, Role } from "../lib/admin/users/model";
 import { updateAdminUser } from "../lib/admin/users/update";
+import { createApp } from "../lib/apps/create";
+import { AppCreateInput, AppPatchInput } from "../lib/apps/model";
+import { updateApp } from "../lib/apps/update";
 import { cliCaller } from "../lib/audit/model";
 import { loadConfig } from "../lib/config";
 import { createContext } from "../lib/context";
 import { findAdminUserByEmail } from "../lib/db/admin-users";
+import { findAppRow } from "../lib/db/apps";
 import { AppError } from "../lib/errors";
 
 const [command, ...rest] = process.argv.slice(2);
@@ -75,9 +80,23 @@ async function main(): Promise<void> {
       console.log(`password of ${email} changed${secret.generated ? `; new password: ${secret.value}` : ""}`);
       return;
     }
+    case "app": {
+      // The settings exactly as the API takes them (POST /api/v1/apps), validated by the same schemas.
+      const settings = JSON.parse(readFileSync(positional[0] ?? "", "utf8")) as Record<string, unknown>;
+      const create = AppCreateInput.parse(settings);
+      if (await findAppRow(ctx.db, create.slug)) {
+        const { slug, ...fields } = settings;
+        await updateApp(ctx, create.slug, AppPatchInput.parse(fields), caller);
+        console.log(`    app ${slug} updated from ${positional[0]}`);
+      } else {
+        await createApp(ctx, create, caller);
+        console.log(`    app ${create.slug} created from ${positional[0]}`);
+      }
+      return;
+    }
     default:
       console.error(
-        "usage: npm run admin -- ensure | add <email> [--role viewer|admin] [--password-stdin] | passwd <email> [--password-stdin]",
+        "usage: npm run admin -- ensure | add <email> [--role viewer|admin] [--password-stdin] | passwd <email> [--password-stdin] | app <settings.json>",
       );
       process.exitCode = 2;
   }

@@ -1,5 +1,5 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { networkInterfaces } from "node:os";
 import mysql from "mysql2/promise";
 import type { Config } from "../config";
 import type { Ctx } from "../context";
@@ -38,8 +38,21 @@ export function demoDbEndpoint(config: Config): { address: string; port: number 
   const port = url ? Number(url.port || 3306) : config.DEMO_DB_PORT;
   if (config.DEMO_DB_HOST) return { address: config.DEMO_DB_HOST, port };
   if (url && /^\d{1,3}(\.\d{1,3}){3}$/.test(url.hostname)) return { address: url.hostname, port };
-  const docker0 = networkInterfaces().docker0?.find((entry) => entry.family === "IPv4");
-  return docker0 ? { address: docker0.address, port } : null;
+  const address = docker0Address();
+  return address ? { address, port } : null;
+}
+
+/**
+ * The host's IPv4 address on docker0. Asked of `ip`, not os.networkInterfaces(): libuv leaves out
+ * an interface without carrier, and docker0 has none while no container is on it.
+ */
+function docker0Address(): string | null {
+  try {
+    const out = execFileSync("ip", ["-4", "-o", "addr", "show", "dev", "docker0"], { encoding: "utf8", timeout: 2000 });
+    return /\binet (\d{1,3}(?:\.\d{1,3}){3})\//.exec(out)?.[1] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** `tin:` → `tin`: letters and digits of the Redis prefix, at most 12. */

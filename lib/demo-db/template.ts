@@ -179,10 +179,7 @@ async function runSeed(ctx: Ctx, server: DemoDbServer, name: string, path: strin
       child.on("close", (code, signal) => {
         clearTimeout(timer);
         if (code === 0) resolve();
-        else
-          reject(
-            new SeedError(signal ? `it took longer than SEED_TIMEOUT` : stderr.trim().split("\n")[0] || `mariadb exited ${code}`),
-          );
+        else reject(new SeedError(signal ? "it took longer than SEED_TIMEOUT" : clientError(stderr) || `mariadb exited ${code}`));
       });
       const input = createReadStream(path);
       input.on("error", (error) => {
@@ -195,6 +192,12 @@ async function runSeed(ctx: Ctx, server: DemoDbServer, name: string, path: strin
   } finally {
     await adminQuery(server, `DROP USER IF EXISTS ?@?`, [user, host]).catch(() => undefined);
   }
+}
+
+/** The client's error line ("ERROR 1064 (42000) at line 1: …"), not the statement it echoes around it. */
+function clientError(stderr: string): string {
+  const lines = stderr.split("\n").map((line) => line.trim());
+  return lines.find((line) => line.startsWith("ERROR")) ?? lines.find((line) => line && !/^-+$/.test(line)) ?? "";
 }
 
 /** Templates of the app's earlier seeds: no new instance clones them any more. */

@@ -29,7 +29,9 @@ export async function getInstance(ctx: Ctx, id: string, actor: Actor) {
   const now = ctx.clock.now();
   if (record.state !== "assigned" || record.expires_at === null || record.expires_at <= now) throw notFound();
   // The sign-in goes to the visitor's own token only (ARCHITECTURE.md, "Demo databases").
-  const signIn = actor.kind === "instance" ? signInOf(record.cred_user, record.cred_pass, record.cred_path) : null;
+  // A visitor's call (publishable key or launch page) got here only with this instance's token.
+  const visitor = actor.kind === "publishable" || actor.kind === "launch";
+  const signIn = visitor ? signInOf(record.cred_user, record.cred_pass, record.cred_path) : null;
   const view = instanceView(
     ctx.config,
     {

@@ -57,7 +57,19 @@ export class DockerRuntime implements ContainerRuntime {
     await this.ensureNetwork(this.options.network);
   }
 
-  async ensureNetwork(name: string): Promise<NetworkInfo> {
+  /** Networks being created by this process: concurrent provisions wait for the one creation. */
+  private readonly creating = new Map<string, Promise<NetworkInfo>>();
+
+  ensureNetwork(name: string): Promise<NetworkInfo> {
+    let pending = this.creating.get(name);
+    if (!pending) {
+      pending = this.createNetworkOnce(name).finally(() => this.creating.delete(name));
+      this.creating.set(name, pending);
+    }
+    return pending;
+  }
+
+  private async createNetworkOnce(name: string): Promise<NetworkInfo> {
     const found = (await this.networks()).find((network) => network.name === name);
     if (found) return found;
     try {
@@ -72,6 +84,17 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (error) {
       if (statusOf(error) !== 409) throw error;
     }
+    // Docker does not refuse a second network of the same name (CheckDuplicate is gone from its
+    // API), and a container cannot start on an ambiguous name: two processes that created one at
+    // once keep the oldest and remove the others (no container is on them yet).
+    const named = (await this.docker.listNetworks({ filters: { name: [name] } }))
+      .filter((network) => network.Name === name)
+      .sort((a, b) => a.Created.localeCompare(b.Created) || a.Id.localeCompare(b.Id));
+    for (const extra of named.slice(1))
+      await this.docker
+        .getNetwork(extra.Id)
+        .remove()
+        .catch(() => undefined);
     const made = (await this.networks()).find((network) => network.name === name);
     if (!made) throw new Error(`docker network ${name} was not created`);
     return made;

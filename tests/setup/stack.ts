@@ -56,6 +56,7 @@ export const TEST_ENV: Record<string, string> = {
   JOB_ACK_WAIT: "3s",
   JOB_MAX_DELIVER: "3",
   SSE_MAX_PER_IP: "4",
+  SEEDS_DIR: ".data/test-seeds",
 };
 
 const LOGS = ".data/logs";
