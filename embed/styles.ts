@@ -22,6 +22,12 @@ background:var(--c);color:var(--t);font-weight:600;cursor:pointer;text-decoratio
 .ttl{font:600 22px/1.2 ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--fg)}
 .row{display:flex;flex-wrap:wrap;gap:8px;margin-top:10px}
 .err{color:#be123c}
+.cred{display:block;margin:8px 0 4px;padding:10px 12px;border-radius:var(--r);box-shadow:inset 0 0 0 1px var(--ln)}
+.cred p{margin:0 0 6px}
+.cred a{color:var(--c);text-decoration:underline}
+.cred .grid{display:grid;grid-template-columns:auto minmax(0,1fr) auto;gap:6px 10px;align-items:center}
+.cred code{font:500 14px/1.3 ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere;user-select:all}
+.cred button.s{padding:4px 10px;font-size:13px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .spin{display:inline-block;width:14px;height:14px;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:r .8s linear infinite}
 @keyframes r{to{transform:rotate(360deg)}}

@@ -30,6 +30,14 @@ export const TEXTS = {
   minutesLeft: "{n} minutes left",
   minuteLeft: "1 minute left",
   blocked: "Your browser blocked the new tab: use Open demo.",
+  signIn: "Sign in with",
+  signInPage: "Sign-in page",
+  user: "User",
+  password: "Password",
+  copy: "Copy",
+  copied: "Copied",
+  startOver: "Start over",
+  startOverHelp: "Ends this demo and starts a fresh copy: your changes are lost",
 };
 export type Texts = typeof TEXTS;
 

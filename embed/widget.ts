@@ -25,6 +25,8 @@ interface Session {
   maxExtensions: number;
   extendMinutes: number;
   cta: { label: string; url: string } | null;
+  /** The visitor's sign-in to the app, when it has one (acquire's answer, or GET with the token). */
+  credentials: { username: string; password: string; login_url: string } | null;
 }
 
 type Listener = (detail: unknown) => void;
@@ -118,6 +120,7 @@ function sessionOf(body: Record<string, unknown>, token: string): Session {
     // Every instance view carries it (lib/pool/view.ts), the app's step or the mirror's fallback.
     extendMinutes: Number(body.extend_minutes),
     cta: (body.cta as Session["cta"]) ?? null,
+    credentials: (body.credentials as Session["credentials"]) ?? null,
   };
 }
 
@@ -359,13 +362,16 @@ export class Widget {
     }
     const extend = this.button(fill(t.extend, { n: s.extendMinutes }), () => void this.extend(extend), true);
     const end = this.button(t.end, () => this.confirmEnd(), true);
+    const over = this.button(t.startOver, () => this.startOver(), true);
+    over.setAttribute("title", t.startOverHelp);
     const note = el("p", { class: "m" });
     const panel = el(
       "div",
       { class: "p", part: "panel" },
       el("p", { class: "m" }, t.running),
       el("p", {}, ttl, " ", el("span", { class: "m" }, t.left)),
-      el("div", { class: "row" }, open, extend, end),
+      ...(s.credentials ? [this.signIn(s.credentials)] : []),
+      el("div", { class: "row" }, open, extend, over, end),
       note,
     );
     this.show(panel);
@@ -389,6 +395,58 @@ export class Widget {
     clearInterval(this.timer);
     this.timer = window.setInterval(tick, 1000);
     this.follow();
+  }
+
+  /** The visitor's user name and password for the app, each with a copy button, and its sign-in page. */
+  private signIn(credentials: NonNullable<Session["credentials"]>): HTMLElement {
+    const t = this.o.texts;
+    const line = (label: string, value: string, testId: string) => {
+      const copy = this.button(t.copy, () => void this.copy(value, copy), true);
+      copy.setAttribute("aria-label", `${t.copy} ${label.toLowerCase()}`);
+      return [el("span", { class: "m" }, label), el("code", { "data-testid": testId }, value), copy];
+    };
+    const page = el(
+      "a",
+      { href: credentials.login_url, target: "_blank", rel: "noopener", "data-testid": "login-url" },
+      t.signInPage,
+    );
+    return el(
+      "div",
+      { class: "cred", role: "group", "aria-label": t.signIn },
+      el("p", { class: "m" }, t.signIn, " · ", page),
+      el(
+        "div",
+        { class: "grid" },
+        ...line(t.user, credentials.username, "username"),
+        ...line(t.password, credentials.password, "password"),
+      ),
+    );
+  }
+
+  private async copy(value: string, button: HTMLButtonElement): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(value);
+      button.textContent = this.o.texts.copied;
+      this.say(this.o.texts.copied);
+      setTimeout(() => {
+        button.textContent = this.o.texts.copy;
+      }, 1500);
+    } catch {
+      // no clipboard here (an insecure page, a denied permission): the value is on screen to select
+    }
+  }
+
+  /**
+   * Start over: the demo is released and a fresh one taken from the pool in the same click (the
+   * release is not waited for, so a new tab still opens inside the click).
+   */
+  private startOver(): void {
+    const s = this.session;
+    if (!s) return;
+    void this.call("DELETE", `/demo/${s.id}`).catch(() => undefined);
+    this.emit("ended", { id: s.id });
+    this.forget();
+    void this.start();
   }
 
   /** The status stream keeps the time in step with other tabs and the server; polling when it is refused. */
@@ -494,9 +552,8 @@ export class Widget {
     this.finish(false);
   }
 
-  private finish(expired: boolean): void {
-    const s = this.session;
-    if (!s) return;
+  /** Drops the running demo from this page and from storage. */
+  private forget(): void {
     this.session = null;
     clearInterval(this.timer);
     clearInterval(this.poll);
@@ -511,6 +568,12 @@ export class Widget {
     } catch {
       // storage unavailable: nothing was kept
     }
+  }
+
+  private finish(expired: boolean): void {
+    const s = this.session;
+    if (!s) return;
+    this.forget();
     if (expired) this.emit("expired", { id: s.id });
     const t = this.o.texts;
     const panel = el("div", { class: "p", part: "panel", role: "status" }, el("p", {}, t.ended));
