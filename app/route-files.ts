@@ -3,6 +3,7 @@ import * as unknownApi from "./api/[...path]/route";
 import * as abuseTrail from "./api/v1/abuse/trail/route";
 import * as analyticsFunnel from "./api/v1/analytics/funnel/route";
 import * as appsSlug from "./api/v1/apps/[slug]/route";
+import * as appsSlugSeed from "./api/v1/apps/[slug]/seed/route";
 import * as apps from "./api/v1/apps/route";
 import * as blocksId from "./api/v1/blocks/[id]/route";
 import * as blocks from "./api/v1/blocks/route";
@@ -34,6 +35,8 @@ export const ROUTE_FILES: RouteFile[] = [
   { path: "/api/v1/abuse/trail", module: abuseTrail },
   { path: "/api/v1/analytics/funnel", module: analyticsFunnel },
   { path: "/api/v1/apps/:slug", module: appsSlug },
+  // Streams its body: listed so the catch-all leaves it alone, and left to Next.js (lib/http/dispatch.ts).
+  { path: "/api/v1/apps/:slug/seed", module: appsSlugSeed },
   { path: "/api/v1/apps", module: apps },
   { path: "/api/v1/blocks/:id", module: blocksId },
   { path: "/api/v1/blocks", module: blocks },

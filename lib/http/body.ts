@@ -28,13 +28,18 @@ export async function parseBody<S extends z.ZodType>(request: RequestView, schem
 }
 
 async function readBounded(request: RequestView, maxBytes: number): Promise<string> {
+  return (await readRawBody(request, maxBytes)).toString("utf8");
+}
+
+/** The body's bytes, at most `maxBytes` of them (413 past that, as soon as it is known). */
+export async function readRawBody(request: RequestView, maxBytes: number): Promise<Buffer> {
   const declared = Number(request.headers.get("content-length") ?? 0);
   if (declared > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `the body may be at most ${maxBytes} bytes`);
   if (!request.body) {
     // No stream: an empty body, or the hot path's already-bounded buffer (see node-adapter.ts).
-    const text = await request.text();
-    if (Buffer.byteLength(text) > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `the body may be at most ${maxBytes} bytes`);
-    return text;
+    const bytes = Buffer.from(await request.text(), "utf8");
+    if (bytes.length > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `the body may be at most ${maxBytes} bytes`);
+    return bytes;
   }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -49,5 +54,5 @@ async function readBounded(request: RequestView, maxBytes: number): Promise<stri
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }

@@ -68,7 +68,9 @@ export class Dispatcher {
 
 function served(module: RouteModule, method: string, params: Record<string, string>): Dispatched | null {
   const handler = module[method];
-  return typeof handler === "function" ? { handler: handler as RouteHandler, params } : null;
+  // A route that streams its body (`rawBody` in withRoute) stays with Next.js.
+  if (typeof handler !== "function" || (handler as { streamsBody?: boolean }).streamsBody) return null;
+  return { handler: handler as RouteHandler, params };
 }
 
 function matchSegments(pattern: string[], segments: string[]): Record<string, string> | "malformed" | null {

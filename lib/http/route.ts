@@ -5,7 +5,7 @@ import { AppError } from "../errors";
 import { type Actor, corsOrigins } from "../keys/authenticate";
 import { metrics } from "../metrics";
 import { auditActorOf, authorize, sessionActor } from "./actor";
-import { parseBody } from "./body";
+import { parseBody, readRawBody } from "./body";
 import { requestClient } from "./client-ip";
 import { addCorsHeaders } from "./cors";
 import { asOutage, errorReply } from "./envelope";
@@ -28,6 +28,8 @@ export interface RouteArgs<I> {
   request: RequestView;
   requestId: string;
   clientIp: string;
+  /** The body's bytes, for a route with `rawBody`. */
+  raw: Buffer | undefined;
 }
 
 interface RouteOptions<S extends z.ZodType | undefined> {
@@ -37,6 +39,11 @@ interface RouteOptions<S extends z.ZodType | undefined> {
   body?: S;
   /** A tighter body limit than MAX_BODY_BYTES (the embed's beacons). */
   maxBodyBytes?: number;
+  /**
+   * A body that is not JSON, read whole up to this many bytes (a seed upload): the fast path leaves
+   * such a route to Next.js, which streams the body instead of buffering it at MAX_BODY_BYTES.
+   */
+  rawBody?: (config: Ctx["config"]) => number;
 }
 
 type Handler<I> = (args: RouteArgs<I>) => Promise<Reply>;
@@ -71,8 +78,9 @@ export function withRoute<
       const input = options.body
         ? await parseBody(request, options.body, options.maxBodyBytes ?? ctx.config.MAX_BODY_BYTES)
         : undefined;
+      const raw = options.rawBody ? await readRawBody(request, options.rawBody(ctx.config)) : undefined;
       const caller: Caller = { actor: auditActorOf(actor), requestId, apps: actor.apps, scopes: actor.scopes };
-      response = await handler({ ctx, actor, caller, input: input as never, params, request, requestId, clientIp: ip });
+      response = await handler({ ctx, actor, caller, input: input as never, params, request, requestId, clientIp: ip, raw });
     } catch (error) {
       failure = error;
       response = errorReply(asOutage(error), requestId);
@@ -93,7 +101,7 @@ export function withRoute<
   const serve = async (request: RequestView, context: RouteContext): Promise<Response> =>
     (await answer(request, context)).toResponse();
   // The table entry the handler serves, for the route test (tests/routes.test.ts).
-  return Object.assign(serve, { route: name, reply: answer });
+  return Object.assign(serve, { route: name, reply: answer, streamsBody: Boolean(options.rawBody) });
 }
 
 /** OPTIONS: the preflight a browser sends before a cross-origin call with X-API-Key. */

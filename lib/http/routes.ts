@@ -109,6 +109,7 @@ export const ROUTES = {
   "apps.get": { method: "GET", path: "/api/v1/apps/:slug", auth: { scope: "apps:read" }, resource: "app" },
   "apps.update": { method: "PATCH", path: "/api/v1/apps/:slug", auth: { scope: "apps:write" }, resource: "app" },
   "apps.delete": { method: "DELETE", path: "/api/v1/apps/:slug", auth: { scope: "apps:write" }, resource: "app" },
+  "apps.seed": { method: "POST", path: "/api/v1/apps/:slug/seed", auth: { scope: "apps:write" }, resource: "app" },
 
   "keys.list": { method: "GET", path: "/api/v1/keys", auth: { scope: "keys:write" }, resource: "apps" },
   "keys.create": { method: "POST", path: "/api/v1/keys", auth: { scope: "keys:write" }, resource: "app-in-body" },
@@ -146,6 +147,7 @@ export const ROUTES = {
   "admin.apps.create": { method: "POST", path: "/admin/api/apps", auth: { session: "admin" }, resource: "app-in-body" },
   "admin.apps.update": { method: "PATCH", path: "/admin/api/apps/:slug", auth: { session: "admin" }, resource: "app" },
   "admin.apps.delete": { method: "DELETE", path: "/admin/api/apps/:slug", auth: { session: "admin" }, resource: "app" },
+  "admin.apps.seed": { method: "POST", path: "/admin/api/apps/:slug/seed", auth: { session: "admin" }, resource: "app" },
   "admin.instances.list": {
     method: "GET",
     path: "/admin/api/apps/:slug/instances",
