@@ -6,7 +6,7 @@
  * by instances of apps with a database; a broken seed fails the app's provisions with its reason and
  * starts no container.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -209,4 +209,49 @@ describe("a database per demo", () => {
     expect(outside.status).toBe(400);
     expect(outside.json.code).toBe("INVALID_REQUEST");
   }, 60_000);
+
+  it("takes an uploaded seed as the app's own, and refuses empty, binary, oversized and other tenants' uploads", async () => {
+    const slug = await createApp("upload", { pool_target: 0 });
+    apps.push(slug);
+    const upload = (body: string | Buffer, key?: string) =>
+      fetch(`http://127.0.0.1:${TEST_ENV.PORT}/api/v1/apps/${slug}/seed`, {
+        method: "POST",
+        headers: { "x-api-key": key ?? TEST_ENV.API_KEY, "content-type": "application/sql" },
+        body: typeof body === "string" ? body : new Uint8Array(body),
+      });
+    const dump = "CREATE TABLE uploaded (id INT PRIMARY KEY);\nINSERT INTO uploaded VALUES (7);\n";
+    const made = await upload(dump);
+    expect(made.status).toBe(200);
+    const body = (await made.json()) as { database: string; database_seed: string; seed: { name: string; bytes: number } };
+    expect(body.database).toBe("mariadb");
+    expect(body.database_seed).toMatch(new RegExp(`^${slug}-upload-[0-9a-f]{10}\\.sql$`));
+    expect(body.seed.bytes).toBe(Buffer.byteLength(dump));
+    expect(readFileSync(`${config.SEEDS_DIR}/${body.database_seed}`, "utf8")).toBe(dump);
+
+    // Its instances get the uploaded rows.
+    expect((await api(`/api/v1/apps/${slug}`, { method: "PATCH", json: { pool_target: 1 } })).status).toBe(200);
+    await waitReady(slug, 1, 90_000);
+    const got = await acquire(slug);
+    const connection = await asInstance(await envOf(got.json.id));
+    try {
+      expect(((await connection.query("SELECT id FROM uploaded"))[0] as { id: number }[]).map((row) => row.id)).toEqual([7]);
+    } finally {
+      await connection.end();
+    }
+
+    expect((await upload("")).status).toBe(400);
+    expect((await upload(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00]))).status).toBe(400);
+    const tooBig = await upload(Buffer.alloc(1024 * 1024 + 1, "-"));
+    expect(tooBig.status).toBe(413);
+    expect(((await tooBig.json()) as { code: string }).code).toBe("PAYLOAD_TOO_LARGE");
+    expect((await upload(dump, "")).status).toBe(401);
+    // A key of another app: the app is not there for it.
+    const other = await api("/api/v1/keys", {
+      method: "POST",
+      json: { name: "other", kind: "secret", scopes: ["apps:write", "apps:read"], apps: [without] },
+    });
+    expect(other.status).toBe(201);
+    expect((await upload(dump, other.json.key)).status).toBe(404);
+    await api(`/api/v1/keys/${other.json.id}`, { method: "DELETE" });
+  }, 150_000);
 });

@@ -57,6 +57,8 @@ export const TEST_ENV: Record<string, string> = {
   JOB_MAX_DELIVER: "3",
   SSE_MAX_PER_IP: "4",
   SEEDS_DIR: ".data/test-seeds",
+  // Small, so the upload test crosses it with a small body.
+  SEED_UPLOAD_MAX_MB: "1",
 };
 
 const LOGS = ".data/logs";
