@@ -7,14 +7,18 @@ export interface ApiFailure {
 
 export async function adminFetch<T>(
   path: string,
-  init: { method: string; body?: unknown },
+  init: { method: string; body?: unknown; raw?: Blob },
 ): Promise<{ ok: true; data: T } | { ok: false; error: ApiFailure }> {
   let response: Response;
   try {
     response = await fetch(path, {
       method: init.method,
-      headers: init.body === undefined ? undefined : { "content-type": "application/json" },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      headers: init.raw
+        ? { "content-type": init.raw.type || "application/octet-stream" }
+        : init.body === undefined
+          ? undefined
+          : { "content-type": "application/json" },
+      body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
     });
   } catch {
     return {

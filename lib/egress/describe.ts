@@ -4,7 +4,12 @@ import { DENIED_PORTS, type EgressMode, parseAllowEntry } from "./policy";
  * What an app's instances may reach, in words, for its page in the dashboard (the rules in
  * `policy.ts` are what enforce it).
  */
-export function describeEgress(app: { egress: EgressMode; egress_allow: string[]; api_access: boolean }): string[] {
+export function describeEgress(app: {
+  egress: EgressMode;
+  egress_allow: string[];
+  api_access: boolean;
+  database?: string;
+}): string[] {
   const lines: string[] = [];
   const refused = `private and link-local addresses (the cloud's metadata address too), the host itself, and ports ${DENIED_PORTS.slice(0, 3).join(", ")} (mail) and the usual mining-pool ports`;
   if (app.egress === "public") {
@@ -24,5 +29,7 @@ export function describeEgress(app: { egress: EgressMode; egress_allow: string[]
       ? "They may report conversions to this product's API (TRYIT_API_URL), and nothing else of it."
       : "They cannot reach this product's API (conversions are reported from your servers with a secret key).",
   );
+  if (app.database === "mariadb")
+    lines.push("They reach the demo database server, where each instance's user opens its own database and nothing else.");
   return lines;
 }

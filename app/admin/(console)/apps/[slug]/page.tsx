@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 import { AppActions } from "@/components/admin/app-actions";
 import { AppForm } from "@/components/admin/app-form";
 import { InstancesPanel } from "@/components/admin/instances-panel";
+import { SeedUpload } from "@/components/admin/seed-upload";
 import { Badge } from "@/components/ui/badge";
 import { mayWrite } from "@/lib/admin/session";
 import { CAPABILITIES, formFields } from "@/lib/app-spec";
@@ -74,6 +75,29 @@ export default async function AppPage({ params }: Props) {
             <li key={line}>{line}</li>
           ))}
         </ul>
+      </section>
+      <section aria-labelledby="database-title" className="space-y-3">
+        <h2 id="database-title" className="text-lg font-semibold text-slate-900">
+          Database
+        </h2>
+        <p className="max-w-3xl text-sm text-slate-700">
+          {app.database === "mariadb" ? (
+            <>
+              Each instance gets a MariaDB database of its own, cloned from{" "}
+              {app.database_seed ? <span className="break-all font-mono">{app.database_seed}</span> : "an empty database"}, with a
+              user that reaches nothing else.
+              {app.sign_in_user && (
+                <>
+                  {" "}
+                  Visitors sign in as <span className="font-mono">{app.sign_in_user}</span> with a password made for their demo.
+                </>
+              )}
+            </>
+          ) : (
+            "None: instances of this app have no database and cannot reach the demo database server."
+          )}
+        </p>
+        {canWrite && <SeedUpload slug={slug} limitMb={ctx.config.SEED_UPLOAD_MAX_MB} />}
       </section>
       <section aria-labelledby="settings-title" className="space-y-3">
         <h2 id="settings-title" className="text-lg font-semibold text-slate-900">
