@@ -28,6 +28,9 @@ step "bench: drain protection (the proof-of-work gate and the drain caps against
 node --import tsx bench/gate.ts
 step "bench: cold start and refill (real containers)"
 node --import tsx bench/provisioning.ts
+step "bench: demo databases (WordPress: seed into its template, clone per instance in the server vs a dump piped, cold start against the image by hand)"
+build_wordpress
+node --import tsx bench/databases.ts
 step "bench: what one host holds (memory per idle instance of the sample app against bare containers)"
 node --import tsx bench/sizing.ts
 step "bench: the embed, click to demo (Chromium through Caddy)"
