@@ -440,6 +440,23 @@ prepare_stack() {
   migrate
   ensure_admin
   build_image hello tryitnow/hello:latest
+  build_example_images
+}
+
+# build_example_images: the images of examples/ that an app of this deployment uses (npm run example
+# made it): a fresh machine starts such an app too. The others are built only when asked for.
+build_example_images() {
+  local image name
+  while read -r image; do
+    name="${image#tryitnow/}"; name="${name%%:*}"
+    case "$name" in
+      hello) ;;
+      wordpress) build_wordpress ;;
+      *) if [ -f "examples/$name/Dockerfile" ]; then build_image "$name" "tryitnow/$name:latest"; fi ;;
+    esac
+  done < <(MYSQL_PWD="$TIN_DB_PASSWORD" mariadb --protocol=tcp -h "$TIN_DB_HOST" -P "$TIN_DB_PORT" -u"$TIN_DB_USER" -N -B \
+    -e "SELECT DISTINCT image FROM apps WHERE image LIKE 'tryitnow/%'" "$TIN_DB_NAME" 2>/dev/null)
+  return 0
 }
 
 # prepare_database SUFFIX: a database of its own (<name>_SUFFIX) for tests or benchmarks, migrated;

@@ -36,7 +36,7 @@ describe("deploy/systemd", () => {
         copyFileSync(join(UNITS, file), join(dir, name));
         names.push(join(dir, name));
       }
-      expect(names.length).toBe(4);
+      expect(names.length).toBe(5);
       const result = spawnSync("systemd-analyze", ["verify", ...names], { encoding: "utf8" });
       expect(`${result.stdout}${result.stderr}`.trim()).toBe("");
       expect(result.status).toBe(0);
