@@ -13,7 +13,7 @@ prepare_database open OPEN_DATABASE_URL
 prepare_database supervise SUPERVISE_DATABASE_URL
 build_image hello tryitnow/hello:latest
 build_image hello-alt tryitnow/hello-alt:latest
-# The WordPress example (e2e/wordpress.spec.ts): Debian 12 made here with debootstrap, then the app's image.
+# The WordPress example (e2e/demo-databases.spec.ts): Debian 12 made here with debootstrap, then the app's image.
 build_wordpress
 
 status=0

@@ -3,7 +3,8 @@
  * examples/wordpress/app.json, its seed cloned into a database per demo. A visitor starts it from the
  * launch page, sees the seeded site under the instance's own URL, signs in to /wp-admin with the
  * credentials the widget shows, and writes a draft; a second visitor's demo has none of it, and the
- * first visitor's password does not open the second's.
+ * first visitor's password does not open the second's. It runs before visitor.spec.ts, whose last test
+ * closes the open API with a key, as the files' names order them.
  */
 
 import { randomBytes } from "node:crypto";
