@@ -195,6 +195,23 @@ describe("a database per demo", () => {
     );
   }, 60_000);
 
+  it("makes the template again when it was dropped by hand", async () => {
+    await waitReady(withDb, 2, 90_000);
+    const [template] = await admin<{ name: string }[]>(
+      "SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?",
+      [`${prefix}\\_t\\_${withDb.replace(/-/g, "\\_")}\\_%`],
+    );
+    expect(template?.name).toBeTruthy();
+    await admin(`DROP DATABASE \`${template.name}\``);
+    const taken = await acquire(withDb);
+    expect(taken.status).toBe(200);
+    // The worker's next clone fails on the missing template, forgets it, and the one after loads it again.
+    await waitReady(withDb, 2, 90_000);
+    const again = await admin<unknown[]>("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [template.name]);
+    expect(again).toHaveLength(1);
+    expect((await api(`/api/v1/demo/${taken.json.id}`, { method: "DELETE" })).status).toBe(200);
+  }, 120_000);
+
   it("fails the provisions of an app whose seed is broken, with the reason, and starts no container", async () => {
     const broken = await createApp("badseed", { pool_target: 1, database: "mariadb", database_seed: "broken.sql" });
     apps.push(broken);

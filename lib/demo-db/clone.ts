@@ -5,7 +5,7 @@ import type { Ctx } from "../context";
 import { metrics } from "../metrics";
 import { dropInstanceDatabase } from "./drop";
 import { DEMO_DB_TIMEOUT_MS, type DemoDbServer, demoDb, ident, instanceDbName } from "./server";
-import { ensureTemplate } from "./template";
+import { ensureTemplate, forgetTemplate } from "./template";
 
 /** What an instance's setup step may put into its SQL (each value quoted as a string literal). */
 export interface SetupValues {
@@ -54,6 +54,7 @@ export async function cloneDatabase(ctx: Ctx, app: AppSpec, id: string, values: 
     }
     await runSetup(server, app, name, password, values);
   } catch (error) {
+    forgetTemplate(ctx, template.name);
     await dropInstanceDatabase(ctx, id).catch(() => undefined);
     throw new Error(`database for ${id}: ${redact((error as Error).message, [password, values.password])}`);
   }

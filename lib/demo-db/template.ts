@@ -100,6 +100,14 @@ export async function ensureTemplate(ctx: Ctx, app: AppSpec): Promise<Template> 
   );
 }
 
+/**
+ * Forgets what this process knew of a template: a clone from it failed (dropped by hand, replaced by
+ * a newer seed's), so the next provision asks the server again.
+ */
+export function forgetTemplate(ctx: Ctx, name: string): void {
+  ctx.existing<Map<string, unknown>>("templates")?.delete(name);
+}
+
 async function readyTemplate(server: DemoDbServer, name: string): Promise<Template | null> {
   const rows = await adminQuery<{ SCHEMA_COMMENT: string }[]>(
     server,
