@@ -134,6 +134,9 @@ const INSTANCE_PROXY = {
 /** Methods a process may be asked again after it took the request and did not answer. */
 const REPEATABLE = ["GET", "HEAD", "OPTIONS"];
 
+/** The least time between two route changes of one process (`CaddyRoutes.serialize`). */
+const CHANGE_SPACING_MS = 50;
+
 /**
  * The proxy's handler for the web (ARCHITECTURE.md, "Supervision"). One process: a plain dial, as
  * ever. Several: each is health-checked (`/health/live`, answered by server.ts: a stopping process
@@ -466,7 +469,38 @@ export class CaddyRoutes implements RouteTable {
     await this.call("POST", "/load", config);
   }
 
-  async add(id: string, hostPort: number): Promise<void> {
+  /** This process's route changes, one at a time (see `serialize`). */
+  private changes: Promise<unknown> = Promise.resolve();
+  private lastChangeAtMs = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Runs this process's route changes one after another, at least CHANGE_SPACING_MS apart. Every
+   * change reloads Caddy 2.6's whole config, and each reload starts the web upstreams' active health
+   * checks afresh; a reload that comes while those checks are in flight cancels them, and Caddy 2.6
+   * counts a cancelled check as a failed one. A burst of changes (concurrent cleanups racing on the
+   * routes' ETag) marked the live web process down with a dead one, and an acquire was answered 503
+   * "no upstreams available" (a CI churn run). Spaced out, each reload's checks end before the next.
+   * Issue 24's routes without reloads remove the cause.
+   */
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(async () => {
+      const waitMs = this.lastChangeAtMs + CHANGE_SPACING_MS - performance.now();
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      try {
+        return await task();
+      } finally {
+        this.lastChangeAtMs = performance.now();
+      }
+    });
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  add(id: string, hostPort: number): Promise<void> {
+    return this.serialize(() => this.addNow(id, hostPort));
+  }
+
+  private async addNow(id: string, hostPort: number): Promise<void> {
     const route = {
       "@id": routeId(id),
       match: [{ host: [`${id}.${this.options.baseDomain}`] }],
@@ -478,7 +512,7 @@ export class CaddyRoutes implements RouteTable {
     } catch (error) {
       // A retried provision may find its route already there: replace it (removed safely, see remove).
       if (!(error instanceof CaddyError) || !/duplicate/i.test(error.message)) throw error;
-      await this.remove(id);
+      await this.removeNow(id);
       await this.call("POST", `/id/${GROUP_ID}/routes`, route);
     }
   }
@@ -489,7 +523,11 @@ export class CaddyRoutes implements RouteTable {
    * lock, so two concurrent deletes can hit a shifted index (a 500, or another visitor's route).
    * Here a change in between makes Caddy answer 412, and the removal starts over.
    */
-  async remove(id: string): Promise<void> {
+  remove(id: string): Promise<void> {
+    return this.serialize(() => this.removeNow(id));
+  }
+
+  private async removeNow(id: string): Promise<void> {
     for (let attempt = 1; attempt <= 20; attempt += 1) {
       let listing: { body: unknown; etag: string | null };
       try {
