@@ -104,6 +104,15 @@ export async function caddyUp() {
   return (await fetch("http://127.0.0.1:12029/config/", { signal: AbortSignal.timeout(1000) })).ok;
 }
 
+/** A container's memory as `docker stats` shows it: usage less the inactive page cache. */
+export async function containerMemory(docker: Docker, id: string): Promise<number> {
+  const stats = (await docker.getContainer(id).stats({ stream: false })) as {
+    memory_stats: { usage?: number; stats?: Record<string, number> };
+  };
+  const { usage = 0, stats: detail = {} } = stats.memory_stats;
+  return usage - (detail.inactive_file ?? detail.total_inactive_file ?? 0);
+}
+
 export function percentile(sorted: number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index];

@@ -26,7 +26,7 @@ import { removeRecord } from "../lib/pool/remove";
 import { cleanupInstance } from "../lib/upkeep/cleanup";
 import { provision } from "../lib/upkeep/provision";
 import { waitHealthy } from "../lib/upkeep/wait-healthy";
-import { benchConfig, percentile, report, startBenchProxy } from "./common";
+import { benchConfig, containerMemory, percentile, report, startBenchProxy } from "./common";
 
 const SEEDS = ".data/bench-seeds";
 const config = { ...benchConfig(), SEEDS_DIR: `${process.cwd()}/${SEEDS}` };
@@ -243,17 +243,15 @@ async function footprint(spec: AppSpec) {
   });
   const cookie = ["wordpress_test_cookie=WP%20Cookie%20check", ...signedIn.cookies].join("; ");
   const dashboard = await request(port, host, "/wp-admin/", { cookie });
-  const stats = (await docker.getContainer(`tin-${result.id}`).stats({ stream: false })) as unknown as {
-    memory_stats: { usage: number; stats?: { inactive_file?: number; total_inactive_file?: number } };
-    pids_stats: { current: number };
-  };
-  const inactive = stats.memory_stats.stats?.total_inactive_file ?? stats.memory_stats.stats?.inactive_file ?? 0;
+  const container = `tin-${result.id}`;
+  const memory = await containerMemory(docker, container);
+  const stats = (await docker.getContainer(container).stats({ stream: false })) as unknown as { pids_stats: { current: number } };
   const rows = [
     {
       target: "one WordPress instance after /, the sign-in page, a sign-in and /wp-admin/",
       "signed in":
         signedIn.status === 302 && /Dashboard/.test(dashboard.body) ? "yes" : `no (${signedIn.status}, ${dashboard.status})`,
-      "memory MB": Math.round(((stats.memory_stats.usage - inactive) / 1024 / 1024) * 10) / 10,
+      "memory MB": Math.round((memory / 1024 / 1024) * 10) / 10,
       "limit MB": spec.memoryMb,
       processes: stats.pids_stats.current,
       "pids limit": spec.pidsLimit,

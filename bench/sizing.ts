@@ -12,7 +12,16 @@ import { createApp } from "../lib/apps/create";
 import { removeApp } from "../lib/apps/remove";
 import { cliCaller } from "../lib/audit/model";
 import { createContext } from "../lib/context";
-import { benchConfig, report, type startBenchCaddy, startBenchProxy, startBenchWorker, waitDrained, waitFor } from "./common";
+import {
+  benchConfig,
+  containerMemory,
+  report,
+  type startBenchCaddy,
+  startBenchProxy,
+  startBenchWorker,
+  waitDrained,
+  waitFor,
+} from "./common";
 
 const IMAGE = "tryitnow/hello:latest";
 const COUNT = Number(process.env.SIZING_INSTANCES ?? 50);
@@ -44,14 +53,7 @@ function shimRss(ids: string[]): number[] {
   return found;
 }
 
-/** A container's memory as `docker stats` shows it: usage less the inactive page cache. */
-async function cgroupUsage(id: string): Promise<number> {
-  const stats = (await docker.getContainer(id).stats({ stream: false })) as {
-    memory_stats: { usage?: number; stats?: Record<string, number> };
-  };
-  const { usage = 0, stats: detail = {} } = stats.memory_stats;
-  return usage - (detail.inactive_file ?? detail.total_inactive_file ?? 0);
-}
+const cgroupUsage = (id: string) => containerMemory(docker, id);
 
 const redisUsed = async () => Number((await ctx.redis.info("memory")).match(/used_memory:(\d+)/)![1]);
 const caddyPid = (caddy: ReturnType<typeof startBenchCaddy>) => caddy.child.pid!;

@@ -32,8 +32,8 @@ export async function uploadSeed(ctx: Ctx, slug: string, body: Buffer | undefine
   renameSync(temporary, join(ctx.config.SEEDS_DIR, name));
   const app = await updateApp(ctx, slug, { database: "mariadb", database_seed: name }, caller);
   for (const file of readdirSync(ctx.config.SEEDS_DIR)) {
-    if (file !== name && file.startsWith(`${slug}-upload-`) && /^[0-9a-f]{10}\.sql$/.test(file.slice(slug.length + 8)))
-      rmSync(join(ctx.config.SEEDS_DIR, file), { force: true });
+    const earlier = /^(.+)-upload-[0-9a-f]{10}\.sql$/.exec(file);
+    if (earlier?.[1] === slug && file !== name) rmSync(join(ctx.config.SEEDS_DIR, file), { force: true });
   }
   return { ...app, seed: { name, bytes: body.length, version } };
 }

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, realpathSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
-import type { AppSpec } from "../app-spec";
+import { type AppSpec, SeedName } from "../app-spec";
 import type { Ctx } from "../context";
 import { AppError } from "../errors";
 import { withLock } from "../store/lock";
@@ -24,7 +24,7 @@ class SeedError extends Error {}
  * field's schema), and a symbolic link out of the folder is refused too.
  */
 export function seedPath(seedsDir: string, name: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*\.sql$/.test(name)) throw new AppError("INVALID_REQUEST", `"${name}" is not a seed file name`);
+  if (!name || !SeedName.safeParse(name).success) throw new AppError("INVALID_REQUEST", `"${name}" is not a seed file name`);
   let root: string;
   let real: string;
   try {
